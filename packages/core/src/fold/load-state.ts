@@ -1,0 +1,129 @@
+import { ChronicleError } from "../errors.ts";
+import { type SnapshotStore, snapshotKey } from "../snapshot/snapshot-store.ts";
+import type { EventStore } from "../store/types.ts";
+import { type Foldable, foldEvents, initialStateOf } from "./foldable.ts";
+
+export interface LoadStateOptions {
+  /** Start from the nearest snapshot below the target instead of the first event. */
+  snapshots?: SnapshotStore | undefined;
+  /** Fold only up to this position (inclusive). @default the head */
+  maxPosition?: number | undefined;
+  /** Events read per store call. @default 1000 */
+  pageSize?: number | undefined;
+}
+
+export interface LoadedState<State> {
+  state: State;
+  /** The last position folded in (0 for a stream with no events). */
+  position: number;
+  /** The position of the snapshot the fold started from (0 when none was used). */
+  snapshotPosition: number;
+}
+
+/**
+ * Loads a decider's or projection's state over one stream: the nearest usable snapshot (same
+ * version, at or below `maxPosition`), then the events after it.
+ *
+ * @example
+ * const { state, position } = await loadState(store, boardDecider, "board:1", { snapshots });
+ */
+export async function loadState<State>(
+  store: EventStore,
+  foldable: Foldable<State>,
+  stream: string,
+  options: LoadStateOptions = {},
+): Promise<LoadedState<State>> {
+  const pageSize = options.pageSize ?? 1000;
+  const maxPosition = options.maxPosition;
+  const snapshot = await options.snapshots?.load(
+    snapshotKey(foldable.kind, foldable.name, stream),
+    {
+      version: foldable.version,
+      ...(maxPosition === undefined ? {} : { maxPosition }),
+    },
+  );
+  let state = snapshot ? (snapshot.state as State) : initialStateOf(foldable);
+  let position = snapshot?.position ?? 0;
+  for (;;) {
+    const page = await store.readStream(stream, {
+      from: position + 1,
+      limit: pageSize,
+      ...(maxPosition === undefined ? {} : { toPosition: maxPosition }),
+    });
+    if (page.length === 0) break;
+    state = foldEvents(foldable, state, page);
+    position = page[page.length - 1]!.position;
+    if (page.length < pageSize) break;
+  }
+  return { state, position, snapshotPosition: snapshot?.position ?? 0 };
+}
+
+/** A point in a stream's history: a position, or a time on the authority's clock. */
+export type PointInTime = { position: number } | { time: number };
+
+/**
+ * The state of a decider or projection as it was at a position or at a `recordedAt` time,
+ * starting from the nearest snapshot below that point.
+ *
+ * @example
+ * const { state } = await stateAt(store, boardProjection, "board:1", { time: Date.parse("2026-11-01") }, { snapshots });
+ */
+export async function stateAt<State>(
+  store: EventStore,
+  foldable: Foldable<State>,
+  stream: string,
+  at: PointInTime,
+  options: Omit<LoadStateOptions, "maxPosition"> = {},
+): Promise<LoadedState<State>> {
+  let maxPosition: number;
+  if ("position" in at) {
+    if (!Number.isInteger(at.position) || at.position < 0) {
+      throw new ChronicleError(
+        "validation",
+        `position must be an integer >= 0, got ${at.position}`,
+        {
+          details: { path: "position" },
+        },
+      );
+    }
+    maxPosition = at.position;
+  } else {
+    if (typeof at.time !== "number" || Number.isNaN(at.time)) {
+      throw new ChronicleError("validation", `time must be a number, got ${String(at.time)}`, {
+        details: { path: "time" },
+      });
+    }
+    const [last] = await store.readStream(stream, {
+      direction: "backward",
+      untilTime: at.time,
+      limit: 1,
+    });
+    maxPosition = last?.position ?? 0;
+  }
+  return loadState(store, foldable, stream, { ...options, maxPosition });
+}
+
+/**
+ * Saves a snapshot when the fold has advanced at least `snapshotEvery` events since the last one.
+ * Returns the position of the newest snapshot.
+ */
+export async function snapshotIfDue<State>(
+  snapshots: SnapshotStore | undefined,
+  foldable: Foldable<State>,
+  stream: string,
+  state: State,
+  position: number,
+  lastSnapshotPosition: number,
+  now: () => number = Date.now,
+): Promise<number> {
+  const every = foldable.snapshotEvery;
+  if (!snapshots || !every || position - lastSnapshotPosition < every) return lastSnapshotPosition;
+  await snapshots.save({
+    key: snapshotKey(foldable.kind, foldable.name, stream),
+    position,
+    version: foldable.version,
+    state,
+    takenAt: now(),
+  });
+  return position;
+}

@@ -1,0 +1,116 @@
+// @chronicle/core: the runtime-free engine. No DOM, IndexedDB, Node or Workers APIs here.
+
+export {
+  type CommandContext,
+  type CommandHandler,
+  type CommandHandlerOptions,
+  type CommandResult,
+  createCommandHandler,
+} from "./decider/command-handler.ts";
+export {
+  type CommandOf,
+  type Decider,
+  type DeciderSpec,
+  defineDecider,
+  type StateOf,
+} from "./decider/define-decider.ts";
+export {
+  ChronicleError,
+  type ChronicleErrorJSON,
+  type ChronicleErrorOptions,
+  type ErrorCode,
+  errorCodes,
+  isChronicleError,
+  isErrorCode,
+  toChronicleError,
+} from "./errors.ts";
+export {
+  type AnyEventDefinition,
+  defineEvent,
+  type EventData,
+  type EventDefinition,
+  type EventDefinitionSpec,
+  type EventInput,
+  type EventInputOf,
+  type EventOf,
+  type Upcaster,
+} from "./events/define-event.ts";
+export {
+  assertStreamId,
+  type ConfirmedEvent,
+  causedBy,
+  createEnvelope,
+  type EventContext,
+  type EventMeta,
+  isStreamId,
+  type RecordedEvent,
+  streamIdPattern,
+} from "./events/envelope.ts";
+export {
+  createEventRegistry,
+  type EventRegistry,
+  type VersionedEventInput,
+} from "./events/registry.ts";
+export { type Foldable, FoldError, foldEvents, initialStateOf } from "./fold/foldable.ts";
+export {
+  type LoadedState,
+  type LoadStateOptions,
+  loadState,
+  type PointInTime,
+  snapshotIfDue,
+  stateAt,
+} from "./fold/load-state.ts";
+export { isUuid, uuidv7, uuidv7Time } from "./ids.ts";
+export {
+  defineProjection,
+  type Projection,
+  type ProjectionHandlers,
+  type ProjectionSpec,
+} from "./projection/define-projection.ts";
+export {
+  createProjectionRunner,
+  type ProjectionProgress,
+  ProjectionRunner,
+  type ProjectionRunnerOptions,
+  type ProjectionSource,
+} from "./projection/projection-runner.ts";
+export {
+  MemoryProjectionStateStore,
+  type ProjectionRecord,
+  type ProjectionStateStore,
+} from "./projection/projection-state-store.ts";
+export {
+  MemorySnapshotStore,
+  type Snapshot,
+  type SnapshotLoadOptions,
+  type SnapshotStore,
+  snapshotKey,
+} from "./snapshot/snapshot-store.ts";
+export {
+  type AppendPlan,
+  concurrencyError,
+  matchesExpected,
+  planAppend,
+  validateBatch,
+  validateExpectedVersion,
+} from "./store/append-plan.ts";
+export {
+  MemoryEventStore,
+  type MemoryEventStoreOptions,
+  sliceStream,
+} from "./store/memory-store.ts";
+export { createPullSubscription, type PullSubscriptionOptions } from "./store/subscription.ts";
+export type {
+  AppendedEvent,
+  AppendOptions,
+  AppendResult,
+  EventHandler,
+  EventStore,
+  ExpectedVersion,
+  LoggedEvent,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  SubscribeOptions,
+  Subscription,
+} from "./store/types.ts";

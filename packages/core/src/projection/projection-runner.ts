@@ -1,0 +1,239 @@
+import type { ConfirmedEvent } from "../events/envelope.ts";
+import { FoldError, initialStateOf } from "../fold/foldable.ts";
+import { type SnapshotStore, snapshotKey } from "../snapshot/snapshot-store.ts";
+import type { EventStore, LoggedEvent, Subscription } from "../store/types.ts";
+import type { Projection } from "./define-projection.ts";
+import {
+  MemoryProjectionStateStore,
+  type ProjectionRecord,
+  type ProjectionStateStore,
+} from "./projection-state-store.ts";
+
+/** What a projection folds: one stream by id, or every stream whose id starts with `prefix`. */
+export type ProjectionSource = string | { prefix: string };
+
+export interface ProjectionProgress {
+  projection: string;
+  /** The record key: `${name}/${stream}` or `${name}/${prefix}*`. */
+  key: string;
+  /** Events folded so far in this run. */
+  done: number;
+  /** Events to fold in this run. */
+  total: number;
+  /** True when the persisted state was discarded (new version) and is being rebuilt. */
+  rebuilding: boolean;
+}
+
+export interface ProjectionRunnerOptions {
+  store: EventStore;
+  /** Where states and checkpoints persist. @default a MemoryProjectionStateStore */
+  states?: ProjectionStateStore;
+  /** Saves snapshots per the projection's `snapshotEvery` (stream sources only). */
+  snapshots?: SnapshotStore;
+  /** Events per read. @default 1000 */
+  pageSize?: number;
+  /** Reports catch-up and rebuild progress, once per page. */
+  onProgress?: (progress: ProjectionProgress) => void;
+  now?: () => number;
+}
+
+/**
+ * Keeps projections current incrementally: each has a persisted state and checkpoint, and a run
+ * folds only the events after the checkpoint. A projection whose `version` differs from its
+ * persisted state is rebuilt from the first event, reporting progress. When a handler throws,
+ * the run persists the state up to the event before, then throws a `FoldError` (`internal`)
+ * naming the event; later runs stop at the same place until the projection is fixed.
+ *
+ * @example
+ * const runner = createProjectionRunner({ store, onProgress: (p) => console.log(`${p.done}/${p.total}`) });
+ * const board = await runner.read(boardProjection, "board:1");
+ */
+export function createProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
+  return new ProjectionRunner(options);
+}
+
+export class ProjectionRunner {
+  readonly #store: EventStore;
+  readonly #states: ProjectionStateStore;
+  readonly #snapshots: SnapshotStore | undefined;
+  readonly #pageSize: number;
+  readonly #onProgress: ((progress: ProjectionProgress) => void) | undefined;
+  readonly #now: () => number;
+  readonly #running = new Map<string, Promise<unknown>>();
+
+  constructor(options: ProjectionRunnerOptions) {
+    this.#store = options.store;
+    this.#states = options.states ?? new MemoryProjectionStateStore();
+    this.#snapshots = options.snapshots;
+    this.#pageSize = options.pageSize ?? 1000;
+    this.#onProgress = options.onProgress;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The projection's state with every stored event folded in. */
+  async read<State>(projection: Projection<State, any>, source: ProjectionSource): Promise<State> {
+    return (await this.catchUp(projection, source)).state;
+  }
+
+  /** Folds the events after the persisted checkpoint and persists the result. */
+  catchUp<State>(
+    projection: Projection<State, any>,
+    source: ProjectionSource,
+  ): Promise<ProjectionRecord<State>> {
+    const key = recordKey(projection, source);
+    // One run per key at a time: a second caller waits for the first, then folds what is left.
+    const previous = this.#running.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => {}).then(() => this.#run(projection, source, key));
+    this.#running.set(key, run);
+    void run
+      .finally(() => {
+        if (this.#running.get(key) === run) this.#running.delete(key);
+      })
+      .catch(() => {});
+    return run;
+  }
+
+  /**
+   * Calls `listener` with the current state, then after every commit that changes it.
+   * Errors (including a handler failing) go to `onError` and stop the watch.
+   */
+  watch<State>(
+    projection: Projection<State, any>,
+    source: ProjectionSource,
+    listener: (state: State, checkpoint: number) => void,
+    onError?: (error: unknown) => void,
+  ): Subscription {
+    let lastCheckpoint = -1;
+    let closed = false;
+    let subscription: Subscription | undefined;
+    const refresh = async () => {
+      const record = await this.catchUp(projection, source);
+      if (!closed && record.checkpoint !== lastCheckpoint) {
+        lastCheckpoint = record.checkpoint;
+        listener(record.state, record.checkpoint);
+      }
+    };
+    const fail = (error: unknown) => {
+      closed = true;
+      subscription?.close();
+      onError?.(error);
+    };
+    // Delivered events only signal "something committed": catchUp reads from the persisted
+    // checkpoint itself, so a burst of events costs one fold, and nothing is folded twice.
+    const started = refresh().then(() => {
+      if (closed) return;
+      subscription = this.#store.subscribe(
+        {
+          ...(typeof source === "string" ? { stream: source } : { streamPrefix: source.prefix }),
+          after: Math.max(0, lastCheckpoint),
+          onError: fail,
+        },
+        (entry) => (entry.checkpoint > lastCheckpoint ? refresh() : undefined),
+      );
+      return subscription.caughtUp;
+    });
+    started.catch(fail);
+    return {
+      caughtUp: started.catch(() => {}),
+      close: () => {
+        closed = true;
+        subscription?.close();
+      },
+    };
+  }
+
+  async #run<State>(
+    projection: Projection<State, any>,
+    source: ProjectionSource,
+    key: string,
+  ): Promise<ProjectionRecord<State>> {
+    const stored = (await this.#states.get(key)) as ProjectionRecord<State> | undefined;
+    const rebuilding = stored !== undefined && stored.version !== projection.version;
+    let record = stored && !rebuilding ? stored : await this.#startRecord(projection, source, key);
+    const target =
+      typeof source === "string"
+        ? await this.#store.head(source)
+        : await this.#store.lastCheckpoint();
+    const total = Math.max(0, target - record.checkpoint);
+    if (total === 0) {
+      if (stored !== record) await this.#states.put(record);
+      return record;
+    }
+
+    let state = record.state;
+    let checkpoint = record.checkpoint;
+    let lastSnapshot = checkpoint;
+    let done = 0;
+    try {
+      for (;;) {
+        const page = await this.#readPage(source, checkpoint);
+        if (page.length === 0) break;
+        for (const entry of page) {
+          state = projection.apply(state, entry.event);
+          checkpoint = entry.checkpoint;
+          done++;
+          if (typeof source === "string" && projection.snapshotEvery && this.#snapshots) {
+            if (checkpoint - lastSnapshot >= projection.snapshotEvery) {
+              await this.#snapshots.save({
+                key: snapshotKey("projection", projection.name, source),
+                position: checkpoint,
+                version: projection.version,
+                state,
+                takenAt: this.#now(),
+              });
+              lastSnapshot = checkpoint;
+            }
+          }
+        }
+        this.#onProgress?.({ projection: projection.name, key, done, total, rebuilding });
+        if (page.length < this.#pageSize) break;
+      }
+    } catch (error) {
+      record = { ...record, state, checkpoint };
+      await this.#states.put(record);
+      const failed = await this.#readPage(source, checkpoint, 1);
+      const event = failed[0]?.event;
+      throw event ? new FoldError(projection, event, error, done) : error;
+    }
+    record = { ...record, state, checkpoint };
+    await this.#states.put(record);
+    return record;
+  }
+
+  async #startRecord<State>(
+    projection: Projection<State, any>,
+    source: ProjectionSource,
+    key: string,
+  ): Promise<ProjectionRecord<State>> {
+    const base = { key, name: projection.name, version: projection.version };
+    if (typeof source === "string" && this.#snapshots) {
+      const snapshot = await this.#snapshots.load(
+        snapshotKey("projection", projection.name, source),
+        {
+          version: projection.version,
+        },
+      );
+      if (snapshot)
+        return { ...base, checkpoint: snapshot.position, state: snapshot.state as State };
+    }
+    return { ...base, checkpoint: 0, state: initialStateOf(projection) };
+  }
+
+  async #readPage(
+    source: ProjectionSource,
+    after: number,
+    limit = this.#pageSize,
+  ): Promise<LoggedEvent[]> {
+    if (typeof source !== "string") {
+      return this.#store.readAll({ after, limit, streamPrefix: source.prefix });
+    }
+    const events = await this.#store.readStream(source, { from: after + 1, limit });
+    return events.map((event: ConfirmedEvent) => ({ checkpoint: event.position, event }));
+  }
+}
+
+function recordKey(projection: Projection<any, any>, source: ProjectionSource): string {
+  return typeof source === "string"
+    ? `${projection.name}/${source}`
+    : `${projection.name}/${source.prefix}*`;
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+// Enforces DESIGN.md's dependency rules and fails on import cycles:
+// - core imports no workspace package and no DOM, IndexedDB, Node or Workers API;
+// - browser and sync may import core; react may import core, browser and sync;
+// - worker may import core and the protocol module of sync only;
+// - demo imports public entry points only (package names, never another package's files);
+// - relative imports stay inside their package; no file-level import cycles anywhere.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+const packages = {
+  core: { dir: "packages/core/src", workspace: [], external: ["zod", "vitest"] },
+  sync: {
+    dir: "packages/sync/src",
+    workspace: ["@chronicle/core"],
+    external: ["zod", "vitest", "ws", "fast-check"],
+  },
+  browser: {
+    dir: "packages/browser/src",
+    workspace: ["@chronicle/core"],
+    external: [
+      "dexie",
+      "comlink",
+      "zod",
+      "vitest",
+      "fake-indexeddb",
+      "@vitest/browser",
+      "fast-check",
+    ],
+  },
+  react: {
+    dir: "packages/react/src",
+    workspace: ["@chronicle/core", "@chronicle/browser", "@chronicle/sync"],
+    external: ["react", "vitest"],
+  },
+  worker: {
+    dir: "worker/src",
+    workspace: ["@chronicle/core", "@chronicle/sync/protocol"],
+    external: ["hono", "zod", "cloudflare:workers", "cloudflare:test", "vitest"],
+  },
+  demo: { dir: "demo/src", workspace: "public", external: null },
+};
+
+// Globals that mean "this code needs a particular runtime" and so may not appear in core.
+const forbiddenInCore = [
+  /\bwindow\./,
+  /\bdocument\./,
+  /\bindexedDB\b/,
+  /\bIDB[A-Z]\w*/,
+  /\bnavigator\./,
+  /\blocalStorage\b/,
+  /\bprocess\.\w/,
+  /\bBuffer\./,
+  /\brequire\(/,
+  /\b__dirname\b/,
+  /\bWebSocket\b/,
+  /\bDurableObject\w*/,
+  /\bBroadcastChannel\b/,
+  /\bpostMessage\(/,
+];
+
+const importPattern =
+  /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
+
+function walk(dir) {
+  const out = [];
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of entries) {
+    if (name === "node_modules" || name.startsWith(".")) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...walk(path));
+    else if (/\.(ts|tsx|mts)$/.test(name) && !name.endsWith(".d.ts")) out.push(path);
+  }
+  return out;
+}
+
+const stripComments = (source) =>
+  source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+const problems = [];
+const graph = new Map();
+
+for (const [name, rule] of Object.entries(packages)) {
+  const dir = join(root, rule.dir);
+  for (const file of walk(dir)) {
+    const source = readFileSync(file, "utf8");
+    const code = stripComments(source);
+    const rel = relative(root, file);
+    const isTest = /\.test\.tsx?$/.test(file) || file.includes("/testing/store-contract");
+    const edges = [];
+    for (const match of code.matchAll(importPattern)) {
+      const spec = match[1] ?? match[2] ?? match[3];
+      if (spec.startsWith(".")) {
+        const target = resolve(dirname(file), spec);
+        if (!target.startsWith(dir))
+          problems.push(`${rel}: relative import "${spec}" leaves ${rule.dir}`);
+        edges.push(target);
+        continue;
+      }
+      if (spec.startsWith("@chronicle/")) {
+        if (rule.workspace === "public") {
+          if (spec.includes("/src/"))
+            problems.push(`${rel}: "${spec}" is not a public entry point`);
+        } else if (
+          !rule.workspace.some((allowed) => spec === allowed || spec.startsWith(`${allowed}/`))
+        ) {
+          problems.push(
+            `${rel}: ${name} may not import "${spec}" (allowed: ${rule.workspace.join(", ") || "none"})`,
+          );
+        }
+        continue;
+      }
+      if (rule.external === null) continue;
+      const bare = spec.startsWith("@")
+        ? spec.split("/").slice(0, 2).join("/")
+        : spec.split("/")[0];
+      if (name === "core" && (spec.startsWith("node:") || spec.startsWith("cloudflare:"))) {
+        problems.push(`${rel}: core may not import runtime module "${spec}"`);
+      } else if (
+        !rule.external.includes(bare) &&
+        !rule.external.includes(spec) &&
+        !(isTest && spec.startsWith("node:"))
+      ) {
+        problems.push(
+          `${rel}: ${name} imports "${spec}", which is not one of its allowed dependencies`,
+        );
+      }
+      if (name === "core" && bare === "vitest" && !isTest)
+        problems.push(`${rel}: core runtime code imports vitest`);
+    }
+    if (name === "core" && !isTest) {
+      for (const pattern of forbiddenInCore) {
+        if (pattern.test(code))
+          problems.push(`${rel}: core uses a runtime-specific API (${pattern})`);
+      }
+    }
+    graph.set(
+      file.replace(/\.tsx?$/, ""),
+      edges.map((e) => e.replace(/\.tsx?$/, "")),
+    );
+  }
+}
+
+// File-level cycle detection (iterative DFS with colours).
+const state = new Map();
+for (const start of graph.keys()) {
+  if (state.get(start)) continue;
+  const stack = [[start, 0]];
+  const path = [start];
+  state.set(start, 1);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const edges = graph.get(top[0]) ?? [];
+    if (top[1] >= edges.length) {
+      state.set(top[0], 2);
+      stack.pop();
+      path.pop();
+      continue;
+    }
+    const next = edges[top[1]++];
+    if (!graph.has(next)) continue;
+    if (state.get(next) === 1) {
+      const cycle = path
+        .slice(path.indexOf(next))
+        .concat(next)
+        .map((p) => relative(root, p));
+      problems.push(`import cycle: ${cycle.join(" -> ")}`);
+    } else if (!state.get(next)) {
+      state.set(next, 1);
+      stack.push([next, 0]);
+      path.push(next);
+    }
+  }
+}
+
+if (problems.length > 0) {
+  console.error(`dependency boundaries: ${problems.length} problem(s)`);
+  for (const problem of problems) console.error(`  - ${problem}`);
+  process.exit(1);
+}
+console.log(`dependency boundaries ok (${graph.size} files, no cycles)`);

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// `npm start`: installs what is missing, then runs what exists of the product: the local sync
+// node (wrangler dev, offline) and the demo (Vite) together; Ctrl-C stops both.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ensureDependencies } from "./ensure.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+ensureDependencies();
+
+const children = [];
+function start(label, command, args, extraEnv = {}) {
+  const child = spawn(command, args, {
+    cwd: root,
+    stdio: "inherit",
+    detached: true,
+    env: { ...process.env, ...extraEnv },
+  });
+  child.on("exit", (code) => {
+    console.log(`[chronicle] ${label} exited (${code})`);
+    stopAll(code ?? 0);
+  });
+  children.push(child);
+}
+
+let stopping = false;
+function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  // Each child leads its own process group: signal the group so workerd/esbuild go too.
+  for (const child of children) {
+    try {
+      process.kill(-child.pid, "SIGINT");
+    } catch {}
+  }
+  setTimeout(() => process.exit(code), 1500).unref();
+}
+process.on("SIGINT", () => stopAll(0));
+process.on("SIGTERM", () => stopAll(0));
+
+const hasNode = existsSync(join(root, "worker/src/index.ts"));
+const hasDemo = existsSync(join(root, "demo/index.html"));
+if (hasNode) start("sync node", process.execPath, ["scripts/dev-node.mjs"]);
+if (hasDemo)
+  start("demo", "npx", ["vite", "--config", "demo/vite.config.ts", "--host", "127.0.0.1"]);
+if (!hasNode && !hasDemo) {
+  console.log(
+    "[chronicle] Nothing to start yet: the sync node (worker/) and the demo (demo/) have not landed.\n" +
+      "  Run `npm test` to exercise @chronicle/core, or `npm run bench` for its benchmarks.",
+  );
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// `npm test`: install what is missing, lint (Biome + dependency boundaries), typecheck, then run
+// every Vitest project from the root config, writing a JSON report for .ci/run.
+// Extra arguments go to vitest: `npm test -- packages/core`.
+import { spawnSync } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ensureChromium, ensureDependencies } from "./ensure.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+const report = join(root, ".vitest-report.json");
+
+function run(label, command, commandArgs, env = process.env) {
+  console.log(`\n[chronicle] ${label}`);
+  const result = spawnSync(command, commandArgs, { cwd: root, stdio: "inherit", env });
+  if (result.status !== 0) {
+    console.error(`[chronicle] ${label} failed (exit ${result.status ?? result.signal})`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+ensureDependencies();
+const env = { ...process.env };
+if (existsSync(join(root, "vitest.browser.config.ts"))) env.CHROMIUM_PATH = ensureChromium();
+
+rmSync(report, { force: true });
+if (args.length === 0 || process.env.CI) {
+  run("lint", "npx", ["biome", "check", "."]);
+  run("dependency boundaries", process.execPath, ["scripts/check-boundaries.mjs"]);
+  run("typecheck", process.execPath, ["scripts/typecheck.mjs"]);
+}
+run(
+  "vitest",
+  "npx",
+  [
+    "vitest",
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${report}`,
+    ...args,
+  ],
+  env,
+);

@@ -16,8 +16,14 @@ import { it } from "vitest";
 import { z } from "zod";
 import { printTable, time } from "./table.ts";
 
-const deposited = defineEvent({ type: "money.deposited", schema: z.object({ amount: z.number() }) });
-const withdrawn = defineEvent({ type: "money.withdrawn", schema: z.object({ amount: z.number() }) });
+const deposited = defineEvent({
+  type: "money.deposited",
+  schema: z.object({ amount: z.number() }),
+});
+const withdrawn = defineEvent({
+  type: "money.withdrawn",
+  schema: z.object({ amount: z.number() }),
+});
 type Balance = { balance: number; deposits: number; withdrawals: number };
 const initial: Balance = { balance: 0, deposits: 0, withdrawals: 0 };
 const handlers = {
@@ -51,7 +57,8 @@ function makeEvents(stream: string, count: number): NewEvent[] {
 
 async function fill(store: MemoryEventStore, stream: string, count: number) {
   const events = makeEvents(stream, count);
-  for (let i = 0; i < events.length; i += 10_000) await store.append(stream, events.slice(i, i + 10_000));
+  for (let i = 0; i < events.length; i += 10_000)
+    await store.append(stream, events.slice(i, i + 10_000));
 }
 
 it("projection rebuild: engine vs hand-written loop (1,000,000 events)", async () => {
@@ -85,7 +92,11 @@ it("projection rebuild: engine vs hand-written loop (1,000,000 events)", async (
   if (actual.balance !== expected.balance) throw new Error("engine and loop disagree");
   printTable("Projection rebuild, 1,000,000 events (target: engine >= 0.5x loop)", [
     { case: "hand-written loop", ms: loopMs, "events/s": Math.round(count / (loopMs / 1000)) },
-    { case: "engine (ProjectionRunner)", ms: engineMs, "events/s": Math.round(count / (engineMs / 1000)) },
+    {
+      case: "engine (ProjectionRunner)",
+      ms: engineMs,
+      "events/s": Math.round(count / (engineMs / 1000)),
+    },
     { case: "ratio engine/loop", ms: "", "events/s": (loopMs / engineMs).toFixed(2) },
   ]);
 });
@@ -114,6 +125,10 @@ it("command handling: snapshots on vs off (100,000-event stream)", async () => {
   printTable("Command handling on a 100,000-event stream (load, decide, append)", [
     { case: "snapshots off", commands: 20, "commands/s": off.perSecond.toFixed(1) },
     { case: "snapshots every 1,000", commands: 2_000, "commands/s": on.perSecond.toFixed(1) },
-    { case: "ratio on/off", commands: "", "commands/s": `${(on.perSecond / off.perSecond).toFixed(0)}x` },
+    {
+      case: "ratio on/off",
+      commands: "",
+      "commands/s": `${(on.perSecond / off.perSecond).toFixed(0)}x`,
+    },
   ]);
 });

@@ -7,6 +7,9 @@ const args = process.argv.slice(2);
 const result = spawnSync(
   "npx",
   ["vitest", "run", "--config", "bench/vitest.config.ts", "--reporter=dot", ...args],
-  { stdio: "inherit", env: { ...process.env, NODE_OPTIONS: "--max-old-space-size=8192 --expose-gc" } },
+  {
+    stdio: "inherit",
+    env: { ...process.env, NODE_OPTIONS: "--max-old-space-size=8192 --expose-gc" },
+  },
 );
 process.exit(result.status ?? 1);

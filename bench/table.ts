@@ -7,8 +7,14 @@ export interface BenchRow {
 export function printTable(title: string, rows: BenchRow[]): void {
   const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const cell = (value: unknown) =>
-    typeof value === "number" ? (Number.isInteger(value) ? String(value) : value.toFixed(2)) : String(value ?? "");
-  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
+    typeof value === "number"
+      ? Number.isInteger(value)
+        ? String(value)
+        : value.toFixed(2)
+      : String(value ?? "");
+  const widths = columns.map((column) =>
+    Math.max(column.length, ...rows.map((row) => cell(row[column]).length)),
+  );
   const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i]!)).join("  ");
   console.log(`\n## ${title}`);
   console.log(line(columns));

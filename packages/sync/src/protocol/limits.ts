@@ -1,0 +1,31 @@
+/** Bounds the node enforces (DESIGN.md rule 7); clients batch within them. */
+export interface ProtocolLimits {
+  /** Largest event, as JSON, in bytes. @default 65536 (64 KiB) */
+  maxEventBytes: number;
+  /** Most events in one push. @default 500 */
+  maxEventsPerPush: number;
+  /** Largest WebSocket frame or HTTP body, in bytes. @default 1048576 (1 MiB) */
+  maxFrameBytes: number;
+  /** Events per pull page when the client gives no limit. @default 500 */
+  defaultPullLimit: number;
+  /** Most events per pull page. @default 1000 */
+  maxPullLimit: number;
+}
+
+export const defaultLimits: Readonly<ProtocolLimits> = Object.freeze({
+  maxEventBytes: 64 * 1024,
+  maxEventsPerPush: 500,
+  maxFrameBytes: 1024 * 1024,
+  defaultPullLimit: 500,
+  maxPullLimit: 1000,
+});
+
+/** The protocol version this module speaks. */
+export const PROTOCOL_VERSION = 1;
+
+const encoder = new TextEncoder();
+
+/** UTF-8 byte length of a string (what frame and body limits count). */
+export function byteLength(text: string): number {
+  return encoder.encode(text).byteLength;
+}

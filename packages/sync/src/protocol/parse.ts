@@ -1,0 +1,210 @@
+// Parsing with coded errors. Every frame and body goes through here on both sides:
+// - not text, not JSON, no/unknown `t`, wrong protocol version -> `protocol`;
+// - a frame or body over the byte limit, an event over its limit, too many events -> `too-large`;
+// - a schema violation (wrong types, bad stream id, duplicate ids, stream mismatch) -> `validation`.
+// The request id, when one could be read, is in `details.req` so the node can echo it.
+import { ChronicleError } from "@chronicle/core";
+import type { z } from "zod";
+import {
+  type ClientFrame,
+  clientFrame,
+  type PushBody,
+  pullQuery,
+  pushBody,
+  type ServerFrame,
+  serverFrame,
+  type WireEvent,
+} from "./frames.ts";
+import { byteLength, defaultLimits, PROTOCOL_VERSION, type ProtocolLimits } from "./limits.ts";
+
+const clientFrameTypes = new Set(["hello", "push", "pull"]);
+const serverFrameTypes = new Set(["welcome", "ack", "events", "conflict", "error"]);
+
+function fail(
+  code: "protocol" | "validation" | "too-large",
+  message: string,
+  details: Record<string, unknown> = {},
+): never {
+  throw new ChronicleError(code, message, { details });
+}
+
+/** Turns a zod error into a `validation` ChronicleError naming the first failing path. */
+export function validationError(
+  error: z.ZodError,
+  what: string,
+  details: Record<string, unknown> = {},
+): ChronicleError {
+  const issue = error.issues[0];
+  const path = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "(root)";
+  return new ChronicleError("validation", `${what}: ${path}: ${issue?.message ?? "invalid"}`, {
+    details: { ...details, path },
+  });
+}
+
+function parseJsonText(text: unknown, limits: ProtocolLimits, what: string): unknown {
+  if (typeof text !== "string") fail("protocol", `${what} must be a JSON text frame`);
+  if (text.length > limits.maxFrameBytes || byteLength(text) > limits.maxFrameBytes) {
+    fail("too-large", `${what} exceeds ${limits.maxFrameBytes} bytes`, {
+      limit: limits.maxFrameBytes,
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return fail("protocol", `${what} is not valid JSON`);
+  }
+}
+
+function requestIdOf(value: unknown): Record<string, unknown> {
+  const req = (value as { req?: unknown } | null)?.req;
+  return typeof req === "string" && req.length > 0 && req.length <= 64 ? { req } : {};
+}
+
+/**
+ * Parses a client -> node WebSocket frame.
+ *
+ * @example
+ * const frame = parseClientFrame(message); // throws ChronicleError with code protocol | validation | too-large
+ */
+export function parseClientFrame(
+  text: unknown,
+  limits: ProtocolLimits = defaultLimits,
+): ClientFrame {
+  const value = parseJsonText(text, limits, "frame");
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    fail("protocol", "frame must be a JSON object");
+  }
+  const t = (value as { t?: unknown }).t;
+  const req = requestIdOf(value);
+  if (typeof t !== "string" || !clientFrameTypes.has(t)) {
+    fail("protocol", `unknown frame type ${JSON.stringify(t)}`, req);
+  }
+  if (t === "hello") {
+    const version = (value as { protocol?: unknown }).protocol;
+    if (version !== PROTOCOL_VERSION) {
+      fail(
+        "protocol",
+        `unsupported protocol version ${JSON.stringify(version)}; this node speaks ${PROTOCOL_VERSION}`,
+      );
+    }
+  }
+  if (t === "push") checkPushShape(value, limits, req);
+  const parsed = clientFrame.safeParse(value);
+  if (!parsed.success) throw validationError(parsed.error, `${t} frame`, req);
+  if (parsed.data.t === "push") checkEvents(parsed.data.events, limits, req);
+  return parsed.data;
+}
+
+/** Parses a node -> client frame (the client trusts nothing either). */
+export function parseServerFrame(
+  text: unknown,
+  limits: ProtocolLimits = defaultLimits,
+): ServerFrame {
+  const value = parseJsonText(
+    text,
+    { ...limits, maxFrameBytes: limits.maxFrameBytes * 4 },
+    "server frame",
+  );
+  const t = (value as { t?: unknown } | null)?.t;
+  if (typeof t !== "string" || !serverFrameTypes.has(t)) {
+    fail("protocol", `unknown server frame type ${JSON.stringify(t)}`);
+  }
+  const parsed = serverFrame.safeParse(value);
+  if (!parsed.success) {
+    throw new ChronicleError("protocol", validationError(parsed.error, `${t} frame`).message);
+  }
+  return parsed.data;
+}
+
+/** Parses the JSON body of `POST /v1/streams/:stream/events` (already size-checked text). */
+export function parsePushBody(text: unknown, limits: ProtocolLimits = defaultLimits): PushBody {
+  const value = parseJsonText(text, limits, "body");
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    fail("validation", "body must be a JSON object", { path: "(root)" });
+  }
+  checkPushShape(value, limits, {});
+  const parsed = pushBody.safeParse(value);
+  if (!parsed.success) throw validationError(parsed.error, "body");
+  checkEvents(parsed.data.events, limits, {});
+  return parsed.data;
+}
+
+/** Parses the query of `GET /v1/streams/:stream/events`. */
+export function parsePullQuery(
+  query: Record<string, string | undefined>,
+  limits: ProtocolLimits = defaultLimits,
+): { after: number; limit: number } {
+  const parsed = pullQuery.safeParse(query);
+  if (!parsed.success) throw validationError(parsed.error, "query");
+  return {
+    after: parsed.data.after,
+    limit: Math.min(parsed.data.limit ?? limits.defaultPullLimit, limits.maxPullLimit),
+  };
+}
+
+/**
+ * Checks pushed events against the URL's stream: every `stream` must equal it (`validation`).
+ * Node-owned fields are not checked here: the node overwrites them.
+ */
+export function checkEventsStream(stream: string, events: readonly WireEvent[]): void {
+  events.forEach((event, index) => {
+    if (event.stream !== stream) {
+      fail(
+        "validation",
+        `events.${index}.stream is ${JSON.stringify(event.stream)} but the URL's stream is ${JSON.stringify(stream)}`,
+        {
+          path: `events.${index}.stream`,
+        },
+      );
+    }
+  });
+}
+
+// Count before validating contents: a 100,000-event push is refused without parsing each one.
+function checkPushShape(value: object, limits: ProtocolLimits, req: Record<string, unknown>): void {
+  const events = (value as { events?: unknown }).events;
+  if (Array.isArray(events) && events.length > limits.maxEventsPerPush) {
+    fail(
+      "too-large",
+      `a push may hold at most ${limits.maxEventsPerPush} events, got ${events.length}`,
+      {
+        ...req,
+        limit: limits.maxEventsPerPush,
+      },
+    );
+  }
+}
+
+function checkEvents(
+  events: readonly WireEvent[],
+  limits: ProtocolLimits,
+  req: Record<string, unknown>,
+): void {
+  const ids = new Set<string>();
+  events.forEach((event, index) => {
+    const size = byteLength(JSON.stringify(event));
+    if (size > limits.maxEventBytes) {
+      fail(
+        "too-large",
+        `events.${index} is ${size} bytes; an event may be at most ${limits.maxEventBytes}`,
+        {
+          ...req,
+          path: `events.${index}`,
+          limit: limits.maxEventBytes,
+        },
+      );
+    }
+    if (ids.has(event.id)) {
+      fail("validation", `events.${index}.id ${event.id} appears twice in one push`, {
+        ...req,
+        path: `events.${index}.id`,
+      });
+    }
+    ids.add(event.id);
+  });
+}
+
+/** Serialises a frame (the one place frames become text). */
+export function encodeFrame(frame: ClientFrame | ServerFrame): string {
+  return JSON.stringify(frame);
+}

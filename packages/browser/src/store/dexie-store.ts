@@ -1,0 +1,306 @@
+// DexieEventStore: core's EventStore over IndexedDB. Without a sync engine it is the local
+// authority (it assigns positions and recordedAt, like MemoryEventStore); the append decision
+// table is core's `planAppend`, so it agrees with every other store.
+import {
+  type AppendedEvent,
+  type AppendOptions,
+  type AppendResult,
+  ChronicleError,
+  type ConfirmedEvent,
+  createPullSubscription,
+  type EventHandler,
+  type EventStore,
+  type LoggedEvent,
+  type NewEvent,
+  type ProjectionRecord,
+  planAppend,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type SubscribeOptions,
+  type Subscription,
+  validateBatch,
+} from "@chronicle/core";
+import Dexie, { type DexieOptions } from "dexie";
+import { type CommitChannel, createCommitChannel } from "./commit-channel.ts";
+import { ChronicleDb, type EventRow } from "./schema.ts";
+import { toStorageError } from "./storage-errors.ts";
+
+/** Runs inside an append's transaction after its events are written; a throw aborts it all. */
+export type AppendHook = (
+  stream: string,
+  events: readonly ConfirmedEvent[],
+) => Promise<readonly ProjectionRecord[]>;
+
+export interface DexieEventStoreOptions {
+  /** The IndexedDB database name; every tab using it shares one log. @default "chronicle" */
+  name?: string;
+  /** Use this database instead of opening one by name (the store then does not close it). */
+  db?: ChronicleDb;
+  /** IndexedDB implementation, e.g. fake-indexeddb's in Node. @default the global one */
+  indexedDB?: DexieOptions["indexedDB"];
+  /** IDBKeyRange matching `indexedDB`. @default the global one */
+  IDBKeyRange?: DexieOptions["IDBKeyRange"];
+  /** Clock for `recordedAt`; kept non-decreasing by the store. @default Date.now */
+  now?: () => number;
+  /** Events per page delivered to subscriptions. @default 500 */
+  pageSize?: number;
+  /** Tell other tabs and workers about commits (BroadcastChannel). @default true */
+  broadcast?: boolean;
+  /** Runs in every append's transaction (projection updates); see {@link AppendHook}. */
+  onAppend?: AppendHook;
+}
+
+/** An append's result with what it wrote, for callers inside the engine. */
+export interface WriteResult extends AppendResult {
+  /** The events written (empty for a duplicate batch). */
+  events: ConfirmedEvent[];
+  /** Projection records the append hook updated in the same transaction. */
+  projections: readonly ProjectionRecord[];
+}
+
+/**
+ * An EventStore in IndexedDB (Dexie), passing core's store contract suite. Appends are one
+ * transaction each; `onAppend` runs inside it, so the projections an append moves commit with
+ * it or not at all. Subscriptions wake on commits in this context and in other tabs.
+ *
+ * @example
+ * const store = new DexieEventStore({ name: "kanban" });
+ * await store.append("board:1", [event], { expectedVersion: "no-stream" });
+ * const events = await store.readStream("board:1");
+ */
+export class DexieEventStore implements EventStore {
+  readonly db: ChronicleDb;
+  readonly #ownsDb: boolean;
+  readonly #now: () => number;
+  readonly #pageSize: number;
+  readonly #channel: CommitChannel;
+  #onAppend: AppendHook | undefined;
+  #closed = false;
+
+  constructor(options: DexieEventStoreOptions = {}) {
+    const name = options.db?.name ?? options.name ?? "chronicle";
+    const dexieOptions: DexieOptions = {};
+    if (options.indexedDB) dexieOptions.indexedDB = options.indexedDB;
+    if (options.IDBKeyRange) dexieOptions.IDBKeyRange = options.IDBKeyRange;
+    this.db = options.db ?? new ChronicleDb(name, dexieOptions);
+    this.#ownsDb = options.db === undefined;
+    this.#now = options.now ?? Date.now;
+    this.#pageSize = options.pageSize ?? 500;
+    this.#onAppend = options.onAppend;
+    this.#channel = createCommitChannel(
+      options.broadcast === false ? undefined : `chronicle-commits:${name}`,
+    );
+  }
+
+  /** Sets the in-transaction append hook (the engine installs its projection updater). */
+  setAppendHook(hook: AppendHook | undefined): void {
+    this.#onAppend = hook;
+  }
+
+  async append(
+    stream: string,
+    events: readonly NewEvent[],
+    options: AppendOptions = {},
+  ): Promise<AppendResult> {
+    const { results, head } = await this.write(stream, events, options);
+    return { results, head };
+  }
+
+  /**
+   * `append` that also returns the written events and the projection records updated with
+   * them. Joins the caller's transaction when called inside {@link transaction}.
+   */
+  async write(
+    stream: string,
+    events: readonly NewEvent[],
+    options: AppendOptions = {},
+  ): Promise<WriteResult> {
+    this.#assertOpen();
+    validateBatch(stream, events);
+    const expected = options.expectedVersion ?? "any";
+    return this.transaction(async () => {
+      const head = await this.#head(stream);
+      const ids = events.map((event) => event.id);
+      const stored = new Map<string, AppendedEvent>();
+      if (ids.length > 0) {
+        for (const row of await this.db.events.where("id").anyOf(ids).toArray()) {
+          if (row.stream === stream) {
+            stored.set(row.id, { id: row.id, position: row.position, recordedAt: row.recordedAt });
+          }
+        }
+      }
+      const plan = planAppend(stream, events, expected, head, (id) => stored.get(id));
+      if (plan.kind === "duplicate")
+        return { results: plan.results, head, events: [], projections: [] };
+      if (events.length === 0) return { results: [], head, events: [], projections: [] };
+
+      const tail = await this.db.events.orderBy("seq").last();
+      const recordedAt = Math.max(this.#now(), tail?.recordedAt ?? 0);
+      const firstSeq = (tail?.seq ?? 0) + 1;
+      const rows: EventRow[] = events.map((event, index) => ({
+        ...event,
+        stream,
+        position: head + index + 1,
+        recordedAt,
+        seq: firstSeq + index,
+      }));
+      await this.db.events.bulkAdd(rows);
+      const written = rows.map(toEvent);
+      const projections = (await this.#onAppend?.(stream, written)) ?? [];
+      this.#announceOnCommit([stream]);
+      return {
+        results: written.map((event) => ({ id: event.id, position: event.position, recordedAt })),
+        head: head + rows.length,
+        events: written,
+        projections,
+      };
+    }, `append to ${stream}`);
+  }
+
+  /**
+   * Runs `work` in one read-write transaction over every table: everything it writes through
+   * this store (events, projection records, snapshots) commits together or not at all.
+   * Subscribers hear of the commit only after it is durable.
+   */
+  async transaction<T>(work: () => Promise<T>, action = "transaction"): Promise<T> {
+    this.#assertOpen();
+    try {
+      return await this.db.transaction("rw", this.db.all, work);
+    } catch (error) {
+      throw toStorageError(error, action);
+    }
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<ConfirmedEvent[]> {
+    this.#assertOpen();
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    if (limit <= 0) return [];
+    let last = Number.POSITIVE_INFINITY;
+    if (options.toPosition !== undefined) last = Math.max(0, options.toPosition);
+    if (options.untilTime !== undefined) {
+      const row = await this.db.events
+        .where("[stream+recordedAt]")
+        .between([stream, Dexie.minKey], [stream, options.untilTime], true, true)
+        .last();
+      last = Math.min(last, row?.position ?? 0);
+    }
+    const backward = options.direction === "backward";
+    const lower = backward ? 1 : Math.max(1, options.from ?? 1);
+    const upper = Math.min(last, backward ? (options.from ?? last) : last);
+    if (upper < lower) return [];
+    let collection = this.db.events
+      .where("[stream+position]")
+      .between(
+        [stream, lower],
+        [stream, Number.isFinite(upper) ? upper : Dexie.maxKey],
+        true,
+        true,
+      );
+    if (backward) collection = collection.reverse();
+    if (Number.isFinite(limit)) collection = collection.limit(limit);
+    return (await this.#read(collection.toArray(), "readStream")).map(toEvent);
+  }
+
+  async head(stream: string): Promise<number> {
+    this.#assertOpen();
+    return this.#read(this.#head(stream), "head");
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<LoggedEvent[]> {
+    this.#assertOpen();
+    let collection = this.db.events.where("seq").above(Math.max(0, options.after ?? 0));
+    const prefix = options.streamPrefix;
+    if (prefix !== undefined)
+      collection = collection.filter((row) => row.stream.startsWith(prefix));
+    if (options.limit !== undefined) collection = collection.limit(Math.max(0, options.limit));
+    const rows = await this.#read(collection.toArray(), "readAll");
+    return rows.map((row) => ({ checkpoint: row.seq, event: toEvent(row) }));
+  }
+
+  async lastCheckpoint(): Promise<number> {
+    this.#assertOpen();
+    return (await this.#read(this.db.events.orderBy("seq").last(), "lastCheckpoint"))?.seq ?? 0;
+  }
+
+  subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
+    this.#assertOpen();
+    const { stream, streamPrefix } = options;
+    const read =
+      stream === undefined
+        ? (after: number) =>
+            this.readAll({
+              after,
+              limit: this.#pageSize,
+              ...(streamPrefix === undefined ? {} : { streamPrefix }),
+            })
+        : async (after: number) =>
+            (await this.readStream(stream, { from: after + 1, limit: this.#pageSize })).map(
+              (event) => ({ checkpoint: event.position, event }),
+            );
+    const concerns = (streams: string[]) =>
+      stream !== undefined
+        ? streams.includes(stream)
+        : streamPrefix === undefined || streams.some((s) => s.startsWith(streamPrefix));
+    return createPullSubscription({
+      read,
+      listen: (onCommit) =>
+        this.#channel.listen((notice) => {
+          if (concerns(notice.streams)) onCommit();
+        }),
+      after: options.after ?? 0,
+      handler,
+      onError: options.onError,
+    });
+  }
+
+  /** Runs `listener` after every commit to the database, from any tab; returns the unsubscribe. */
+  onCommit(listener: (streams: string[]) => void): () => void {
+    return this.#channel.listen((notice) => listener(notice.streams));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#channel.close();
+    if (this.#ownsDb) this.db.close();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async #head(stream: string): Promise<number> {
+    const last = await this.db.events
+      .where("[stream+position]")
+      .between([stream, Dexie.minKey], [stream, Dexie.maxKey], true, true)
+      .last();
+    return last?.position ?? 0;
+  }
+
+  // Announce once the outermost transaction has committed: listeners then read durable data.
+  #announceOnCommit(streams: string[]): void {
+    const transaction = Dexie.currentTransaction;
+    const announce = () => {
+      if (!this.#closed) this.#channel.announce({ streams });
+    };
+    if (transaction?.idbtrans) transaction.idbtrans.addEventListener("complete", announce);
+    else queueMicrotask(announce);
+  }
+
+  async #read<T>(promise: PromiseLike<T>, action: string): Promise<T> {
+    try {
+      return await promise;
+    } catch (error) {
+      throw toStorageError(error, action);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ChronicleError("internal", "the event store is closed");
+  }
+}
+
+function toEvent(row: EventRow): ConfirmedEvent {
+  const { seq: _seq, ...event } = row;
+  return event;
+}

@@ -1,0 +1,103 @@
+// internal: not exported. The IndexedDB schema of a Chronicle database, declared with Dexie.
+// Invariants every writer keeps:
+// 1. `events` holds confirmed events only (they have a position); `seq` is the local commit
+//    order (the global checkpoint of readAll) and increases by one per stored event.
+// 2. Per stream, positions in `events` are 1..head without gaps.
+// 3. `pending` holds events written here and not yet acknowledged, in `localSeq` order, each with
+//    the command that produced it; an id is never in both tables once a sync engine confirms it.
+// 4. A projection record's checkpoint names the last event folded into its state, and is written
+//    in the same transaction as the events that moved it.
+
+import type { ConfirmedEvent, ProjectionRecord, RecordedEvent, Snapshot } from "@chronicle/core";
+import Dexie, { type DexieOptions, type Table } from "dexie";
+
+/** A confirmed event row: the envelope plus its local commit sequence. */
+export type EventRow = ConfirmedEvent & { seq: number };
+
+/** The command that produced a pending event, kept so a strict push can be re-decided. */
+export interface PendingCommand {
+  /** The decider's name. */
+  decider: string;
+  /** The command payload as given to `decide`. */
+  payload: unknown;
+  /** Strict writes are rejected by the node when the head moved past `basePosition`. */
+  strict: boolean;
+  /** The confirmed head the command was decided on. */
+  basePosition: number;
+}
+
+/** An event written locally and not yet acknowledged by a sync node. */
+export interface PendingRow {
+  /** Local order across all streams (auto-incremented). */
+  localSeq?: number;
+  id: string;
+  stream: string;
+  event: RecordedEvent;
+  command?: PendingCommand;
+}
+
+/** Per-stream sync state, and other single values, by key. */
+export interface MetaRow {
+  /** `device`, or `stream/<stream id>` for a stream's sync cursor and epoch. */
+  key: string;
+  value: unknown;
+}
+
+/** A stream's sync state as a sync engine keeps it in `meta`. */
+export interface StreamSyncState {
+  /** The highest confirmed position received from the node. */
+  cursor: number;
+  /** The node's epoch for this stream; a different one resets the confirmed cache. */
+  epoch?: string;
+}
+
+export type SnapshotRow = Snapshot;
+
+/**
+ * Schema history. Dexie needs every version that ever shipped so that it can upgrade a database
+ * left by an older tab; add a new entry (never edit an old one) when the layout changes.
+ */
+export const schemaVersions: ReadonlyArray<{
+  version: number;
+  stores: Record<string, string | null>;
+  upgrade?: (tx: import("dexie").Transaction) => Promise<void>;
+}> = [
+  {
+    version: 1,
+    stores: {
+      events: "seq, id, [stream+position], [stream+recordedAt]",
+      pending: "++localSeq, id, [stream+localSeq]",
+      projections: "key",
+      snapshots: "[key+position]",
+      meta: "key",
+    },
+  },
+];
+
+/** The Dexie database of one Chronicle app (one per database name, shared by every tab). */
+export class ChronicleDb extends Dexie {
+  events!: Table<EventRow, number>;
+  pending!: Table<PendingRow, number>;
+  projections!: Table<ProjectionRecord, string>;
+  snapshots!: Table<SnapshotRow, [string, number]>;
+  meta!: Table<MetaRow, string>;
+
+  constructor(name: string, options: DexieOptions = {}) {
+    // The optimistic liveQuery cache is of no use here (subscriptions pull) and costs memory.
+    super(name, { cache: "disabled", ...options });
+    for (const entry of schemaVersions) {
+      const version = this.version(entry.version).stores(entry.stores);
+      if (entry.upgrade) version.upgrade(entry.upgrade);
+    }
+    // A new database gets its device id in the transaction that creates the tables, so two tabs
+    // opening it at once cannot pick different ids.
+    this.on("populate", (tx) => {
+      tx.table("meta").put({ key: "device", value: crypto.randomUUID() });
+    });
+  }
+
+  /** Every table: the scope of transactions that write events and what they cause. */
+  get all(): Table[] {
+    return [this.events, this.pending, this.projections, this.snapshots, this.meta];
+  }
+}

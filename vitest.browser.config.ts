@@ -1,0 +1,44 @@
+// Browser tier: real Chromium through Playwright (Vitest browser mode). Dexie store, Web Worker
+// host, tabs, crash atomicity. The browser is Debian's chromium unless CHROMIUM_PATH says
+// otherwise (`npm test` sets it; see scripts/ensure.mjs).
+import { playwright } from "@vitest/browser-playwright";
+import { defineConfig } from "vitest/config";
+
+export const chromiumArgs = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export default defineConfig({
+  optimizeDeps: {
+    include: [
+      "dexie",
+      "comlink",
+      "zod",
+      "@chronicle/core",
+      "@chronicle/core/testing/store-contract",
+    ],
+  },
+  test: {
+    name: "browser",
+    include: ["packages/browser/src/**/*.browser.test.ts"],
+    testTimeout: 60_000,
+    browser: {
+      enabled: true,
+      headless: true,
+      provider: playwright({
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: chromiumArgs,
+        },
+      }),
+      instances: [{ browser: "chromium" }],
+    },
+  },
+});

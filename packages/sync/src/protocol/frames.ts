@@ -12,9 +12,10 @@ export const eventMetaSchema = z.object({
   device: z.string().max(256),
   occurredAt: z.number().finite(),
   correlationId: z.string().min(1).max(128),
-  causationId: z.string().min(1).max(128).optional(),
-  undoOf: z.array(z.string().min(1).max(64)).max(1000).optional(),
-  redoOf: z.array(z.string().min(1).max(64)).max(1000).optional(),
+  // exactOptional: absent, never `undefined`, like core's types under exactOptionalPropertyTypes.
+  causationId: z.string().min(1).max(128).exactOptional(),
+  undoOf: z.array(z.string().min(1).max(64)).max(1000).exactOptional(),
+  redoOf: z.array(z.string().min(1).max(64)).max(1000).exactOptional(),
 });
 
 /** The event envelope on the wire. `position`/`recordedAt` are owned by the node. */
@@ -25,8 +26,8 @@ export const recordedEventSchema = z.object({
   version: z.number().int().min(1),
   data: z.json(),
   meta: eventMetaSchema,
-  position: position.optional(),
-  recordedAt: z.number().finite().optional(),
+  position: position.exactOptional(),
+  recordedAt: z.number().finite().exactOptional(),
 });
 
 /** An event the node has ordered: position and recordedAt present. */

@@ -40,7 +40,13 @@ export {
   type WireEvent,
   welcomeFrame,
 } from "./frames.ts";
-export { byteLength, defaultLimits, PROTOCOL_VERSION, type ProtocolLimits } from "./limits.ts";
+export {
+  byteLength,
+  defaultLimits,
+  HEARTBEAT,
+  PROTOCOL_VERSION,
+  type ProtocolLimits,
+} from "./limits.ts";
 export {
   checkEventsStream,
   encodeFrame,

@@ -20,6 +20,14 @@ export const defaultLimits: Readonly<ProtocolLimits> = Object.freeze({
   maxPullLimit: 1000,
 });
 
+/**
+ * Keep-alive frames outside the JSON protocol: a client may send the text `ping` at any time and
+ * the node answers `pong` without parsing it (the Durable Object's runtime answers it while the
+ * object hibernates, so heartbeats neither wake it nor count against the rate limit). Clients
+ * drop `pong` before parsing server frames.
+ */
+export const HEARTBEAT = Object.freeze({ ping: "ping", pong: "pong" });
+
 /** The protocol version this module speaks. */
 export const PROTOCOL_VERSION = 1;
 

@@ -1,0 +1,28 @@
+// workerd tier: the sync node inside the real Workers runtime (Workers Vitest pool), with the
+// node's own wrangler.toml. Storage is isolated per test file.
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      main: "./worker/src/index.ts",
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        // The benchmark's baseline, bound here so a test keeps it honest.
+        durableObjects: { ECHO: "EchoSocket" },
+        bindings: {
+          CHRONICLE_SECRET: "workerd-test-secret",
+          CHRONICLE_DEV: "1",
+          // Small enough for the rate-limit test to reach, large enough for every other test.
+          RATE_LIMIT_PER_SECOND: "20",
+          RATE_LIMIT_BURST: "80",
+        },
+      },
+    }),
+  ],
+  test: {
+    name: "workerd",
+    include: ["worker/src/**/*.workerd.test.ts", "worker/test/**/*.workerd.test.ts"],
+  },
+});

@@ -1,0 +1,322 @@
+// The StreamLog Durable Object: the authority for one stream (one object per stream, named by
+// the stream id). Invariants (DESIGN.md "Rules the node guarantees"):
+// 1. Gapless order: positions are 1..head; `events.position` is the primary key and only
+//    LogTable.commit inserts, at head+1.. .
+// 2. Atomic batches: a push is one transactionSync; on any failure nothing is stored.
+// 3. Idempotent by id: `events.id` is UNIQUE; stored ids are answered with their positions and
+//    only new ids are written (push-plan.ts). Idempotency is decided before strictness.
+// 4. Durable before acknowledged: every write is synchronous and no `await` separates it from
+//    the ack; the output gate holds acks, broadcasts and RPC results until the write is durable.
+// 5. Same order for everyone: a push and its broadcast run without yielding, so live frames
+//    leave in position order; every socket gets events after its cursor exactly once.
+// 6. Epoch: a random id created with the schema, never changed.
+// 7. Bounded: frames are parsed with the protocol module's limits before they reach the log;
+//    each socket has a token bucket in its attachment (no timers keep the object awake).
+// The Worker authenticates and authorizes before calling any method here; the object trusts the
+// caller identity it is given and nothing else of the client's.
+
+import { DurableObject } from "cloudflare:workers";
+import {
+  type AppendedEvent,
+  type AppendResult,
+  ChronicleError,
+  type ChronicleErrorJSON,
+  type ConfirmedEvent,
+  type ExpectedVersion,
+  type NewEvent,
+  planAppend,
+  type ReadStreamOptions,
+  toChronicleError,
+  validateBatch,
+} from "@chronicle/core";
+import {
+  type ClientFrame,
+  checkEventsStream,
+  encodeFrame,
+  HEARTBEAT,
+  parseClientFrame,
+  type WireEvent,
+} from "@chronicle/sync/protocol";
+import { limitsFrom, type NodeEnv, type NodeLimits } from "../env.ts";
+import { errorFrameText, eventsFrameText } from "./frames.ts";
+import { LogTable } from "./log-table.ts";
+import { planPush, pushResults } from "./push-plan.ts";
+import { migrate } from "./schema.ts";
+import { readState, type SocketState, takeToken } from "./socket-state.ts";
+
+/** The result of an RPC that may fail: errors cross as JSON so their code survives. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ChronicleErrorJSON };
+
+export type PushOutcome =
+  | { kind: "ack"; results: AppendedEvent[]; head: number }
+  | { kind: "conflict"; head: number };
+
+/** Headers the Worker sets on an upgrade it forwards (never taken from the client). */
+export const callerHeaders = {
+  sub: "X-Chronicle-Sub",
+  access: "X-Chronicle-Access",
+  stream: "X-Chronicle-Stream",
+  protocol: "X-Chronicle-Protocol",
+} as const;
+
+function attempt<T>(fn: () => T): Outcome<T> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (error) {
+    return { ok: false, error: toChronicleError(error).toJSON() };
+  }
+}
+
+export class StreamLog extends DurableObject<NodeEnv> {
+  readonly #log: LogTable;
+  readonly #limits: NodeLimits;
+  #stream: string | undefined;
+
+  constructor(ctx: DurableObjectState, env: NodeEnv) {
+    super(ctx, env);
+    migrate(ctx.storage);
+    this.#log = new LogTable(ctx.storage);
+    this.#limits = limitsFrom(env);
+    // Answered by the runtime without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT.ping, HEARTBEAT.pong));
+  }
+
+  // RPC for the Worker's HTTP routes ---------------------------------------------------------
+
+  /** The stream's epoch and head. */
+  info(stream: string): Outcome<{ epoch: string; head: number }> {
+    return attempt(() => {
+      this.#bind(stream);
+      return { epoch: this.#log.epoch, head: this.#log.head };
+    });
+  }
+
+  /** A sync push (rule 3 semantics); `actor` is the authenticated subject. */
+  push(
+    stream: string,
+    events: WireEvent[],
+    expected: number | undefined,
+    actor: string,
+  ): Outcome<PushOutcome> {
+    return attempt(() => {
+      this.#bind(stream);
+      return this.#push(events, expected, actor);
+    });
+  }
+
+  /** One page of `GET /events` as the response body text `{ events, head, more }`. */
+  pullBody(stream: string, after: number, limit: number): Outcome<string> {
+    return attempt(() => {
+      this.#bind(stream);
+      const page = this.#log.readPage(after, limit, this.#limits.maxFrameBytes);
+      const head = this.#log.head;
+      const last = page.at(-1)?.position ?? Math.max(after, head);
+      return `{"events":[${page.map((e) => e.json).join(",")}],"head":${head},"more":${last < head}}`;
+    });
+  }
+
+  // RPC with EventStore semantics (the store contract; not reachable from any route) ----------
+
+  /**
+   * EventStore `append`: core's planAppend decides (a partly stored batch is `concurrency`),
+   * then the same LogTable.commit as a push writes. `now` lets the contract suite drive the clock.
+   */
+  append(
+    stream: string,
+    events: NewEvent[],
+    expectedVersion: ExpectedVersion,
+    now?: number,
+  ): Outcome<AppendResult> {
+    return attempt(() => {
+      validateBatch(stream, events);
+      this.#bind(stream);
+      const before = this.#log.head;
+      const plan = planAppend(stream, events, expectedVersion, before, (id) =>
+        this.#log.lookup(id),
+      );
+      if (plan.kind === "duplicate") return { results: plan.results, head: before };
+      const results = this.#log.commit(events, now ?? Date.now());
+      this.#broadcast(before, undefined);
+      return { results, head: this.#log.head };
+    });
+  }
+
+  readStream(stream: string, options: ReadStreamOptions = {}): Outcome<ConfirmedEvent[]> {
+    return attempt(() => {
+      this.#bind(stream);
+      return this.#log.readStream(options);
+    });
+  }
+
+  // WebSockets (hibernation API) ------------------------------------------------------------
+
+  /** Accepts an upgrade the Worker has already authenticated and authorized. */
+  override async fetch(request: Request): Promise<Response> {
+    const sub = request.headers.get(callerHeaders.sub);
+    const access = request.headers.get(callerHeaders.access);
+    const stream = request.headers.get(callerHeaders.stream);
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !sub || !stream) {
+      return new Response("expected an authorized WebSocket upgrade from the Worker", {
+        status: 400,
+      });
+    }
+    this.#bind(stream);
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    this.ctx.acceptWebSocket(server);
+    const state: SocketState = {
+      sub,
+      access: access === "write" ? "write" : "read",
+      stream,
+      subscribed: false,
+      tokens: this.#limits.rateBurst,
+      refilledAt: Date.now(),
+    };
+    server.serializeAttachment(state);
+    const headers = new Headers();
+    const protocol = request.headers.get(callerHeaders.protocol);
+    if (protocol) headers.set("Sec-WebSocket-Protocol", protocol);
+    return new Response(null, { status: 101, webSocket: client, headers });
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    let req: string | undefined;
+    try {
+      const state = readState(ws);
+      try {
+        takeToken(state, Date.now(), this.#limits.ratePerSecond, this.#limits.rateBurst);
+      } finally {
+        ws.serializeAttachment(state);
+      }
+      let frame: ClientFrame;
+      try {
+        frame = parseClientFrame(message, this.#limits);
+      } catch (error) {
+        const details = (error as ChronicleError).details;
+        if (typeof details?.req === "string") req = details.req;
+        throw error;
+      }
+      if (frame.t !== "hello") req = frame.req;
+      this.#onFrame(ws, state, frame);
+    } catch (error) {
+      ws.send(errorFrameText(toChronicleError(error), req));
+    }
+  }
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Already closed, or a code that may not be sent back (1005/1006).
+    }
+  }
+
+  override webSocketError(): void {
+    // Nothing to clean up: per-socket state lives in the attachment and goes with the socket.
+  }
+
+  // internals --------------------------------------------------------------------------------
+
+  #onFrame(ws: WebSocket, state: SocketState, frame: ClientFrame): void {
+    switch (frame.t) {
+      case "hello": {
+        ws.send(encodeFrame({ t: "welcome", epoch: this.#log.epoch, head: this.#log.head }));
+        this.#sendAfter(ws, frame.after);
+        if (!state.subscribed) {
+          state.subscribed = true;
+          ws.serializeAttachment(state);
+        }
+        return;
+      }
+      case "pull": {
+        const limit = Math.min(
+          frame.limit ?? this.#limits.defaultPullLimit,
+          this.#limits.maxPullLimit,
+        );
+        const page = this.#log.readPage(frame.after, limit, this.#limits.maxFrameBytes);
+        const head = this.#log.head;
+        const last = page.at(-1)?.position ?? Math.max(frame.after, head);
+        ws.send(eventsFrameText(page, head, { req: frame.req, more: last < head }));
+        return;
+      }
+      case "push": {
+        if (state.access !== "write") {
+          throw new ChronicleError("forbidden", `${state.sub} may not write ${state.stream}`);
+        }
+        checkEventsStream(state.stream, frame.events);
+        const outcome = this.#push(frame.events, frame.expected, state.sub, ws);
+        ws.send(
+          outcome.kind === "ack"
+            ? encodeFrame({ t: "ack", req: frame.req, results: outcome.results })
+            : encodeFrame({ t: "conflict", req: frame.req, head: outcome.head }),
+        );
+        return;
+      }
+    }
+  }
+
+  /** Plans, commits and broadcasts a push; the pusher (a socket) is left out of the broadcast. */
+  #push(
+    events: readonly WireEvent[],
+    expected: number | undefined,
+    actor: string,
+    pusher?: WebSocket,
+  ): PushOutcome {
+    const before = this.#log.head;
+    const plan = planPush(events, expected, before, (id) => this.#log.lookup(id));
+    if (plan.kind === "conflict") return plan;
+    const written = this.#log.commit(plan.fresh, Date.now(), actor);
+    this.#broadcast(before, pusher);
+    return { kind: "ack", results: pushResults(plan, written), head: this.#log.head };
+  }
+
+  /** Sends events after `after` to every subscribed socket but `except`, in position order. */
+  #broadcast(after: number, except: WebSocket | undefined): void {
+    if (after >= this.#log.head) return;
+    const sockets = this.ctx
+      .getWebSockets()
+      .filter(
+        (ws) => ws !== except && (ws.deserializeAttachment() as SocketState | null)?.subscribed,
+      );
+    if (sockets.length === 0) return;
+    for (const frame of this.#framesAfter(after)) {
+      for (const ws of sockets) {
+        try {
+          ws.send(frame);
+        } catch {
+          // A socket closing concurrently: it will reconnect and catch up with hello.
+        }
+      }
+    }
+  }
+
+  #sendAfter(ws: WebSocket, after: number): void {
+    for (const frame of this.#framesAfter(after)) ws.send(frame);
+  }
+
+  *#framesAfter(after: number): Generator<string> {
+    let cursor = after;
+    const head = this.#log.head;
+    while (cursor < head) {
+      const page = this.#log.readPage(
+        cursor,
+        this.#limits.maxPullLimit,
+        this.#limits.maxFrameBytes,
+      );
+      if (page.length === 0) return;
+      cursor = page.at(-1)!.position;
+      yield eventsFrameText(page, head, { more: cursor < head });
+    }
+  }
+
+  /** Records which stream this object holds and refuses to serve another (a routing bug). */
+  #bind(stream: string): void {
+    if (this.#stream === stream) return;
+    const bound = this.#log.meta("stream");
+    if (bound === undefined) this.#log.setMeta("stream", stream);
+    else if (bound !== stream) {
+      throw new ChronicleError("internal", `this log holds ${bound}, not ${stream}`);
+    }
+    this.#stream = stream;
+  }
+}

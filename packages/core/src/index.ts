@@ -61,6 +61,8 @@ export {
   stateAt,
 } from "./fold/load-state.ts";
 export { isUuid, uuidv7, uuidv7Time } from "./ids.ts";
+export type { LocalLog, PendingCommand, PendingEvent, StreamSyncMeta } from "./local/local-log.ts";
+export { MemoryLocalLog } from "./local/memory-local-log.ts";
 export {
   defineProjection,
   type Projection,

@@ -1,6 +1,20 @@
 // @chronicle/sync: the client sync engine and transports (the wire protocol is the
 // `@chronicle/sync/protocol` entry point, shared with the sync node).
 export {
+  createSyncEngine,
+  type ExecuteOptions,
+  SyncEngine,
+  type SyncEngineOptions,
+} from "./client/sync-engine.ts";
+export {
+  type Connection,
+  type ConnectionListener,
+  realScheduler,
+  type Scheduler,
+  type SyncTransport,
+} from "./client/transport.ts";
+export type { EpochResetNotice, RejectedNotice, SyncStatus } from "./client/types.ts";
+export {
   accessFor,
   type ClientFrame,
   defaultLimits,

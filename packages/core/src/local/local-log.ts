@@ -1,0 +1,80 @@
+import type { ConfirmedEvent, RecordedEvent } from "../events/envelope.ts";
+
+/**
+ * The command that produced pending events, stored with them so a strict write can be decided
+ * again after a conflict, even after a reload.
+ */
+export interface PendingCommand {
+  /** The command's id (the events' causationId). */
+  id: string;
+  /** The decider's name. */
+  decider: string;
+  /** The command as given to `decide` (JSON). */
+  command: unknown;
+  /** Strict: pushed with `expected`; rejected by the node if the stream moved meanwhile. */
+  strict: boolean;
+  /** The confirmed head the command was decided on. */
+  basePosition: number;
+}
+
+/** A local event the node has not ordered yet. */
+export interface PendingEvent {
+  /** Local order, increasing per stream. */
+  localSeq: number;
+  event: RecordedEvent;
+  /** The id of the command that produced it, when it came from a command. */
+  commandId?: string;
+}
+
+/** What the sync engine persists per stream besides events. */
+export interface StreamSyncMeta {
+  /** The node's epoch for this stream's log, once known. */
+  epoch?: string;
+}
+
+/**
+ * A device's local copy of streams: a **confirmed prefix** (events with node positions, gapless
+ * from 1) followed by **pending** events in local order. The sync engine drives it; the browser
+ * store (IndexedDB) and `MemoryLocalLog` implement it. Every method is atomic.
+ */
+export interface LocalLog {
+  /** The confirmed head: the highest position held, 0 when none. */
+  confirmedHead(stream: string): Promise<number>;
+  /** Confirmed events with position > `after`, in order. */
+  readConfirmed(stream: string, after?: number, limit?: number): Promise<ConfirmedEvent[]>;
+  /** Pending events in local order. */
+  readPending(stream: string): Promise<PendingEvent[]>;
+  /** The commands behind pending events, by id. */
+  readCommands(stream: string): Promise<PendingCommand[]>;
+  /** Appends local events after every pending one, with the command that made them. */
+  addPending(
+    stream: string,
+    events: readonly RecordedEvent[],
+    command?: PendingCommand,
+  ): Promise<void>;
+  /**
+   * Applies node-ordered events in position order: those at or below the head are skipped, the
+   * rest must continue the head without a gap (`protocol` error otherwise). An applied event
+   * whose id is pending here leaves the pending list: it was ours, now confirmed (rebase).
+   * A command whose events are all confirmed is forgotten.
+   */
+  applyConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<void>;
+  /**
+   * Replaces a command's pending events (after deciding it again) in place, or drops them
+   * when `events` is empty (the command was rejected).
+   */
+  replacePending(
+    stream: string,
+    commandId: string,
+    events: readonly RecordedEvent[],
+    command?: PendingCommand,
+  ): Promise<void>;
+  /** Drops pending events by id (the node refused them for good). */
+  dropPending(stream: string, ids: readonly string[]): Promise<void>;
+  /** Epoch change: forgets every confirmed event and records the new epoch; pending ones stay. */
+  resetConfirmed(stream: string, epoch: string): Promise<void>;
+  readMeta(stream: string): Promise<StreamSyncMeta>;
+  writeMeta(stream: string, meta: StreamSyncMeta): Promise<void>;
+  /** Streams that hold pending events. */
+  streamsWithPending(): Promise<string[]>;
+}

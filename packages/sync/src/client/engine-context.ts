@@ -1,0 +1,26 @@
+// internal: not exported. What a StreamSession needs from its engine.
+import type { ChronicleError, Decider, LocalLog } from "@chronicle/core";
+import type { ProtocolLimits } from "../protocol/limits.ts";
+import type { Scheduler, SyncTransport } from "./transport.ts";
+import type { EpochResetNotice, RejectedNotice, SyncStatus } from "./types.ts";
+
+export interface EngineContext {
+  readonly local: LocalLog;
+  readonly transport: SyncTransport;
+  readonly scheduler: Scheduler;
+  readonly limits: ProtocolLimits;
+  readonly backoff: { initialMs: number; maxMs: number };
+  readonly requestTimeoutMs: number;
+  readonly device: string;
+  readonly actor: string;
+  readonly sessionId: string;
+  readonly deciders: ReadonlyMap<string, Decider>;
+  readonly online: boolean;
+  confirmedState(stream: string, decider: Decider): Promise<{ state: unknown; position: number }>;
+  confirmedReset(stream: string): void;
+  emitStatus(stream: string, status: SyncStatus): void;
+  emitChange(stream: string): void;
+  emitRejected(notice: RejectedNotice): void;
+  emitEpochReset(notice: EpochResetNotice): void;
+  reportError(stream: string, error: ChronicleError): void;
+}

@@ -1,0 +1,611 @@
+// internal: not exported. One stream's sync with the node. Invariants:
+// 1. Everything that touches the local log for this stream runs on one promise chain, in the
+//    order frames and events arrived: no two steps interleave.
+// 2. Confirmed events are applied only in position order without gaps; a gap (or a node head
+//    beyond ours) triggers a pull from our head, never a guess.
+// 3. At most one push and one pull are in flight. A push holds a prefix of the pending events
+//    in local order, so the node orders this device's events as they were written.
+// 4. Pending events survive any failure: a lost ack is answered by re-pushing the same ids
+//    (the node is idempotent by id); only an explicit refusal or a rejected strict command
+//    removes them, and both are reported.
+// 5. A strict command is pushed only from the front of the outbox, with `expected` equal to
+//    the confirmed head, after checking locally that no other device's event arrived since it
+//    was decided; otherwise it is decided again first. A `conflict` means "pull, then check".
+// 6. After a welcome with another epoch the confirmed cache is dropped and rebuilt by pulling;
+//    pending events stay and are pushed again.
+import {
+  ChronicleError,
+  type ConfirmedEvent,
+  createEnvelope,
+  isChronicleError,
+  type PendingCommand,
+  type PendingEvent,
+  type RecordedEvent,
+  toChronicleError,
+} from "@chronicle/core";
+import type { ServerFrame } from "../protocol/frames.ts";
+import { byteLength } from "../protocol/limits.ts";
+import type { EngineContext } from "./engine-context.ts";
+import type { Connection } from "./transport.ts";
+import type { SyncStatus } from "./types.ts";
+import { fromWireConfirmed, toWireEvents } from "./wire.ts";
+
+// Room for the push frame's own fields around its events.
+const FRAME_OVERHEAD = 256;
+
+interface InFlight {
+  req: string;
+  entries: PendingEvent[];
+  timer: unknown;
+}
+
+export class StreamSession {
+  readonly stream: string;
+  readonly #engine: EngineContext;
+  #chain: Promise<void> = Promise.resolve();
+  #connection: Connection | undefined;
+  #connected = false;
+  #wanted = false;
+  #once = false;
+  #halted = false;
+  #needPull = false;
+  #isolate = false;
+  #attempt = 0;
+  #reconnectTimer: unknown;
+  #retryTimer: unknown;
+  #push: InFlight | undefined;
+  #pull: { req: string; timer: unknown } | undefined;
+  #requests = 0;
+  #status: SyncStatus = { state: "offline", pending: 0, confirmedHead: 0 };
+  #onceDone: Array<(error?: unknown) => void> = [];
+
+  constructor(engine: EngineContext, stream: string) {
+    this.#engine = engine;
+    this.stream = stream;
+  }
+
+  get status(): SyncStatus {
+    return this.#status;
+  }
+
+  /** Resolves once the chain of queued steps is empty. */
+  async idle(): Promise<void> {
+    let chain: Promise<void>;
+    do {
+      chain = this.#chain;
+      await chain;
+    } while (chain !== this.#chain);
+  }
+
+  /** Keeps a live connection until `stop`. */
+  start(): void {
+    this.#wanted = true;
+    this.#once = false;
+    this.#halted = false;
+    this.#enqueue(() => this.#refreshStatus());
+    if (!this.#connection && this.#reconnectTimer === undefined) this.#connect();
+  }
+
+  /** Connects, pushes everything pending, catches up, then disconnects. */
+  syncOnce(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#onceDone.push((error) => (error ? reject(error) : resolve()));
+      if (this.#wanted && !this.#once) {
+        // Already live: resolve when the live session is synced.
+        this.#enqueue(() => this.#pump());
+        return;
+      }
+      this.#wanted = true;
+      this.#once = true;
+      this.#halted = false;
+      if (!this.#connection && this.#reconnectTimer === undefined) this.#connect();
+      else this.#enqueue(() => this.#pump());
+    });
+  }
+
+  stop(): void {
+    this.#wanted = false;
+    this.#disconnect();
+    this.#engine.scheduler.clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    this.#enqueue(() => this.#refreshStatus());
+  }
+
+  /** Network reachability changed (or the app's offline switch). */
+  networkChanged(online: boolean): void {
+    if (!online) {
+      this.#disconnect();
+      this.#engine.scheduler.clearTimeout(this.#reconnectTimer);
+      this.#reconnectTimer = undefined;
+      this.#enqueue(() => this.#refreshStatus());
+    } else if (this.#wanted && !this.#connection) {
+      this.#engine.scheduler.clearTimeout(this.#reconnectTimer);
+      this.#reconnectTimer = undefined;
+      this.#attempt = 0;
+      this.#connect();
+    }
+  }
+
+  /** New local pending events: push them when connected. */
+  kick(): Promise<void> {
+    return this.#enqueue(() => this.#pump());
+  }
+
+  #enqueue(step: () => Promise<void> | void): Promise<void> {
+    this.#chain = this.#chain.then(step).catch((error: unknown) => this.#fail(error));
+    return this.#chain;
+  }
+
+  #connect(): void {
+    if (!this.#wanted || this.#halted || !this.#engine.online) {
+      this.#enqueue(() => this.#refreshStatus());
+      return;
+    }
+    this.#reconnectTimer = undefined;
+    this.#setState("connecting");
+    let connection: Connection | undefined;
+    const isCurrent = () => connection !== undefined && connection === this.#connection;
+    connection = this.#engine.transport.connect(this.stream, {
+      onOpen: () => {
+        if (isCurrent()) void this.#enqueue(() => this.#onOpen());
+      },
+      onFrame: (frame) => (isCurrent() ? this.#enqueue(() => this.#onFrame(frame)) : undefined),
+      onClose: (error) => {
+        if (connection === this.#connection) void this.#enqueue(() => this.#onClose(error));
+      },
+    });
+    this.#connection = connection;
+  }
+
+  #disconnect(): void {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    this.#connected = false;
+    this.#clearRequests();
+    connection?.close();
+  }
+
+  #clearRequests(): void {
+    if (this.#push) this.#engine.scheduler.clearTimeout(this.#push.timer);
+    if (this.#pull) this.#engine.scheduler.clearTimeout(this.#pull.timer);
+    this.#engine.scheduler.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#push = undefined;
+    this.#pull = undefined;
+  }
+
+  async #onOpen(): Promise<void> {
+    const [head, meta] = await Promise.all([
+      this.#engine.local.confirmedHead(this.stream),
+      this.#engine.local.readMeta(this.stream),
+    ]);
+    this.#send({
+      t: "hello",
+      protocol: 1,
+      after: head,
+      ...(meta.epoch ? { epoch: meta.epoch } : {}),
+    });
+  }
+
+  async #onClose(error: unknown): Promise<void> {
+    this.#connection = undefined;
+    this.#connected = false;
+    this.#clearRequests();
+    if (error !== undefined && isChronicleError(error))
+      this.#status = { ...this.#status, lastError: error.toJSON() };
+    if (isChronicleError(error, "unauthorized") || isChronicleError(error, "forbidden")) {
+      this.#halt(error);
+      return;
+    }
+    await this.#refreshStatus();
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (!this.#wanted || this.#halted || !this.#engine.online || this.#reconnectTimer !== undefined)
+      return;
+    const { initialMs, maxMs } = this.#engine.backoff;
+    const base = Math.min(maxMs, initialMs * 2 ** this.#attempt);
+    // Full jitter between half and all of the step, so devices that lost the node together do
+    // not all come back in the same millisecond.
+    const delay = base / 2 + (base / 2) * this.#engine.scheduler.random();
+    this.#attempt++;
+    this.#reconnectTimer = this.#engine.scheduler.setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      this.#connect();
+    }, delay);
+  }
+
+  async #onFrame(frame: ServerFrame): Promise<void> {
+    switch (frame.t) {
+      case "welcome":
+        return this.#onWelcome(frame.epoch, frame.head);
+      case "events": {
+        if (frame.req !== undefined) {
+          if (frame.req !== this.#pull?.req) return; // a late or duplicated page
+          this.#engine.scheduler.clearTimeout(this.#pull.timer);
+          this.#pull = undefined;
+          if (frame.more) this.#needPull = true;
+        }
+        await this.#applyIncoming(fromWireConfirmed(frame.events), frame.head);
+        return this.#pump();
+      }
+      case "ack": {
+        const push = this.#push;
+        if (!push || push.req !== frame.req || frame.results.length !== push.entries.length) return;
+        this.#engine.scheduler.clearTimeout(push.timer);
+        this.#push = undefined;
+        const confirmed = push.entries.map((entry, index) => {
+          const result = frame.results[index]!;
+          const event: ConfirmedEvent = {
+            ...entry.event,
+            position: result.position,
+            recordedAt: result.recordedAt,
+          };
+          return event;
+        });
+        // Events stored by an earlier attempt may sit anywhere in the log: a gap means pull.
+        await this.#applyIncoming(confirmed, 0);
+        return this.#pump();
+      }
+      case "conflict": {
+        const push = this.#push;
+        if (!push || push.req !== frame.req) return;
+        this.#engine.scheduler.clearTimeout(push.timer);
+        this.#push = undefined;
+        this.#needPull = true;
+        return this.#pump();
+      }
+      case "error":
+        return this.#onError(frame.code, frame.message, frame.req);
+    }
+  }
+
+  async #onWelcome(epoch: string, nodeHead: number): Promise<void> {
+    const local = this.#engine.local;
+    const meta = await local.readMeta(this.stream);
+    const head = await local.confirmedHead(this.stream);
+    if (meta.epoch !== undefined && meta.epoch !== epoch) {
+      await local.resetConfirmed(this.stream, epoch);
+      this.#engine.confirmedReset(this.stream);
+      const pending = (await local.readPending(this.stream)).length;
+      this.#engine.emitEpochReset({
+        stream: this.stream,
+        previousEpoch: meta.epoch,
+        epoch,
+        pending,
+      });
+      this.#engine.emitChange(this.stream);
+      this.#needPull = true;
+    } else {
+      if (meta.epoch === undefined) await local.writeMeta(this.stream, { ...meta, epoch });
+      if (nodeHead > head) this.#needPull = true;
+    }
+    this.#connected = true;
+    this.#attempt = 0;
+    this.#status = withoutError(this.#status);
+    await this.#pump();
+  }
+
+  async #applyIncoming(events: readonly ConfirmedEvent[], nodeHead: number): Promise<void> {
+    const local = this.#engine.local;
+    let head = await local.confirmedHead(this.stream);
+    const sorted = [...events].sort((a, b) => a.position - b.position);
+    const fresh: ConfirmedEvent[] = [];
+    for (const event of sorted) {
+      if (event.position <= head) continue;
+      if (event.position !== head + 1) {
+        this.#needPull = true;
+        break;
+      }
+      fresh.push(event);
+      head++;
+    }
+    if (fresh.length > 0) {
+      await local.applyConfirmed(this.stream, fresh);
+      this.#engine.emitChange(this.stream);
+    }
+    if (nodeHead > head) this.#needPull = true;
+  }
+
+  async #onError(code: string, message: string, req: string | undefined): Promise<void> {
+    const error = ChronicleError.fromJSON({ code, message });
+    this.#status = { ...this.#status, lastError: error.toJSON() };
+    const push = this.#push;
+    if (push && req === push.req) {
+      this.#engine.scheduler.clearTimeout(push.timer);
+      this.#push = undefined;
+      if (code === "validation" || code === "too-large") {
+        // Refused for good. Find the culprit by pushing one event at a time, then drop only it
+        // (with the rest of its command, which must not half-apply).
+        if (push.entries.length > 1) this.#isolate = true;
+        else await this.#dropRefused(push.entries[0]!, error);
+        return this.#pump();
+      }
+      if (code === "rate-limited") return this.#retryLater();
+    } else if (this.#pull && req === this.#pull.req) {
+      this.#engine.scheduler.clearTimeout(this.#pull.timer);
+      this.#pull = undefined;
+      if (code === "rate-limited") {
+        this.#needPull = true;
+        return this.#retryLater();
+      }
+    }
+    if (code === "unauthorized" || code === "forbidden") return this.#halt(error);
+    // Anything else (protocol, internal): start over on a fresh connection.
+    this.#disconnect();
+    await this.#refreshStatus();
+    this.#scheduleReconnect();
+  }
+
+  #retryLater(): void {
+    const { initialMs, maxMs } = this.#engine.backoff;
+    const delay = Math.min(maxMs, initialMs * 2 ** Math.min(this.#attempt++, 10));
+    this.#retryTimer = this.#engine.scheduler.setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.#enqueue(() => this.#pump());
+    }, delay);
+  }
+
+  async #dropRefused(entry: PendingEvent, error: ChronicleError): Promise<void> {
+    const local = this.#engine.local;
+    const pending = await local.readPending(this.stream);
+    const command = entry.commandId
+      ? (await local.readCommands(this.stream)).find((c) => c.id === entry.commandId)
+      : undefined;
+    const dropped = entry.commandId
+      ? pending.filter((p) => p.commandId === entry.commandId)
+      : [entry];
+    if (entry.commandId) await local.replacePending(this.stream, entry.commandId, []);
+    else await local.dropPending(this.stream, [entry.event.id]);
+    this.#isolate = false;
+    this.#engine.emitRejected({
+      stream: this.stream,
+      ...(command
+        ? { commandId: command.id, decider: command.decider, command: command.command }
+        : {}),
+      code: error.code,
+      message: error.message,
+      events: dropped.map((p) => p.event),
+    });
+    this.#engine.emitChange(this.stream);
+  }
+
+  #halt(error: ChronicleError): void {
+    this.#halted = true;
+    this.#disconnect();
+    this.#status = { ...this.#status, state: "error", lastError: error.toJSON() };
+    this.#engine.emitStatus(this.stream, this.#status);
+    this.#settleOnce(error);
+  }
+
+  async #pump(): Promise<void> {
+    if (!this.#connected || this.#push || this.#pull || this.#retryTimer !== undefined) {
+      return this.#refreshStatus();
+    }
+    const local = this.#engine.local;
+    if (this.#needPull) {
+      this.#needPull = false;
+      const head = await local.confirmedHead(this.stream);
+      const req = this.#nextReq();
+      this.#pull = { req, timer: this.#timeout() };
+      this.#send({ t: "pull", req, after: head, limit: this.#engine.limits.maxPullLimit });
+      return this.#refreshStatus();
+    }
+    const pending = await local.readPending(this.stream);
+    if (pending.length === 0) {
+      await this.#refreshStatus();
+      if (this.#once) this.#finishOnce();
+      return;
+    }
+    const first = pending[0]!;
+    const commands = await local.readCommands(this.stream);
+    const command = first.commandId ? commands.find((c) => c.id === first.commandId) : undefined;
+    let entries: PendingEvent[];
+    let expected: number | undefined;
+    if (command?.strict) {
+      const head = await local.confirmedHead(this.stream);
+      const stale =
+        command.basePosition < 0 ||
+        (await local.readConfirmed(this.stream, command.basePosition)).some(
+          (event) => event.meta.device !== this.#engine.device,
+        );
+      if (stale) {
+        await this.#redecide(command, pending);
+        return this.#pump();
+      }
+      entries = pending.filter((entry) => entry.commandId === command.id);
+      expected = head;
+    } else {
+      const strictIds = new Set(commands.filter((c) => c.strict).map((c) => c.id));
+      entries = this.#batch(pending, strictIds);
+    }
+    const req = this.#nextReq();
+    this.#push = { req, entries, timer: this.#timeout() };
+    this.#send({
+      t: "push",
+      req,
+      events: toWireEvents(entries.map((entry) => entry.event)),
+      ...(expected === undefined ? {} : { expected }),
+    });
+    await this.#refreshStatus();
+  }
+
+  /** A prefix of rebaseable pending events within the node's limits, cut at a command boundary. */
+  #batch(pending: PendingEvent[], strictIds: Set<string>): PendingEvent[] {
+    const { maxEventsPerPush, maxFrameBytes } = this.#engine.limits;
+    const max = this.#isolate ? 1 : maxEventsPerPush;
+    const batch: PendingEvent[] = [];
+    let bytes = FRAME_OVERHEAD;
+    for (const entry of pending) {
+      if (entry.commandId && strictIds.has(entry.commandId)) break;
+      const size = byteLength(JSON.stringify(entry.event)) + 1;
+      if (batch.length > 0 && (batch.length >= max || bytes + size > maxFrameBytes)) {
+        // Do not split a command across pushes when an earlier boundary exists.
+        const last = batch[batch.length - 1]!;
+        if (entry.commandId !== undefined && entry.commandId === last.commandId) {
+          const start = batch.findIndex((e) => e.commandId === entry.commandId);
+          if (start > 0) batch.length = start;
+        }
+        break;
+      }
+      batch.push(entry);
+      bytes += size;
+    }
+    return batch;
+  }
+
+  async #redecide(command: PendingCommand, pending: PendingEvent[]): Promise<void> {
+    const local = this.#engine.local;
+    const old = pending.filter((entry) => entry.commandId === command.id);
+    const decider = this.#engine.deciders.get(command.decider);
+    const reject = async (error: ChronicleError) => {
+      await local.replacePending(this.stream, command.id, []);
+      await this.#markLaterStrictStale(command.id);
+      this.#engine.emitRejected({
+        stream: this.stream,
+        commandId: command.id,
+        decider: command.decider,
+        command: command.command,
+        code: error.code,
+        message: error.message,
+        events: old.map((entry) => entry.event),
+      });
+      this.#engine.emitChange(this.stream);
+    };
+    if (!decider) {
+      return reject(
+        new ChronicleError(
+          "not-found",
+          `no decider "${command.decider}" is registered to re-run a strict command`,
+        ),
+      );
+    }
+    const { state, position } = await this.#engine.confirmedState(this.stream, decider);
+    let decided: RecordedEvent[];
+    try {
+      const template = old[0]?.event.meta;
+      decided = decider.decide(command.command, state).map((event) =>
+        createEnvelope(this.stream, decider.registry.validate(event), {
+          actor: template?.actor ?? this.#engine.actor,
+          device: this.#engine.device,
+          correlationId: template?.correlationId ?? command.id,
+          causationId: command.id,
+        }),
+      );
+    } catch (error) {
+      return reject(toChronicleError(error, "validation"));
+    }
+    await local.replacePending(this.stream, command.id, decided, {
+      ...command,
+      basePosition: position,
+    });
+    await this.#markLaterStrictStale(command.id);
+    this.#engine.emitChange(this.stream);
+  }
+
+  /**
+   * Later strict commands were decided on a state that included this command's old events:
+   * mark them (persistently, basePosition -1) to be decided again before they are pushed.
+   */
+  async #markLaterStrictStale(changedId: string): Promise<void> {
+    const local = this.#engine.local;
+    const commands = await local.readCommands(this.stream);
+    const pending = await local.readPending(this.stream);
+    for (const other of commands) {
+      if (!other.strict || other.id === changedId || other.basePosition < 0) continue;
+      const events = pending
+        .filter((entry) => entry.commandId === other.id)
+        .map((entry) => entry.event);
+      await local.replacePending(this.stream, other.id, events, { ...other, basePosition: -1 });
+    }
+  }
+
+  #timeout(): unknown {
+    // A frame lost without the socket closing would wedge the session: treat silence as a
+    // broken connection and start over (pushes are idempotent, so re-sending is safe).
+    return this.#engine.scheduler.setTimeout(() => {
+      void this.#enqueue(async () => {
+        this.#disconnect();
+        this.#status = {
+          ...this.#status,
+          lastError: new ChronicleError("offline", "the node did not answer in time").toJSON(),
+        };
+        await this.#refreshStatus();
+        this.#scheduleReconnect();
+      });
+    }, this.#engine.requestTimeoutMs);
+  }
+
+  #nextReq(): string {
+    return `${this.#engine.sessionId}-${++this.#requests}`;
+  }
+
+  #send(frame: Parameters<Connection["send"]>[0]): void {
+    this.#connection?.send(frame);
+  }
+
+  #finishOnce(): void {
+    if (this.#push || this.#pull || this.#needPull) return;
+    this.#wanted = false;
+    this.#once = false;
+    this.#disconnect();
+    this.#settleOnce();
+    void this.#refreshStatus();
+  }
+
+  #settleOnce(error?: unknown): void {
+    const waiting = this.#onceDone;
+    this.#onceDone = [];
+    for (const done of waiting) done(error);
+  }
+
+  async #refreshStatus(): Promise<void> {
+    const local = this.#engine.local;
+    const [pending, confirmedHead] = await Promise.all([
+      local.readPending(this.stream).then((list) => list.length),
+      local.confirmedHead(this.stream),
+    ]);
+    let state: SyncStatus["state"];
+    if (this.#halted) state = "error";
+    else if (this.#connected)
+      state = pending > 0 || this.#push || this.#pull || this.#needPull ? "syncing" : "synced";
+    else if (this.#connection) state = "connecting";
+    else state = "offline";
+    this.#setState(state, pending, confirmedHead);
+    if (state === "synced" && this.#onceDone.length > 0 && !this.#once) this.#settleOnce();
+  }
+
+  #setState(
+    state: SyncStatus["state"],
+    pending = this.#status.pending,
+    confirmedHead = this.#status.confirmedHead,
+  ): void {
+    const next: SyncStatus = { ...this.#status, state, pending, confirmedHead };
+    const previous = this.#status;
+    this.#status = next;
+    if (
+      previous.state !== next.state ||
+      previous.pending !== next.pending ||
+      previous.confirmedHead !== next.confirmedHead ||
+      previous.lastError !== next.lastError
+    ) {
+      this.#engine.emitStatus(this.stream, next);
+    }
+  }
+
+  #fail(error: unknown): void {
+    // A local failure (storage, a bug): report it and start over from a fresh connection.
+    const coded = toChronicleError(error);
+    this.#status = { ...this.#status, lastError: coded.toJSON() };
+    this.#disconnect();
+    this.#setState("offline");
+    this.#engine.reportError(this.stream, coded);
+    this.#scheduleReconnect();
+  }
+}
+
+function withoutError(status: SyncStatus): SyncStatus {
+  const { lastError: _lastError, ...rest } = status;
+  return rest;
+}

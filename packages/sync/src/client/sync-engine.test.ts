@@ -1,0 +1,235 @@
+import { type ConfirmedEvent, foldEvents, initialStateOf, MemoryLocalLog } from "@chronicle/core";
+import { describe, expect, it } from "vitest";
+import { account } from "../__fixtures__/account.ts";
+import { MemoryNetwork } from "../testing/memory-network.ts";
+import { MemoryNode } from "../testing/memory-node.ts";
+import { createSyncEngine, type SyncEngine } from "./sync-engine.ts";
+import type { RejectedNotice, SyncStatus } from "./types.ts";
+
+const STREAM = "account:1";
+
+function world(seed = 7) {
+  const node = new MemoryNode();
+  const network = new MemoryNetwork(node, seed);
+  const device = (name: string, local = new MemoryLocalLog()) => {
+    const transport = network.transport();
+    const engine = createSyncEngine({
+      local,
+      transport,
+      device: name,
+      actor: "user",
+      deciders: [account],
+      scheduler: network.scheduler,
+    });
+    const rejected: RejectedNotice[] = [];
+    engine.onRejected((notice) => rejected.push(notice));
+    return { name, local, transport, engine, rejected };
+  };
+  const settle = async (...engines: SyncEngine[]) => {
+    for (let round = 0; round < 100; round++) {
+      await network.run();
+      for (const engine of engines) await engine.idle();
+      if (network.idle) return;
+    }
+    throw new Error("the network did not settle");
+  };
+  return { node, network, device, settle };
+}
+
+const balanceOf = (events: ConfirmedEvent[]) =>
+  foldEvents(account, initialStateOf(account), events).balance;
+
+describe("sync engine against the in-memory node", () => {
+  it("pushes offline writes when online and every device ends with the node's log", async () => {
+    const { node, device, settle } = world();
+    const a = device("a");
+    const b = device("b");
+    a.transport.online = false;
+    a.engine.setOnline(false);
+    a.engine.start(STREAM);
+    b.engine.start(STREAM);
+    await a.engine.execute(STREAM, account, { deposit: 5 });
+    await a.engine.execute(STREAM, account, { deposit: 7 });
+    await b.engine.execute(STREAM, account, { deposit: 1 });
+    await settle(a.engine, b.engine);
+    expect(node.log(STREAM)).toHaveLength(1);
+    expect(a.engine.status(STREAM)).toMatchObject({ state: "offline", pending: 2 });
+
+    a.transport.online = true;
+    a.engine.setOnline(true);
+    await settle(a.engine, b.engine);
+    const log = node.log(STREAM);
+    expect(log.map((e) => e.position)).toEqual([1, 2, 3]);
+    expect(await a.local.readConfirmed(STREAM)).toEqual(log);
+    expect(await b.local.readConfirmed(STREAM)).toEqual(log);
+    expect(await a.local.readPending(STREAM)).toEqual([]);
+    expect(a.engine.status(STREAM)).toMatchObject({
+      state: "synced",
+      pending: 0,
+      confirmedHead: 3,
+    });
+    expect(balanceOf(log)).toBe(13);
+  });
+
+  it("reports status transitions a UI can show", async () => {
+    const { device, settle } = world();
+    const a = device("a");
+    const seen: SyncStatus["state"][] = [];
+    a.engine.onStatus(STREAM, (status) => {
+      if (seen[seen.length - 1] !== status.state) seen.push(status.state);
+    });
+    a.engine.start(STREAM);
+    await a.engine.execute(STREAM, account, { deposit: 1 });
+    await settle(a.engine);
+    expect(seen[0]).toBe("connecting");
+    expect(seen).toContain("syncing");
+    expect(seen[seen.length - 1]).toBe("synced");
+  });
+
+  it("re-runs a strict command after a conflict, and rejects it when it no longer holds", async () => {
+    const { node, device, settle } = world();
+    const a = device("a");
+    const b = device("b");
+    a.engine.start(STREAM);
+    b.engine.start(STREAM);
+    await a.engine.execute(STREAM, account, { deposit: 10 });
+    await settle(a.engine, b.engine);
+
+    a.transport.online = false;
+    a.engine.setOnline(false);
+    await a.engine.execute(STREAM, account, { withdraw: 8 }, { strict: true });
+    await b.engine.execute(STREAM, account, { withdraw: 5 }, { strict: true });
+    await settle(a.engine, b.engine);
+    a.transport.online = true;
+    a.engine.setOnline(true);
+    await settle(a.engine, b.engine);
+
+    const log = node.log(STREAM);
+    expect(log.map((e) => e.type)).toEqual(["money.deposited", "money.withdrawn"]);
+    expect(balanceOf(log)).toBe(5);
+    expect(a.rejected).toHaveLength(1);
+    expect(a.rejected[0]).toMatchObject({
+      code: "validation",
+      decider: "account",
+      command: { withdraw: 8 },
+    });
+    expect(a.rejected[0]!.events).toHaveLength(1);
+    expect(await a.local.readConfirmed(STREAM)).toEqual(log);
+    expect(await a.local.readPending(STREAM)).toEqual([]);
+  });
+
+  it("re-decides a strict command that still holds on the new state, once", async () => {
+    const { node, device, settle } = world();
+    const a = device("a");
+    const b = device("b");
+    a.engine.start(STREAM);
+    b.engine.start(STREAM);
+    await a.engine.execute(STREAM, account, { deposit: 20 });
+    await settle(a.engine, b.engine);
+    a.transport.online = false;
+    a.engine.setOnline(false);
+    const [original] = await a.engine.execute(STREAM, account, { withdraw: 8 }, { strict: true });
+    await b.engine.execute(STREAM, account, { withdraw: 5 }, { strict: true });
+    await settle(a.engine, b.engine);
+    a.transport.online = true;
+    a.engine.setOnline(true);
+    await settle(a.engine, b.engine);
+    const log = node.log(STREAM);
+    expect(balanceOf(log)).toBe(7);
+    const mine = log.filter((e) => e.meta.causationId === original!.meta.causationId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.id).not.toBe(original!.id);
+    expect(a.rejected).toEqual([]);
+  });
+
+  it("drops the confirmed cache on a new epoch and pushes pending events again", async () => {
+    const { node, device, settle } = world();
+    const a = device("a");
+    const resets: string[] = [];
+    a.engine.onEpochReset((notice) => resets.push(notice.epoch));
+    a.engine.start(STREAM);
+    await a.engine.execute(STREAM, account, { deposit: 1 });
+    await settle(a.engine);
+    a.transport.online = false;
+    a.engine.setOnline(false);
+    await a.engine.execute(STREAM, account, { deposit: 2 });
+    node.resetStream(STREAM);
+    a.transport.online = true;
+    a.engine.setOnline(true);
+    await settle(a.engine);
+    expect(resets).toEqual([node.epoch(STREAM)]);
+    const log = node.log(STREAM);
+    expect(log.map((e) => e.data)).toEqual([{ amount: 2 }]);
+    expect(await a.local.readConfirmed(STREAM)).toEqual(log);
+    expect(await a.local.readMeta(STREAM)).toEqual({ epoch: node.epoch(STREAM) });
+  });
+
+  it("recovers from lost frames by timing out and re-pushing the same ids", async () => {
+    const { node, network, device, settle } = world(3);
+    const a = device("a");
+    a.engine.start(STREAM);
+    await settle(a.engine);
+    network.faults = { drop: 1 };
+    await a.engine.execute(STREAM, account, { deposit: 4 });
+    await network.run({ maxSteps: 3 });
+    network.faults = {};
+    await settle(a.engine);
+    expect(node.log(STREAM)).toHaveLength(1);
+    expect(await a.local.readConfirmed(STREAM)).toEqual(node.log(STREAM));
+  });
+
+  it("refuses nothing silently: an event the node refuses is reported and the rest still sync", async () => {
+    const node = new MemoryNode({
+      limits: {
+        maxEventBytes: 400,
+        maxEventsPerPush: 500,
+        maxFrameBytes: 1 << 20,
+        defaultPullLimit: 500,
+        maxPullLimit: 1000,
+      },
+    });
+    const network = new MemoryNetwork(node, 1);
+    const local = new MemoryLocalLog();
+    const engine = createSyncEngine({
+      local,
+      transport: network.transport(),
+      device: "a",
+      scheduler: network.scheduler,
+    });
+    const rejected: RejectedNotice[] = [];
+    engine.onRejected((notice) => rejected.push(notice));
+    engine.setOnline(false);
+    engine.start(STREAM);
+    await engine.execute(STREAM, account, { deposit: 1 });
+    await engine.execute(
+      STREAM,
+      account,
+      { deposit: 2 },
+      { context: { correlationId: "x".repeat(120), actor: "y".repeat(200) } },
+    );
+    await engine.execute(STREAM, account, { deposit: 3 });
+    engine.setOnline(true);
+    await network.run();
+    await engine.idle();
+    await network.run();
+    expect(node.log(STREAM).map((e) => e.data)).toEqual([{ amount: 1 }, { amount: 3 }]);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]).toMatchObject({ code: "too-large", command: { deposit: 2 } });
+    expect(await local.readPending(STREAM)).toEqual([]);
+  });
+
+  it("syncOnce pushes, catches up and disconnects", async () => {
+    const { node, device, settle } = world();
+    const a = device("a");
+    const b = device("b");
+    b.engine.start(STREAM);
+    await b.engine.execute(STREAM, account, { deposit: 9 });
+    await settle(b.engine);
+    await a.engine.execute(STREAM, account, { deposit: 1 });
+    const once = a.engine.syncOnce(STREAM);
+    await settle(a.engine, b.engine);
+    await once;
+    expect(await a.local.readConfirmed(STREAM)).toEqual(node.log(STREAM));
+    expect(a.engine.status(STREAM).state).toBe("offline");
+  });
+});

@@ -1,0 +1,271 @@
+import {
+  type ChronicleError,
+  type CommandContext,
+  createEnvelope,
+  type Decider,
+  foldEvents,
+  initialStateOf,
+  type LocalLog,
+  type RecordedEvent,
+  uuidv7,
+} from "@chronicle/core";
+import { defaultLimits, type ProtocolLimits } from "../protocol/limits.ts";
+import type { EngineContext } from "./engine-context.ts";
+import { StreamSession } from "./stream-session.ts";
+import { realScheduler, type Scheduler, type SyncTransport } from "./transport.ts";
+import type { EpochResetNotice, RejectedNotice, SyncStatus } from "./types.ts";
+
+export interface SyncEngineOptions {
+  /** The device's local copy of its streams (IndexedDB in the browser, memory in tests). */
+  local: LocalLog;
+  /** How to reach the node. */
+  transport: SyncTransport;
+  /** This installation's id (`meta.device`). */
+  device: string;
+  /** The authenticated subject; set it to the token's `sub` (the node stamps that on events). @default "anonymous" */
+  actor?: string;
+  /** Deciders of strict commands, to decide them again after a conflict. */
+  deciders?: readonly Decider[];
+  /** The node's limits; pushes are batched within them. @default the protocol's defaults */
+  limits?: Partial<ProtocolLimits>;
+  /** Reconnect backoff: doubles from `initialMs` up to `maxMs`, with jitter. @default { initialMs: 250, maxMs: 30000 } */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** A push or pull unanswered this long means the connection is broken. @default 15000 */
+  requestTimeoutMs?: number;
+  /** Timers and randomness (virtual in tests). @default real timers and Math.random */
+  scheduler?: Scheduler;
+  /** Starts offline (e.g. `!navigator.onLine`). @default true */
+  online?: boolean;
+}
+
+export interface ExecuteOptions {
+  /** Strict: rejected by the node when the stream moved since it was decided; then re-run. @default false */
+  strict?: boolean;
+  context?: CommandContext;
+}
+
+/**
+ * The client side of sync protocol v1: one session per stream keeps the local log and the
+ * node's log converging. Streams you `start` hold a live connection; `syncOnce` connects,
+ * pushes, catches up and disconnects (for the many streams a device has but does not show).
+ *
+ * @example
+ * const engine = createSyncEngine({ local, transport: createWebSocketTransport({ url, token }), device: "laptop-1", deciders: [board] });
+ * engine.onStatus("board:1", (status) => render(status));
+ * engine.start("board:1");
+ * await engine.execute("board:1", board, { type: "addCard", title: "Hi" });
+ */
+export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
+  return new SyncEngine(options);
+}
+
+type Listener<T> = (value: T) => void;
+
+export class SyncEngine {
+  readonly #local: LocalLog;
+  readonly #sessions = new Map<string, StreamSession>();
+  readonly #statusListeners = new Map<string, Set<Listener<SyncStatus>>>();
+  readonly #changeListeners = new Set<Listener<string>>();
+  readonly #rejectedListeners = new Set<Listener<RejectedNotice>>();
+  readonly #epochListeners = new Set<Listener<EpochResetNotice>>();
+  readonly #errorListeners = new Set<(stream: string, error: ChronicleError) => void>();
+  readonly #confirmedCache = new Map<string, { position: number; state: unknown }>();
+  readonly #context: EngineContext;
+  #online: boolean;
+  #closed = false;
+
+  constructor(options: SyncEngineOptions) {
+    this.#local = options.local;
+    this.#online = options.online ?? true;
+    const engine = this;
+    this.#context = {
+      local: options.local,
+      transport: options.transport,
+      scheduler: options.scheduler ?? realScheduler,
+      limits: { ...defaultLimits, ...options.limits },
+      backoff: {
+        initialMs: options.backoff?.initialMs ?? 250,
+        maxMs: options.backoff?.maxMs ?? 30_000,
+      },
+      requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      device: options.device,
+      actor: options.actor ?? "anonymous",
+      sessionId: uuidv7().slice(-12),
+      deciders: new Map((options.deciders ?? []).map((decider) => [decider.name, decider])),
+      get online() {
+        return engine.#online;
+      },
+      confirmedState: (stream, decider) => this.#confirmedState(stream, decider),
+      confirmedReset: (stream) => {
+        for (const key of this.#confirmedCache.keys())
+          if (key.endsWith(`\u0000${stream}`)) this.#confirmedCache.delete(key);
+      },
+      emitStatus: (stream, status) => {
+        for (const listener of this.#statusListeners.get(stream) ?? []) listener(status);
+      },
+      emitChange: (stream) => {
+        for (const listener of this.#changeListeners) listener(stream);
+      },
+      emitRejected: (notice) => {
+        for (const listener of this.#rejectedListeners) listener(notice);
+      },
+      emitEpochReset: (notice) => {
+        for (const listener of this.#epochListeners) listener(notice);
+      },
+      reportError: (stream, error) => {
+        for (const listener of this.#errorListeners) listener(stream, error);
+      },
+    };
+  }
+
+  /** Keeps `stream` synced over a live connection until `stop`. */
+  start(stream: string): void {
+    this.#session(stream).start();
+  }
+
+  /** Closes `stream`'s connection; local writes keep accumulating as pending. */
+  stop(stream: string): void {
+    this.#sessions.get(stream)?.stop();
+  }
+
+  /** Pushes what is pending and catches up, then disconnects. Rejects on `unauthorized`/`forbidden`. */
+  syncOnce(stream: string): Promise<void> {
+    return this.#session(stream).syncOnce();
+  }
+
+  /**
+   * Decides a command on the optimistic state (confirmed + pending), stores its events as
+   * pending with the command, and pushes them when connected. Refusals throw, nothing stored.
+   */
+  async execute<Command>(
+    stream: string,
+    decider: Decider<Command>,
+    command: Command,
+    options: ExecuteOptions = {},
+  ): Promise<RecordedEvent[]> {
+    const commandId = options.context?.commandId ?? uuidv7();
+    const { state: confirmed, position } = await this.#confirmedState(stream, decider);
+    const pending = await this.#local.readPending(stream);
+    const state = foldEvents(
+      decider,
+      structuredClone(confirmed),
+      pending.map((entry) => entry.event),
+    );
+    const events = decider.decide(command, state).map((event) =>
+      createEnvelope(stream, decider.registry.validate(event), {
+        actor: this.#context.actor,
+        device: this.#context.device,
+        ...options.context,
+        correlationId: options.context?.correlationId ?? commandId,
+        causationId: options.context?.causationId ?? commandId,
+      }),
+    );
+    if (events.length === 0) return [];
+    if (!this.#context.deciders.has(decider.name) && options.strict) {
+      (this.#context.deciders as Map<string, Decider>).set(decider.name, decider);
+    }
+    await this.#local.addPending(stream, events, {
+      id: commandId,
+      decider: decider.name,
+      command,
+      strict: options.strict ?? false,
+      basePosition: position,
+    });
+    this.#context.emitChange(stream);
+    await this.kick(stream);
+    return events;
+  }
+
+  /** Tells the engine that pending events were added to `stream` by someone else (another tab). */
+  kick(stream: string): Promise<void> {
+    const session = this.#sessions.get(stream);
+    return session ? session.kick() : Promise.resolve();
+  }
+
+  /** Network reachability or the app's offline switch: `false` closes every connection. */
+  setOnline(online: boolean): void {
+    if (this.#online === online) return;
+    this.#online = online;
+    for (const session of this.#sessions.values()) session.networkChanged(online);
+  }
+
+  get online(): boolean {
+    return this.#online;
+  }
+
+  status(stream: string): SyncStatus {
+    return this.#sessions.get(stream)?.status ?? { state: "offline", pending: 0, confirmedHead: 0 };
+  }
+
+  /** Calls back on every status change of `stream`; returns the unsubscribe function. */
+  onStatus(stream: string, listener: Listener<SyncStatus>): () => void {
+    const listeners = this.#statusListeners.get(stream) ?? new Set();
+    this.#statusListeners.set(stream, listeners);
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  /** The local log of a stream changed (confirmed events arrived, pending ones were rebased). */
+  onChange(listener: Listener<string>): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
+  }
+
+  /** A strict command became impossible, or the node refused events for good. */
+  onRejected(listener: Listener<RejectedNotice>): () => void {
+    this.#rejectedListeners.add(listener);
+    return () => this.#rejectedListeners.delete(listener);
+  }
+
+  /** The node's log was recreated; the confirmed cache was dropped and pending events re-pushed. */
+  onEpochReset(listener: Listener<EpochResetNotice>): () => void {
+    this.#epochListeners.add(listener);
+    return () => this.#epochListeners.delete(listener);
+  }
+
+  /** Local failures (storage errors) while syncing; the session retries. */
+  onError(listener: (stream: string, error: ChronicleError) => void): () => void {
+    this.#errorListeners.add(listener);
+    return () => this.#errorListeners.delete(listener);
+  }
+
+  /** Resolves when every session has finished what it was doing (not waiting on timers). */
+  async idle(): Promise<void> {
+    for (const session of this.#sessions.values()) await session.idle();
+  }
+
+  /** Stops every session. */
+  close(): void {
+    this.#closed = true;
+    for (const session of this.#sessions.values()) session.stop();
+  }
+
+  #session(stream: string): StreamSession {
+    if (this.#closed) throw new Error("the sync engine is closed");
+    let session = this.#sessions.get(stream);
+    if (!session) {
+      session = new StreamSession(this.#context, stream);
+      this.#sessions.set(stream, session);
+    }
+    return session;
+  }
+
+  // The decider's state over the confirmed prefix, cached and extended incrementally.
+  async #confirmedState(
+    stream: string,
+    decider: Decider,
+  ): Promise<{ state: unknown; position: number }> {
+    const key = `${decider.name}\u0000${stream}`;
+    const cached = this.#confirmedCache.get(key) ?? { position: 0, state: initialStateOf(decider) };
+    const events = await this.#local.readConfirmed(stream, cached.position);
+    const next =
+      events.length === 0
+        ? cached
+        : {
+            position: events[events.length - 1]!.position,
+            state: foldEvents(decider, cached.state, events),
+          };
+    this.#confirmedCache.set(key, next);
+    return { state: structuredClone(next.state), position: next.position };
+  }
+}

@@ -1,0 +1,39 @@
+import type { ClientFrame, ServerFrame } from "../protocol/frames.ts";
+
+/** What a transport reports about one connection. */
+export interface ConnectionListener {
+  /** The connection is open: the engine sends `hello`. */
+  onOpen(): void;
+  /** A frame from the node, already parsed with the protocol schemas. */
+  onFrame(frame: ServerFrame): void | Promise<void>;
+  /** The connection is gone (closed, failed, refused); `error` says why when known. */
+  onClose(error?: unknown): void;
+}
+
+/** One live connection to the node for one stream. */
+export interface Connection {
+  send(frame: ClientFrame): void;
+  close(): void;
+}
+
+/**
+ * How the sync engine reaches the node. WebSocket (browser or Node), HTTP (polling fallback),
+ * and an in-memory transport for tests implement it.
+ */
+export interface SyncTransport {
+  connect(stream: string, listener: ConnectionListener): Connection;
+}
+
+/** Timers, injectable so tests run on virtual time. */
+export interface Scheduler {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  random(): number;
+}
+
+export const realScheduler: Scheduler = {
+  setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
+  clearTimeout: (handle) =>
+    globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
+  random: Math.random,
+};

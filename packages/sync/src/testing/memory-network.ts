@@ -1,0 +1,229 @@
+// A deterministic network between sync engines and a MemoryNode, on virtual time. Frames and
+// timers are tasks in one queue; `run` delivers frames first and advances virtual time to the
+// next timer only when no frame is waiting, so a seed replays the same schedule exactly.
+// Faults (per frame, by probability): drop, duplicate, reorder (swap with the previous frame on
+// the same connection), disconnect (close the connection instead of delivering).
+
+import type {
+  Connection,
+  ConnectionListener,
+  Scheduler,
+  SyncTransport,
+} from "../client/transport.ts";
+import type { ClientFrame, ServerFrame } from "../protocol/frames.ts";
+import { parseServerFrame } from "../protocol/parse.ts";
+import type { MemoryNode, NodeSocket } from "./memory-node.ts";
+
+export interface FaultRates {
+  drop?: number;
+  duplicate?: number;
+  reorder?: number;
+  disconnect?: number;
+}
+
+interface FrameTask {
+  kind: "frame";
+  link: Link;
+  deliver: () => void | Promise<void>;
+}
+
+interface TimerTask {
+  kind: "timer";
+  id: number;
+  due: number;
+  callback: () => void;
+}
+
+interface Link {
+  open: boolean;
+  close(error?: unknown): void;
+}
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same faults. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class MemoryNetwork {
+  readonly #node: MemoryNode;
+  readonly #frames: FrameTask[] = [];
+  readonly #timers: TimerTask[] = [];
+  readonly #random: () => number;
+  #nextTimer = 1;
+  #time = 0;
+  /** Fault probabilities, changeable between steps. */
+  faults: FaultRates = {};
+  readonly scheduler: Scheduler;
+
+  constructor(node: MemoryNode, seed = 1) {
+    this.#node = node;
+    this.#random = seededRandom(seed);
+    this.scheduler = {
+      setTimeout: (callback, ms) => {
+        const timer: TimerTask = {
+          kind: "timer",
+          id: this.#nextTimer++,
+          due: this.#time + Math.max(0, ms),
+          callback,
+        };
+        this.#timers.push(timer);
+        return timer.id;
+      },
+      clearTimeout: (handle) => {
+        const index = this.#timers.findIndex((timer) => timer.id === handle);
+        if (index >= 0) this.#timers.splice(index, 1);
+      },
+      random: this.#random,
+    };
+  }
+
+  /** Virtual milliseconds elapsed. */
+  get now(): number {
+    return this.#time;
+  }
+
+  /** A transport for one device; `online = false` refuses and cuts its connections. */
+  transport(): MemoryTransport {
+    return new MemoryTransport(this);
+  }
+
+  /** Frames and timers waiting. */
+  get idle(): boolean {
+    return this.#frames.length === 0 && this.#timers.length === 0;
+  }
+
+  /**
+   * Runs tasks until nothing is left, or `maxSteps` tasks ran, or virtual time would pass
+   * `until`. Returns the number of tasks run.
+   */
+  async run(options: { maxSteps?: number; until?: number } = {}): Promise<number> {
+    const maxSteps = options.maxSteps ?? 1_000_000;
+    let steps = 0;
+    while (steps < maxSteps) {
+      const frame = this.#frames.shift();
+      if (frame) {
+        steps++;
+        if (frame.link.open) await frame.deliver();
+        continue;
+      }
+      if (this.#timers.length === 0) break;
+      this.#timers.sort((a, b) => a.due - b.due || a.id - b.id);
+      const timer = this.#timers[0]!;
+      if (options.until !== undefined && timer.due > options.until) break;
+      this.#timers.shift();
+      this.#time = Math.max(this.#time, timer.due);
+      steps++;
+      timer.callback();
+      // Let the callback's promise chain (e.g. a reconnect) start before the next task.
+      await Promise.resolve();
+    }
+    return steps;
+  }
+
+  /** @internal queues a frame with the configured faults. */
+  enqueue(link: Link, deliver: () => void | Promise<void>): void {
+    const { drop = 0, duplicate = 0, reorder = 0, disconnect = 0 } = this.faults;
+    const roll = this.#random();
+    if (roll < disconnect) {
+      this.#frames.push({
+        kind: "frame",
+        link: { open: true, close() {} },
+        deliver: () => link.close(new Error("network: connection cut")),
+      });
+      return;
+    }
+    if (roll < disconnect + drop) return;
+    const task: FrameTask = { kind: "frame", link, deliver };
+    if (roll < disconnect + drop + duplicate) this.#frames.push(task, task);
+    else if (roll < disconnect + drop + duplicate + reorder) {
+      let previous = -1;
+      for (let i = this.#frames.length - 1; i >= 0; i--) {
+        if (this.#frames[i]!.link === link) {
+          previous = i;
+          break;
+        }
+      }
+      if (previous >= 0) this.#frames.splice(previous, 0, task);
+      else this.#frames.push(task);
+    } else this.#frames.push(task);
+  }
+
+  /** @internal schedules a task with no faults (connection events). */
+  later(link: Link, deliver: () => void | Promise<void>): void {
+    this.#frames.push({ kind: "frame", link, deliver });
+  }
+
+  /** @internal */
+  accept(stream: string, send: (frame: ServerFrame) => void): NodeSocket {
+    return this.#node.accept(stream, send);
+  }
+}
+
+export class MemoryTransport implements SyncTransport {
+  readonly #network: MemoryNetwork;
+  readonly #links = new Set<Link>();
+  #online = true;
+
+  constructor(network: MemoryNetwork) {
+    this.#network = network;
+  }
+
+  get online(): boolean {
+    return this.#online;
+  }
+
+  set online(value: boolean) {
+    this.#online = value;
+    if (!value) for (const link of [...this.#links]) link.close(new Error("network: offline"));
+  }
+
+  connect(stream: string, listener: ConnectionListener): Connection {
+    const network = this.#network;
+    const links = this.#links;
+    let socket: NodeSocket | undefined;
+    const link: Link = {
+      open: true,
+      close(error) {
+        if (!link.open) return;
+        link.open = false;
+        links.delete(link);
+        socket?.close();
+        network.later({ open: true, close() {} }, () => listener.onClose(error));
+      },
+    };
+    if (!this.#online) {
+      link.open = false;
+      network.later({ open: true, close() {} }, () =>
+        listener.onClose(new Error("network: offline")),
+      );
+      return { send() {}, close() {} };
+    }
+    links.add(link);
+    socket = network.accept(stream, (frame) => {
+      // Server frames cross as text and are parsed like on a real wire.
+      const text = JSON.stringify(frame);
+      network.enqueue(link, () => listener.onFrame(parseServerFrame(text)));
+    });
+    network.later(link, () => listener.onOpen());
+    return {
+      send(frame: ClientFrame) {
+        if (!link.open) return;
+        const text = JSON.stringify(frame);
+        network.enqueue(link, () => socket?.receive(text));
+      },
+      close() {
+        if (!link.open) return;
+        link.open = false;
+        links.delete(link);
+        socket?.close();
+      },
+    };
+  }
+}

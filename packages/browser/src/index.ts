@@ -1,0 +1,32 @@
+// @chronicle/browser (main thread): connect to the Chronicle worker, read projections
+// synchronously, subscribe to their changes. The worker side is "@chronicle/browser/worker".
+export {
+  type Chronicle,
+  type CreateChronicleOptions,
+  createChronicle,
+} from "./main/create-chronicle.ts";
+export type {
+  ExecuteResult,
+  HostApi,
+  HostStatus,
+  OpenInfo,
+  OpenRequest,
+} from "./shared/host-api.ts";
+export {
+  type AppendHook,
+  DexieEventStore,
+  type DexieEventStoreOptions,
+  type WriteResult,
+} from "./store/dexie-store.ts";
+export { type OpenDatabaseOptions, openDatabase } from "./store/open-database.ts";
+export {
+  ChronicleDb,
+  type EventRow,
+  type MetaRow,
+  type PendingCommand,
+  type PendingRow,
+  type StreamSyncState,
+  schemaVersions,
+} from "./store/schema.ts";
+export { DexieProjectionStateStore, DexieSnapshotStore } from "./store/state-stores.ts";
+export { isQuotaError } from "./store/storage-errors.ts";

@@ -1,0 +1,184 @@
+// The main-thread side: a thin comlink client over the worker host, with a synchronous cache of
+// projection states that the worker keeps current.
+import {
+  type AppendOptions,
+  type AppendResult,
+  ChronicleError,
+  type ChronicleErrorJSON,
+  type CommandContext,
+  type CommandOf,
+  type ConfirmedEvent,
+  type Decider,
+  type EventInput,
+  type Projection,
+  type ReadStreamOptions,
+  type StateOf,
+} from "@chronicle/core";
+import { proxy, type Remote, releaseProxy, wrap } from "comlink";
+import { installErrorTransfer } from "../shared/error-transfer.ts";
+import type { ExecuteResult, HostApi, HostStatus } from "../shared/host-api.ts";
+import { ProjectionCache } from "./projection-cache.ts";
+
+export interface CreateChronicleOptions {
+  /** A module worker whose module calls `hostChronicle` (or any endpoint comlink can wrap). */
+  worker: Worker | MessagePort;
+  /** Overrides the database name chosen in the worker module. */
+  name?: string;
+  /** `meta.actor` for events written from here. @default the host's actor */
+  actor?: string;
+  /** Ask the browser to keep this origin's storage under pressure. @default true */
+  persist?: boolean;
+  /** Leadership changes, a database blocked by an old tab, projection errors. */
+  onStatus?: (status: HostStatus) => void;
+  /** Terminate the worker on close(). @default true */
+  terminate?: boolean;
+}
+
+export interface Chronicle {
+  /** This installation's id. */
+  readonly deviceId: string;
+  /** Whether the browser granted persistent storage (false when it was not asked or refused). */
+  readonly persisted: boolean;
+  /** True while this tab's worker leads (owns sync and snapshotting). */
+  isLeader(): boolean;
+  /** Runs a command through a decider registered in the worker; resolves once committed. */
+  execute<D extends Decider<any, any, any>>(
+    stream: string,
+    decider: D | string,
+    command: CommandOf<D>,
+    context?: CommandContext,
+  ): Promise<ExecuteResult>;
+  /** Appends events of registered types without a decider. */
+  append(stream: string, events: EventInput[], options?: AppendOptions): Promise<AppendResult>;
+  readStream(stream: string, options?: ReadStreamOptions): Promise<ConfirmedEvent[]>;
+  /**
+   * The projection's state, synchronously: current while subscribed, otherwise the last state
+   * this tab saw (after `execute` or `load`), or `undefined` when it has seen none.
+   */
+  read<P extends Projection<any, any>>(projection: P, stream: string): StateOf<P> | undefined;
+  /** Loads the projection's current state from the worker (and caches it). */
+  load<P extends Projection<any, any>>(projection: P, stream: string): Promise<StateOf<P>>;
+  /**
+   * Calls `listener` with the state now (when known) and after every change, from this tab or
+   * any other. Returns the unsubscribe function.
+   */
+  subscribe<P extends Projection<any, any>>(
+    projection: P,
+    stream: string,
+    listener: (state: StateOf<P>) => void,
+  ): () => void;
+  /** Releases the worker, its database connection, leadership and subscriptions. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects the main thread to a Chronicle worker.
+ *
+ * @example
+ * const chronicle = await createChronicle({
+ *   worker: new Worker(new URL("./chronicle.worker.ts", import.meta.url), { type: "module" }),
+ * });
+ * await chronicle.execute("board:1", board, { type: "addCard", title: "Write docs" });
+ * const stop = chronicle.subscribe(boardView, "board:1", (state) => render(state));
+ */
+export async function createChronicle(options: CreateChronicleOptions): Promise<Chronicle> {
+  installErrorTransfer();
+  const remote: Remote<HostApi> = wrap<HostApi>(options.worker);
+  const cache = new ProjectionCache();
+  const watches = new Map<string, Promise<number>>();
+  let leader = false;
+  let closed = false;
+  const onStatus = (status: HostStatus) => {
+    if (status.type === "leader") leader = status.leader;
+    options.onStatus?.(status);
+  };
+  const persisted = options.persist === false ? false : await requestPersistence();
+  const info = await remote.open({ name: options.name, actor: options.actor }, proxy(onStatus));
+  leader ||= info.leader;
+  const keyOf = (projection: Projection<any, any>, stream: string) =>
+    `${projection.name}/${stream}`;
+  const assertOpen = () => {
+    if (closed) throw new ChronicleError("internal", "this Chronicle is closed");
+  };
+
+  return {
+    deviceId: info.deviceId,
+    persisted,
+    isLeader: () => leader,
+    async execute(stream, decider, command, context) {
+      assertOpen();
+      const name = typeof decider === "string" ? decider : decider.name;
+      const result = await remote.execute(name, stream, command, context);
+      for (const record of result.projections) cache.offer(record);
+      return result;
+    },
+    append: (stream, events, appendOptions) => {
+      assertOpen();
+      return remote.append(stream, events, appendOptions);
+    },
+    readStream: (stream, readOptions) => {
+      assertOpen();
+      return remote.readStream(stream, readOptions);
+    },
+    read(projection, stream) {
+      return cache.get(keyOf(projection, stream))?.state as StateOf<typeof projection> | undefined;
+    },
+    async load(projection, stream) {
+      assertOpen();
+      const record = await remote.read(projection.name, stream);
+      cache.offer(record);
+      return cache.get(record.key)!.state as StateOf<typeof projection>;
+    },
+    subscribe(projection, stream, listener) {
+      assertOpen();
+      const key = keyOf(projection, stream);
+      const typed = listener as (state: unknown) => void;
+      if (cache.listen(key, typed) === 1 && !watches.has(key)) {
+        watches.set(
+          key,
+          remote.watch(
+            projection.name,
+            stream,
+            proxy((record) => cache.offer(record)),
+            proxy((error: ChronicleErrorJSON) =>
+              onStatus({ type: "projection-error", projection: projection.name, error }),
+            ),
+          ),
+        );
+      }
+      const known = cache.get(key);
+      if (known) typed(known.state);
+      return () => {
+        if (cache.unlisten(key, typed) > 0) return;
+        const watch = watches.get(key);
+        watches.delete(key);
+        void watch?.then((id) => (closed ? undefined : remote.unwatch(id))).catch(() => {});
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      cache.clear();
+      try {
+        await remote.close();
+      } finally {
+        remote[releaseProxy]();
+        if (options.terminate !== false && "terminate" in options.worker) {
+          options.worker.terminate();
+        }
+      }
+    },
+  };
+}
+
+async function requestPersistence(): Promise<boolean> {
+  // Without it, Chromium may evict the origin's IndexedDB under storage pressure. Browsers grant
+  // or refuse silently (Chromium by engagement heuristics); refusal is not an error.
+  try {
+    const storage = globalThis.navigator?.storage;
+    if (!storage?.persist) return false;
+    return (await storage.persisted?.()) || (await storage.persist());
+  } catch {
+    return false;
+  }
+}

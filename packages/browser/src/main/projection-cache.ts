@@ -1,0 +1,62 @@
+// internal: not exported. The main thread's copy of projection states, so reads are synchronous.
+// A record replaces the cached one only when it is newer (higher checkpoint): results of
+// `execute` and watch updates from the worker may arrive in either order.
+import type { ProjectionRecord } from "@chronicle/core";
+
+type Listener = (state: unknown) => void;
+
+interface Entry {
+  record?: ProjectionRecord;
+  listeners: Set<Listener>;
+}
+
+export class ProjectionCache {
+  readonly #entries = new Map<string, Entry>();
+
+  get(key: string): ProjectionRecord | undefined {
+    return this.#entries.get(key)?.record;
+  }
+
+  /** Stores the record if it is newer and tells the key's listeners. */
+  offer(record: ProjectionRecord): void {
+    const entry = this.#entry(record.key);
+    const current = entry.record;
+    if (
+      current !== undefined &&
+      current.version === record.version &&
+      current.checkpoint >= record.checkpoint
+    ) {
+      return;
+    }
+    entry.record = record;
+    for (const listener of [...entry.listeners]) listener(record.state);
+  }
+
+  /** Adds a listener; returns how many the key has now. */
+  listen(key: string, listener: Listener): number {
+    const entry = this.#entry(key);
+    entry.listeners.add(listener);
+    return entry.listeners.size;
+  }
+
+  /** Removes a listener; returns how many the key has left. */
+  unlisten(key: string, listener: Listener): number {
+    const entry = this.#entries.get(key);
+    if (!entry) return 0;
+    entry.listeners.delete(listener);
+    return entry.listeners.size;
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  #entry(key: string): Entry {
+    let entry = this.#entries.get(key);
+    if (!entry) {
+      entry = { listeners: new Set() };
+      this.#entries.set(key, entry);
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,86 @@
+// internal: not exported. Moves the persisted projections of a stream inside the transaction
+// that appends to it, so a projection's checkpoint never names an event that is not stored and
+// never lags behind a committed command (DESIGN: projections persisted with a checkpoint).
+import {
+  type ConfirmedEvent,
+  foldEvents,
+  initialStateOf,
+  type Projection,
+  type ProjectionRecord,
+  snapshotKey,
+} from "@chronicle/core";
+import type { DexieEventStore } from "./dexie-store.ts";
+import type { DexieSnapshotStore } from "./state-stores.ts";
+
+export interface ProjectionUpdaterOptions {
+  store: DexieEventStore;
+  projections: readonly Projection<any, any>[];
+  snapshots: DexieSnapshotStore;
+  /**
+   * A projection whose handler throws is left at its previous checkpoint (the append still
+   * commits: one broken read model must not stop writes); the error is reported here, and the
+   * projection runner stops at the same event when the projection is next read.
+   */
+  onError?: (error: unknown, projection: Projection<any, any>) => void;
+}
+
+/** The persisted record key of a projection over one stream (core's ProjectionRunner format). */
+export function projectionKey(projection: Projection<any, any>, stream: string): string {
+  return `${projection.name}/${stream}`;
+}
+
+/**
+ * Returns an append hook that folds the appended events into every projection that handles one
+ * of their types, catching up from the persisted checkpoint (or the newest snapshot, or the
+ * first event, for a projection new to the stream or of a new version).
+ */
+export function createProjectionUpdater(options: ProjectionUpdaterOptions) {
+  const handledTypes = new Map(
+    options.projections.map((projection) => [
+      projection,
+      new Set(Object.keys(projection.handlers as object)),
+    ]),
+  );
+  return async (stream: string, events: readonly ConfirmedEvent[]): Promise<ProjectionRecord[]> => {
+    const first = events[0];
+    if (first === undefined) return [];
+    const updated: ProjectionRecord[] = [];
+    for (const projection of options.projections) {
+      const types = handledTypes.get(projection)!;
+      if (!events.some((event) => types.has(event.type))) continue;
+      const key = projectionKey(projection, stream);
+      let record = (await options.store.db.projections.get(key)) as ProjectionRecord | undefined;
+      if (record === undefined || record.version !== projection.version) {
+        const snapshot = await options.snapshots.load(
+          snapshotKey("projection", projection.name, stream),
+          { version: projection.version, maxPosition: first.position - 1 },
+        );
+        record = {
+          key,
+          name: projection.name,
+          version: projection.version,
+          checkpoint: snapshot?.position ?? 0,
+          state: snapshot ? snapshot.state : initialStateOf(projection),
+        };
+      }
+      const gap =
+        record.checkpoint < first.position - 1
+          ? await options.store.readStream(stream, {
+              from: record.checkpoint + 1,
+              toPosition: first.position - 1,
+            })
+          : [];
+      const fresh = events.filter((event) => event.position > record.checkpoint);
+      try {
+        const state = foldEvents(projection, record.state, [...gap, ...fresh]);
+        const last = fresh[fresh.length - 1] ?? gap[gap.length - 1];
+        const next = { ...record, state, checkpoint: last?.position ?? record.checkpoint };
+        await options.store.db.projections.put(next);
+        updated.push(next);
+      } catch (error) {
+        options.onError?.(error, projection);
+      }
+    }
+    return updated;
+  };
+}

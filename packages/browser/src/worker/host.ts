@@ -1,0 +1,79 @@
+// The worker side of createChronicle: exposes the local engine to the main thread with comlink.
+import { ChronicleError, toChronicleError } from "@chronicle/core";
+import { expose } from "comlink";
+import { installErrorTransfer } from "../shared/error-transfer.ts";
+import type { HostApi, HostStatus, OpenRequest } from "../shared/host-api.ts";
+import { type ChronicleEngine, type EngineOptions, openEngine } from "./engine.ts";
+
+export type HostChronicleOptions = Omit<EngineOptions, "onStatus">;
+
+/**
+ * Hosts Chronicle in a worker module: registers the app's events, deciders and projections and
+ * answers the main thread's `createChronicle`. Errors reach the main thread as ChronicleErrors
+ * with their code.
+ *
+ * @example
+ * // chronicle.worker.ts
+ * import { hostChronicle } from "@chronicle/browser/worker";
+ * hostChronicle({ name: "kanban", events: [cardAdded], deciders: [board], projections: [boardView] });
+ */
+export function hostChronicle(
+  options: HostChronicleOptions,
+  endpoint: Parameters<typeof expose>[1] = globalThis as Parameters<typeof expose>[1],
+): HostApi {
+  installErrorTransfer();
+  const api = createHostApi(options);
+  expose(api, endpoint);
+  return api;
+}
+
+/** The host API over an engine opened on the first `open` call (no comlink: testable as is). */
+export function createHostApi(options: HostChronicleOptions): HostApi {
+  let opening: Promise<ChronicleEngine> | undefined;
+  let engine: ChronicleEngine | undefined;
+  const ready = (): ChronicleEngine => {
+    if (!engine) throw new ChronicleError("internal", "Chronicle is not open (or was closed)");
+    return engine;
+  };
+  return {
+    async open(request: OpenRequest, onStatus?: (status: HostStatus) => void) {
+      opening ??= openEngine({
+        ...options,
+        name: request.name ?? options.name,
+        actor: request.actor ?? options.actor,
+        onStatus: (status) => {
+          // A closed main thread may have released the proxy: statuses are best effort.
+          Promise.resolve(onStatus?.(status)).catch(() => {});
+        },
+      });
+      engine = await opening;
+      return engine.info();
+    },
+    execute: (decider, stream, command, context) =>
+      ready().execute(decider, stream, command, context),
+    append: (stream, events, appendOptions) => ready().append(stream, events, appendOptions),
+    readStream: (stream, readOptions) => ready().store.readStream(stream, readOptions),
+    read: (projection, stream) => ready().read(projection, stream),
+    async watch(projection, stream, onRecord, onError) {
+      return ready().watch(
+        projection,
+        stream,
+        (record) => {
+          Promise.resolve(onRecord(record)).catch(() => {});
+        },
+        (error) => {
+          Promise.resolve(onError?.(toChronicleError(error).toJSON())).catch(() => {});
+        },
+      );
+    },
+    async unwatch(id) {
+      engine?.unwatch(id);
+    },
+    async close() {
+      const closing = engine;
+      engine = undefined;
+      opening = undefined;
+      await closing?.close();
+    },
+  };
+}

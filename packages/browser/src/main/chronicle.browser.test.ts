@@ -1,0 +1,104 @@
+// Browser tier: the main thread talking to real module workers over comlink, on Chromium's
+// IndexedDB: synchronous reads, subscriptions, coded errors, two hosts on one database.
+import { isChronicleError } from "@chronicle/core";
+import { describe, expect, it } from "vitest";
+import { board, boardView } from "../__fixtures__/board.ts";
+import { connect, firstMatching } from "../__fixtures__/connect.ts";
+
+const run = crypto.randomUUID().slice(0, 8);
+let databases = 0;
+const freshName = () => `chronicle-${run}-${++databases}`;
+
+describe("createChronicle + hostChronicle", () => {
+  it("executes in the worker and reads the projection synchronously afterwards", async () => {
+    const { chronicle } = await connect(freshName());
+    expect(chronicle.read(boardView, "board:1")).toBeUndefined();
+    const result = await chronicle.execute("board:1", board, {
+      type: "addCard",
+      id: "c1",
+      title: "Write docs",
+    });
+    expect(result.events.map((e) => e.position)).toEqual([1]);
+    expect(chronicle.read(boardView, "board:1")).toEqual({
+      count: 1,
+      titles: { c1: "Write docs" },
+    });
+    expect(await chronicle.load(boardView, "board:1")).toMatchObject({ count: 1 });
+    await chronicle.close();
+  });
+
+  it("delivers subscribed state after each write", async () => {
+    const { chronicle } = await connect(freshName());
+    const seen: number[] = [];
+    const stop = chronicle.subscribe(boardView, "board:1", (state) => seen.push(state.count));
+    const two = firstMatching<{ count: number }>(
+      (listener) => chronicle.subscribe(boardView, "board:1", listener),
+      (state) => state.count === 2,
+    );
+    await chronicle.execute("board:1", board, { type: "addCard", id: "a", title: "A" });
+    await chronicle.execute("board:1", board, { type: "addCard", id: "b", title: "B" });
+    await two;
+    stop();
+    expect(seen.at(-1)).toBe(2);
+    // Never backwards, never repeated: the cache only moves forward.
+    expect(seen).toEqual([...new Set(seen)].sort((x, y) => x - y));
+    await chronicle.close();
+  });
+
+  it("rejects with ChronicleErrors that keep their code and details across the worker boundary", async () => {
+    const { chronicle } = await connect(freshName());
+    await chronicle.execute("board:1", board, { type: "addCard", id: "a", title: "A" });
+    const duplicate = await chronicle
+      .execute("board:1", board, { type: "addCard", id: "a", title: "again" })
+      .catch((e: unknown) => e);
+    expect(isChronicleError(duplicate, "validation")).toBe(true);
+    expect(duplicate).toMatchObject({ name: "ChronicleError", details: { id: "a" } });
+    await expect(
+      chronicle.execute("board:1", board, { type: "removeCard", id: "zzz" }),
+    ).rejects.toMatchObject({ code: "not-found" });
+    await expect(
+      chronicle.append("bad stream!", [{ type: "card.added", data: { id: "x", title: "x" } }]),
+    ).rejects.toMatchObject({ code: "validation" });
+    await chronicle.close();
+    await expect(
+      chronicle.execute("board:1", board, { type: "addCard", id: "b", title: "B" }),
+    ).rejects.toMatchObject({ code: "internal" });
+  });
+});
+
+describe("tabs: two hosts on one database", () => {
+  it("has exactly one leader, and leadership moves when the leader closes", async () => {
+    const name = freshName();
+    const first = await connect(name);
+    const second = await connect(name);
+    await first.status((s) => s.type === "leader" && s.leader);
+    expect(first.chronicle.isLeader()).toBe(true);
+    expect(second.chronicle.isLeader()).toBe(false);
+    await first.chronicle.close();
+    await second.status((s) => s.type === "leader" && s.leader);
+    expect(second.chronicle.isLeader()).toBe(true);
+    await second.chronicle.close();
+  });
+
+  it("a write in one host reaches the other host's subscribers", async () => {
+    const name = freshName();
+    const writer = await connect(name);
+    const reader = await connect(name);
+    const seenByReader = firstMatching<{ count: number; titles: Record<string, string> }>(
+      (listener) => reader.chronicle.subscribe(boardView, "board:7", listener),
+      (state) => state.count === 2,
+    );
+    await writer.chronicle.execute("board:7", board, { type: "addCard", id: "a", title: "A" });
+    await writer.chronicle.execute("board:7", board, { type: "addCard", id: "b", title: "B" });
+    expect((await seenByReader).titles).toEqual({ a: "A", b: "B" });
+    // And back: the reader writes, the writer's subscriber sees it.
+    const seenByWriter = firstMatching<{ count: number }>(
+      (listener) => writer.chronicle.subscribe(boardView, "board:7", listener),
+      (state) => state.count === 1,
+    );
+    await reader.chronicle.execute("board:7", board, { type: "removeCard", id: "a" });
+    expect((await seenByWriter).count).toBe(1);
+    await writer.chronicle.close();
+    await reader.chronicle.close();
+  });
+});

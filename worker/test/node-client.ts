@@ -155,7 +155,8 @@ export async function pullHttp(stream: string, query = "", tokenValue?: string) 
 
 /** Every stored event of a stream, through the public HTTP API. */
 export async function logOf(stream: string) {
-  const all: Array<{ id: string; position: number; meta: { actor: string } }> = [];
+  const all: Array<{ id: string; position: number; recordedAt: number; meta: { actor: string } }> =
+    [];
   for (;;) {
     const { body } = await pullHttp(stream, `?after=${all.length}&limit=1000`);
     all.push(...(body.events as typeof all));

@@ -1,6 +1,11 @@
 // internal: not exported. The one place error codes become HTTP statuses (DESIGN.md "HTTP
 // errors"); bodies are `{ code, message, ...details }`.
-import { type ChronicleError, type ErrorCode, toChronicleError } from "@chronicle/core";
+import {
+  ChronicleError,
+  type ErrorCode,
+  isChronicleError,
+  toChronicleError,
+} from "@chronicle/core";
 
 export const statusByCode: Record<ErrorCode, number> = {
   validation: 400,
@@ -17,12 +22,18 @@ export const statusByCode: Record<ErrorCode, number> = {
   offline: 503,
 };
 
+/**
+ * The error a client may see: coded errors as they are; anything unexpected (a bug, a storage
+ * failure) becomes `internal` with a generic message, logged here rather than leaked.
+ */
+export function toPublicError(error: unknown): ChronicleError {
+  if (isChronicleError(error)) return toChronicleError(error);
+  console.error("chronicle sync node: unexpected error", error);
+  return new ChronicleError("internal", "internal error");
+}
+
 export function errorResponse(error: unknown): Response {
-  const coded: ChronicleError = toChronicleError(error);
-  // Internal errors do not leak details (stack traces, SQL) to clients.
-  const body =
-    coded.code === "internal"
-      ? { code: coded.code, message: coded.message }
-      : { ...coded.details, code: coded.code, message: coded.message };
+  const coded = toPublicError(error);
+  const body = { ...coded.details, code: coded.code, message: coded.message };
   return Response.json(body, { status: statusByCode[coded.code] });
 }

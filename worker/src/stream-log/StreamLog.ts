@@ -26,7 +26,6 @@ import {
   type NewEvent,
   planAppend,
   type ReadStreamOptions,
-  toChronicleError,
   validateBatch,
 } from "@chronicle/core";
 import {
@@ -38,6 +37,7 @@ import {
   type WireEvent,
 } from "@chronicle/sync/protocol";
 import { limitsFrom, type NodeEnv, type NodeLimits } from "../env.ts";
+import { toPublicError } from "../http/errors.ts";
 import { errorFrameText, eventsFrameText } from "./frames.ts";
 import { LogTable } from "./log-table.ts";
 import { planPush, pushResults } from "./push-plan.ts";
@@ -63,7 +63,7 @@ function attempt<T>(fn: () => T): Outcome<T> {
   try {
     return { ok: true, value: fn() };
   } catch (error) {
-    return { ok: false, error: toChronicleError(error).toJSON() };
+    return { ok: false, error: toPublicError(error).toJSON() };
   }
 }
 
@@ -199,7 +199,7 @@ export class StreamLog extends DurableObject<NodeEnv> {
       if (frame.t !== "hello") req = frame.req;
       this.#onFrame(ws, state, frame);
     } catch (error) {
-      ws.send(errorFrameText(toChronicleError(error), req));
+      ws.send(errorFrameText(toPublicError(error), req));
     }
   }
 

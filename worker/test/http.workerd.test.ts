@@ -1,0 +1,76 @@
+// The HTTP surface: endpoints, pagination, unknown routes and the code -> status mapping.
+import { ChronicleError, errorCodes } from "@chronicle/core";
+import { pullResponse, pushResponse } from "@chronicle/sync/protocol";
+import { describe, expect, it } from "vitest";
+import { errorResponse, statusByCode } from "../src/http/errors.ts";
+import { events, fetchNode, freshStream, pullHttp, pushHttp } from "./node-client.ts";
+
+describe("HTTP endpoints", () => {
+  it("answers /health", async () => {
+    const response = await fetchNode("/health");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, protocol: 1 });
+  });
+
+  it("pushes and pulls with pages (limit, more)", async () => {
+    const stream = freshStream();
+    const pushed = await pushHttp(stream, { events: events(stream, 5) });
+    expect(pushed.status).toBe(200);
+    const { results } = pushResponse.parse(await pushed.json());
+    expect(results.map((r) => r.position)).toEqual([1, 2, 3, 4, 5]);
+    const first = pullResponse.parse((await pullHttp(stream, "?after=0&limit=2")).body);
+    expect(first.events.map((e) => e.position)).toEqual([1, 2]);
+    expect(first).toMatchObject({ head: 5, more: true });
+    const last = pullResponse.parse((await pullHttp(stream, "?after=4&limit=2")).body);
+    expect(last.events.map((e) => e.position)).toEqual([5]);
+    expect(last.more).toBe(false);
+    const beyond = pullResponse.parse((await pullHttp(stream, "?after=9")).body);
+    expect(beyond).toEqual({ events: [], head: 5, more: false });
+    const empty = pullResponse.parse((await pullHttp(freshStream(), "")).body);
+    expect(empty).toEqual({ events: [], head: 0, more: false });
+  });
+
+  it("answers unknown routes and methods with a coded 404", async () => {
+    for (const [method, path] of [
+      ["GET", "/nope"],
+      ["GET", "/v1/streams"],
+      ["PUT", "/v1/streams/board:1/events"],
+      ["GET", "/bench/echo/x/y"],
+    ] as const) {
+      const response = await fetchNode(path, { method });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({
+        code: "not-found",
+        message: expect.any(String),
+      });
+    }
+  });
+});
+
+describe("errors to HTTP", () => {
+  it("maps every code to its status in one place", () => {
+    expect(statusByCode).toMatchObject({
+      validation: 400,
+      unauthorized: 401,
+      forbidden: 403,
+      "not-found": 404,
+      conflict: 409,
+      concurrency: 409,
+      "too-large": 413,
+      "rate-limited": 429,
+      internal: 500,
+    });
+    for (const code of errorCodes) expect(statusByCode[code]).toBeGreaterThanOrEqual(400);
+  });
+
+  it("puts details in the body and hides internal ones", async () => {
+    const conflict = errorResponse(
+      new ChronicleError("conflict", "moved", { details: { head: 7 } }),
+    );
+    expect(conflict.status).toBe(409);
+    expect(await conflict.json()).toEqual({ code: "conflict", message: "moved", head: 7 });
+    const crash = errorResponse(new Error("SQLITE_CONSTRAINT at row 7"));
+    expect(crash.status).toBe(500);
+    expect(await crash.json()).toEqual({ code: "internal", message: "internal error" });
+  });
+});

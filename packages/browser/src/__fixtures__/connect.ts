@@ -15,7 +15,11 @@ export interface TestChronicle {
   status(match: (status: HostStatus) => boolean): Promise<HostStatus>;
 }
 
-export async function connect(name: string, worker = boardWorker()): Promise<TestChronicle> {
+export async function connect(
+  name: string,
+  worker = boardWorker(),
+  onStatus?: (status: HostStatus) => void,
+): Promise<TestChronicle> {
   const statuses: HostStatus[] = [];
   const waiting = new Set<{
     match: (s: HostStatus) => boolean;
@@ -27,6 +31,7 @@ export async function connect(name: string, worker = boardWorker()): Promise<Tes
     persist: false,
     onStatus(status) {
       statuses.push(status);
+      onStatus?.(status);
       for (const waiter of [...waiting]) {
         if (waiter.match(status)) {
           waiting.delete(waiter);

@@ -59,6 +59,8 @@ export const callerHeaders = {
   protocol: "X-Chronicle-Protocol",
 } as const;
 
+const requestIdPrefix = /"req"\s*:\s*"([^"\\]{1,64})"/;
+
 function attempt<T>(fn: () => T): Outcome<T> {
   try {
     return { ok: true, value: fn() };
@@ -180,7 +182,10 @@ export class StreamLog extends DurableObject<NodeEnv> {
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-    let req: string | undefined;
+    // A frame refused before it is parsed (rate-limited, too large) still gets its request id
+    // back when one can be read at its start, so the client can fail that request.
+    let req =
+      typeof message === "string" ? requestIdPrefix.exec(message.slice(0, 256))?.[1] : undefined;
     try {
       const state = readState(ws);
       try {

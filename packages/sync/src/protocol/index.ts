@@ -44,6 +44,7 @@ export {
   byteLength,
   defaultLimits,
   HEARTBEAT,
+  MAX_JSON_DEPTH,
   PROTOCOL_VERSION,
   type ProtocolLimits,
 } from "./limits.ts";

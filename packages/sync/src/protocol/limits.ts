@@ -28,6 +28,9 @@ export const defaultLimits: Readonly<ProtocolLimits> = Object.freeze({
  */
 export const HEARTBEAT = Object.freeze({ ping: "ping", pong: "pong" });
 
+/** Deepest JSON nesting accepted in a frame or body (events' data included). */
+export const MAX_JSON_DEPTH = 64;
+
 /** The protocol version this module speaks. */
 export const PROTOCOL_VERSION = 1;
 

@@ -84,6 +84,16 @@ describe("parseClientFrame", () => {
       "too-large",
     ],
     [
+      "data nested 100 deep",
+      JSON.stringify({
+        t: "pull",
+        req: "r",
+        after: 0,
+        x: JSON.parse("[".repeat(100) + "]".repeat(100)),
+      }),
+      "validation",
+    ],
+    [
       "frame over 1 MiB",
       JSON.stringify({ t: "pull", req: "r", after: 0, pad: "x".repeat(1_100_000) }),
       "too-large",

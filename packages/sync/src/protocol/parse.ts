@@ -15,7 +15,13 @@ import {
   serverFrame,
   type WireEvent,
 } from "./frames.ts";
-import { byteLength, defaultLimits, PROTOCOL_VERSION, type ProtocolLimits } from "./limits.ts";
+import {
+  byteLength,
+  defaultLimits,
+  MAX_JSON_DEPTH,
+  PROTOCOL_VERSION,
+  type ProtocolLimits,
+} from "./limits.ts";
 
 const clientFrameTypes = new Set(["hello", "push", "pull"]);
 const serverFrameTypes = new Set(["welcome", "ack", "events", "conflict", "error"]);
@@ -41,18 +47,52 @@ export function validationError(
   });
 }
 
-function parseJsonText(text: unknown, limits: ProtocolLimits, what: string): unknown {
-  if (typeof text !== "string") fail("protocol", `${what} must be a JSON text frame`);
+// A WebSocket frame that is not JSON text breaks the protocol; an HTTP body that is not JSON is
+// bad input (`validation`, 400), since HTTP has no protocol errors of its own.
+function parseJsonText(
+  text: unknown,
+  limits: ProtocolLimits,
+  what: string,
+  notJson: "protocol" | "validation" = "protocol",
+): unknown {
+  if (typeof text !== "string") fail(notJson, `${what} must be JSON text`);
   if (text.length > limits.maxFrameBytes || byteLength(text) > limits.maxFrameBytes) {
     fail("too-large", `${what} exceeds ${limits.maxFrameBytes} bytes`, {
       limit: limits.maxFrameBytes,
     });
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
-    return fail("protocol", `${what} is not valid JSON`);
+    return fail(notJson, `${what} is not valid JSON`);
   }
+  // Deeply nested JSON would overflow the stack of the schema check (and of every consumer).
+  if (nestingDepth(text) > MAX_JSON_DEPTH) {
+    fail("validation", `${what} is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+      ...requestIdOf(value),
+      path: "(root)",
+    });
+  }
+  return value;
+}
+
+/** Deepest array/object nesting of a JSON text (brackets inside strings do not count). */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const char = text.charCodeAt(index);
+    if (inString) {
+      if (char === 92)
+        index++; // backslash: skip the escaped character
+      else if (char === 34) inString = false;
+    } else if (char === 34) inString = true;
+    else if (char === 91 || char === 123) deepest = Math.max(deepest, ++depth);
+    else if (char === 93 || char === 125) depth--;
+  }
+  return deepest;
 }
 
 function requestIdOf(value: unknown): Record<string, unknown> {
@@ -118,7 +158,7 @@ export function parseServerFrame(
 
 /** Parses the JSON body of `POST /v1/streams/:stream/events` (already size-checked text). */
 export function parsePushBody(text: unknown, limits: ProtocolLimits = defaultLimits): PushBody {
-  const value = parseJsonText(text, limits, "body");
+  const value = parseJsonText(text, limits, "body", "validation");
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     fail("validation", "body must be a JSON object", { path: "(root)" });
   }

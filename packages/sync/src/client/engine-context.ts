@@ -11,6 +11,7 @@ export interface EngineContext {
   readonly limits: ProtocolLimits;
   readonly backoff: { initialMs: number; maxMs: number };
   readonly requestTimeoutMs: number;
+  readonly catchUpIntervalMs: number;
   readonly device: string;
   readonly actor: string;
   readonly sessionId: string;

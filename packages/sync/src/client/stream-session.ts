@@ -54,6 +54,8 @@ export class StreamSession {
   #reconnectTimer: unknown;
   #retryTimer: unknown;
   #push: InFlight | undefined;
+  #helloTimer: unknown;
+  #catchUpTimer: unknown;
   #pull: { req: string; timer: unknown } | undefined;
   #requests = 0;
   #status: SyncStatus = { state: "offline", pending: 0, confirmedHead: 0 };
@@ -169,6 +171,8 @@ export class StreamSession {
     if (this.#push) this.#engine.scheduler.clearTimeout(this.#push.timer);
     if (this.#pull) this.#engine.scheduler.clearTimeout(this.#pull.timer);
     this.#engine.scheduler.clearTimeout(this.#retryTimer);
+    this.#engine.scheduler.clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
     this.#retryTimer = undefined;
     this.#push = undefined;
     this.#pull = undefined;
@@ -185,6 +189,7 @@ export class StreamSession {
       after: head,
       ...(meta.epoch ? { epoch: meta.epoch } : {}),
     });
+    this.#helloTimer = this.#timeout();
   }
 
   async #onClose(error: unknown): Promise<void> {
@@ -281,6 +286,8 @@ export class StreamSession {
       if (meta.epoch === undefined) await local.writeMeta(this.stream, { ...meta, epoch });
       if (nodeHead > head) this.#needPull = true;
     }
+    this.#engine.scheduler.clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
     this.#connected = true;
     this.#attempt = 0;
     this.#status = withoutError(this.#status);
@@ -396,6 +403,7 @@ export class StreamSession {
     if (pending.length === 0) {
       await this.#refreshStatus();
       if (this.#once) this.#finishOnce();
+      else this.#scheduleCatchUp();
       return;
     }
     const first = pending[0]!;
@@ -519,6 +527,23 @@ export class StreamSession {
         .map((entry) => entry.event);
       await local.replacePending(this.stream, other.id, events, { ...other, basePosition: -1 });
     }
+  }
+
+  /**
+   * An idle live session pulls now and then: a live frame lost without the connection closing
+   * (a proxy, a bug) would otherwise leave this device behind until its next write.
+   */
+  #scheduleCatchUp(): void {
+    const every = this.#engine.catchUpIntervalMs;
+    if (every <= 0 || this.#catchUpTimer !== undefined || !this.#connected) return;
+    this.#catchUpTimer = this.#engine.scheduler.setTimeout(() => {
+      this.#catchUpTimer = undefined;
+      void this.#enqueue(() => {
+        if (!this.#connected) return;
+        this.#needPull = true;
+        return this.#pump();
+      });
+    }, every);
   }
 
   #timeout(): unknown {

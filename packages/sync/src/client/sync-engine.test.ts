@@ -26,10 +26,11 @@ function world(seed = 7) {
     return { name, local, transport, engine, rejected };
   };
   const settle = async (...engines: SyncEngine[]) => {
+    const deadline = network.now + 120_000;
     for (let round = 0; round < 100; round++) {
-      await network.run();
+      await network.run({ until: deadline });
       for (const engine of engines) await engine.idle();
-      if (network.idle) return;
+      if (network.quiet && network.nextTimerDue > deadline) return;
     }
     throw new Error("the network did not settle");
   };
@@ -209,9 +210,9 @@ describe("sync engine against the in-memory node", () => {
     );
     await engine.execute(STREAM, account, { deposit: 3 });
     engine.setOnline(true);
-    await network.run();
+    await network.run({ until: network.now + 10_000 });
     await engine.idle();
-    await network.run();
+    await network.run({ until: network.now + 10_000 });
     expect(node.log(STREAM).map((e) => e.data)).toEqual([{ amount: 1 }, { amount: 3 }]);
     expect(rejected).toHaveLength(1);
     expect(rejected[0]).toMatchObject({ code: "too-large", command: { deposit: 2 } });

@@ -32,6 +32,8 @@ export interface SyncEngineOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   /** A push or pull unanswered this long means the connection is broken. @default 15000 */
   requestTimeoutMs?: number;
+  /** An idle live stream pulls this often, in case a live frame was lost; 0 turns it off. @default 60000 */
+  catchUpIntervalMs?: number;
   /** Timers and randomness (virtual in tests). @default real timers and Math.random */
   scheduler?: Scheduler;
   /** Starts offline (e.g. `!navigator.onLine`). @default true */
@@ -88,6 +90,7 @@ export class SyncEngine {
         maxMs: options.backoff?.maxMs ?? 30_000,
       },
       requestTimeoutMs: options.requestTimeoutMs ?? 15_000,
+      catchUpIntervalMs: options.catchUpIntervalMs ?? 60_000,
       device: options.device,
       actor: options.actor ?? "anonymous",
       sessionId: uuidv7().slice(-12),

@@ -94,6 +94,16 @@ export class MemoryNetwork {
     return new MemoryTransport(this);
   }
 
+  /** No frame is waiting (timers may be). */
+  get quiet(): boolean {
+    return this.#frames.length === 0;
+  }
+
+  /** When the next timer fires (virtual ms), or Infinity when none is set. */
+  get nextTimerDue(): number {
+    return this.#timers.reduce((min, timer) => Math.min(min, timer.due), Number.POSITIVE_INFINITY);
+  }
+
   /** Frames and timers waiting. */
   get idle(): boolean {
     return this.#frames.length === 0 && this.#timers.length === 0;

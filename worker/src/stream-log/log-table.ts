@@ -16,21 +16,20 @@ export interface StoredEventText {
 }
 
 export class LogTable {
-  #head: number;
-  #lastRecordedAt: number;
+  constructor(private readonly storage: DurableObjectStorage) {}
 
-  constructor(private readonly storage: DurableObjectStorage) {
-    const last = storage.sql
+  // Read from the table every time (an index lookup) rather than cached: no in-memory copy can
+  // drift from what is committed, whichever instance of the object wrote last.
+  #last(): { position: number; recorded_at: number } | undefined {
+    return this.storage.sql
       .exec<{ position: number; recorded_at: number }>(
         `SELECT position, recorded_at FROM events ORDER BY position DESC LIMIT 1`,
       )
       .toArray()[0];
-    this.#head = last?.position ?? 0;
-    this.#lastRecordedAt = last?.recorded_at ?? 0;
   }
 
   get head(): number {
-    return this.#head;
+    return this.#last()?.position ?? 0;
   }
 
   get epoch(): string {
@@ -65,8 +64,9 @@ export class LogTable {
    */
   commit(events: readonly NewEvent[], now: number, actor?: string): AppendedEvent[] {
     if (events.length === 0) return [];
-    const recordedAt = Math.max(now, this.#lastRecordedAt);
-    const first = this.#head + 1;
+    const last = this.#last();
+    const recordedAt = Math.max(now, last?.recorded_at ?? 0);
+    const first = (last?.position ?? 0) + 1;
     this.storage.transactionSync(() => {
       events.forEach((event, index) => {
         const {
@@ -85,9 +85,6 @@ export class LogTable {
         );
       });
     });
-    // Only after the transaction committed: a failed insert leaves the cached head untouched.
-    this.#head = first + events.length - 1;
-    this.#lastRecordedAt = recordedAt;
     return events.map((event, index) => ({ id: event.id, position: first + index, recordedAt }));
   }
 
@@ -116,7 +113,7 @@ export class LogTable {
 
   /** The EventStore-style read (the store contract's `readStream`). */
   readStream(options: ReadStreamOptions): ConfirmedEvent[] {
-    let last = this.#head;
+    let last = this.head;
     if (options.toPosition !== undefined) last = Math.min(last, Math.max(0, options.toPosition));
     const untilTime = options.untilTime ?? Number.MAX_SAFE_INTEGER;
     const limit = options.limit ?? -1;

@@ -1,5 +1,8 @@
 // @chronicle/sync: the client sync engine and transports (the wire protocol is the
 // `@chronicle/sync/protocol` entry point, shared with the sync node).
+
+export { createHttpTransport, type HttpTransportOptions } from "./client/http-transport.ts";
+export { followNetworkStatus } from "./client/network-status.ts";
 export {
   createSyncEngine,
   type ExecuteOptions,
@@ -14,6 +17,11 @@ export {
   type SyncTransport,
 } from "./client/transport.ts";
 export type { EpochResetNotice, RejectedNotice, SyncStatus } from "./client/types.ts";
+export {
+  createWebSocketTransport,
+  type WebSocketConstructor,
+  type WebSocketTransportOptions,
+} from "./client/websocket-transport.ts";
 export {
   accessFor,
   type ClientFrame,

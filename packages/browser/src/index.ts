@@ -8,6 +8,7 @@ export {
 export type {
   ExecuteResult,
   HostApi,
+  HostDiagnostics,
   HostStatus,
   OpenInfo,
   OpenRequest,

@@ -16,7 +16,7 @@ import {
 } from "@chronicle/core";
 import { proxy, type Remote, releaseProxy, wrap } from "comlink";
 import { installErrorTransfer } from "../shared/error-transfer.ts";
-import type { ExecuteResult, HostApi, HostStatus } from "../shared/host-api.ts";
+import type { ExecuteResult, HostApi, HostDiagnostics, HostStatus } from "../shared/host-api.ts";
 import { ProjectionCache } from "./projection-cache.ts";
 
 export interface CreateChronicleOptions {
@@ -67,6 +67,8 @@ export interface Chronicle {
     stream: string,
     listener: (state: StateOf<P>) => void,
   ): () => void;
+  /** Figures about the worker (heap in use where the browser reports it, events stored). */
+  diagnostics(): Promise<HostDiagnostics>;
   /** Releases the worker, its database connection, leadership and subscriptions. */
   close(): Promise<void>;
 }
@@ -154,6 +156,10 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
         watches.delete(key);
         void watch?.then((id) => (closed ? undefined : remote.unwatch(id))).catch(() => {});
       };
+    },
+    diagnostics: () => {
+      assertOpen();
+      return remote.diagnostics();
     },
     async close() {
       if (closed) return;

@@ -45,6 +45,14 @@ export interface OpenRequest {
   actor?: string | undefined;
 }
 
+/** Figures about the worker, for diagnostics and benchmarks. */
+export interface HostDiagnostics {
+  /** The worker's JS heap in use, where the browser reports it (Chromium). */
+  usedJSHeapSize?: number;
+  /** Confirmed events in the database. */
+  events: number;
+}
+
 /** The worker host's API (see hostChronicle). */
 export interface HostApi {
   open(request: OpenRequest, onStatus?: (status: HostStatus) => void): Promise<OpenInfo>;
@@ -64,5 +72,6 @@ export interface HostApi {
     onError?: (error: ChronicleErrorJSON) => void,
   ): Promise<number>;
   unwatch(id: number): Promise<void>;
+  diagnostics(): Promise<HostDiagnostics>;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@
 import { ChronicleError, toChronicleError } from "@chronicle/core";
 import { expose } from "comlink";
 import { installErrorTransfer } from "../shared/error-transfer.ts";
-import type { HostApi, HostStatus, OpenRequest } from "../shared/host-api.ts";
+import type { HostApi, HostDiagnostics, HostStatus, OpenRequest } from "../shared/host-api.ts";
 import { type ChronicleEngine, type EngineOptions, openEngine } from "./engine.ts";
 
 export type HostChronicleOptions = Omit<EngineOptions, "onStatus">;
@@ -68,6 +68,14 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
     },
     async unwatch(id) {
       engine?.unwatch(id);
+    },
+    async diagnostics() {
+      const memory = (globalThis.performance as { memory?: { usedJSHeapSize?: number } })?.memory;
+      const diagnostics: HostDiagnostics = { events: await ready().store.lastCheckpoint() };
+      if (typeof memory?.usedJSHeapSize === "number") {
+        diagnostics.usedJSHeapSize = memory.usedJSHeapSize;
+      }
+      return diagnostics;
     },
     async close() {
       const closing = engine;

@@ -1,7 +1,13 @@
 // @chronicle/browser/worker: the worker side. A worker module calls `hostChronicle` with the
 // app's events, deciders and projections; the main thread connects with `createChronicle`.
 
-export type { ExecuteResult, HostApi, HostStatus, OpenInfo } from "../shared/host-api.ts";
+export type {
+  ExecuteResult,
+  HostApi,
+  HostDiagnostics,
+  HostStatus,
+  OpenInfo,
+} from "../shared/host-api.ts";
 export { DexieEventStore, type DexieEventStoreOptions } from "../store/dexie-store.ts";
 export { ChronicleDb, type PendingCommand, type PendingRow } from "../store/schema.ts";
 export { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";

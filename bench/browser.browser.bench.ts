@@ -1,0 +1,218 @@
+// @chronicle/browser benchmarks in Chromium: append throughput against raw IndexedDB, write-to-
+// render latency against its floor, and cold start on 100,000 events. Ratios within one run.
+import { createEnvelope, type NewEvent } from "@chronicle/core";
+import { it } from "vitest";
+import { board, boardView } from "../packages/browser/src/__fixtures__/board.ts";
+import { createChronicle } from "../packages/browser/src/main/create-chronicle.ts";
+import { DexieEventStore } from "../packages/browser/src/store/dexie-store.ts";
+import { ChronicleDb, type EventRow } from "../packages/browser/src/store/schema.ts";
+import { percentile, printTable, time } from "./table.ts";
+
+const run = crypto.randomUUID().slice(0, 8);
+const boardWorker = () =>
+  new Worker(new URL("../packages/browser/src/__fixtures__/board.worker.ts", import.meta.url), {
+    type: "module",
+  });
+
+function events(stream: string, count: number, tag: string): NewEvent[] {
+  return Array.from({ length: count }, (_, index) =>
+    createEnvelope(
+      stream,
+      { type: "card.added", version: 1, data: { id: `${tag}${index}`, title: `Card ${index}` } },
+      { actor: "bench", device: "bench" },
+    ),
+  );
+}
+
+/** A raw IndexedDB database with the same object store and indexes as the engine's events. */
+async function openRaw(name: string): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(name, 1);
+    request.onupgradeneeded = () => {
+      const store = request.result.createObjectStore("events", { keyPath: "seq" });
+      store.createIndex("id", "id");
+      store.createIndex("stream_position", ["stream", "position"]);
+      store.createIndex("stream_recordedAt", ["stream", "recordedAt"]);
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function rawPut(db: IDBDatabase, rows: EventRow[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction("events", "readwrite");
+    const store = tx.objectStore("events");
+    for (const row of rows) store.put(row);
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+  });
+}
+
+function asRows(batch: NewEvent[], head: number, seq: number): EventRow[] {
+  return batch.map((event, index) => ({
+    ...event,
+    position: head + index + 1,
+    recordedAt: Date.now(),
+    seq: seq + index + 1,
+  }));
+}
+
+it("append throughput: engine vs raw IndexedDB (same rows, same page)", async () => {
+  const rows: Array<Record<string, string | number>> = [];
+  for (const [label, batchSize, batches] of [
+    ["batches of 100", 100, 100],
+    ["single events", 1, 500],
+  ] as const) {
+    const raw = await openRaw(`bench-raw-${run}-${batchSize}`);
+    const store = new DexieEventStore({
+      name: `bench-engine-${run}-${batchSize}`,
+      broadcast: false,
+    });
+    const prepared = Array.from({ length: batches }, (_, i) => events("s", batchSize, `b${i}-`));
+    // Warm up both paths (JIT, database open).
+    await rawPut(raw, asRows(events("warm", batchSize, "w"), 0, 1_000_000));
+    await store.append("warm", events("warm", batchSize, "w"));
+    const rawMs = await time(async () => {
+      for (let i = 0; i < batches; i++)
+        await rawPut(raw, asRows(prepared[i]!, i * batchSize, i * batchSize));
+    });
+    const engineMs = await time(async () => {
+      for (const batch of prepared) await store.append("s", batch);
+    });
+    const count = batchSize * batches;
+    rows.push(
+      {
+        case: `raw IDB put, ${label}`,
+        events: count,
+        ms: rawMs,
+        "events/s": Math.round(count / (rawMs / 1000)),
+      },
+      {
+        case: `engine append, ${label}`,
+        events: count,
+        ms: engineMs,
+        "events/s": Math.round(count / (engineMs / 1000)),
+      },
+      {
+        case: `ratio engine/raw, ${label}`,
+        events: "",
+        ms: "",
+        "events/s": (rawMs / engineMs).toFixed(2),
+      },
+    );
+    raw.close();
+    await store.close();
+  }
+  printTable(
+    "Append throughput in Chromium (target: engine >= 0.8x raw for batches)",
+    rows as never,
+  );
+});
+
+it("write-to-render latency: execute until the subscriber sees it, vs the floor", async () => {
+  const chronicle = await createChronicle({
+    worker: boardWorker(),
+    name: `bench-latency-${run}`,
+    persist: false,
+  });
+  const stream = "board:latency";
+  let notify: ((count: number) => void) | undefined;
+  const stop = chronicle.subscribe(boardView, stream, (state) => notify?.(state.count));
+  const iterations = 200;
+  const warmup = 20;
+  const latencies: number[] = [];
+  for (let i = 0; i < iterations + warmup; i++) {
+    const seen = new Promise<void>((resolve) => {
+      notify = (count) => count === i + 1 && resolve();
+    });
+    const start = performance.now();
+    void chronicle.execute(stream, board, { type: "addCard", id: `c${i}`, title: `Card ${i}` });
+    await seen;
+    if (i >= warmup) latencies.push(performance.now() - start);
+  }
+  stop();
+  await chronicle.close();
+
+  // The floor: one raw IndexedDB transaction commit plus one postMessage round trip.
+  const raw = await openRaw(`bench-floor-${run}`);
+  const echo = new Worker(
+    URL.createObjectURL(
+      new Blob(["onmessage = (e) => postMessage(e.data)"], { type: "text/javascript" }),
+    ),
+  );
+  const floors: number[] = [];
+  for (let i = 0; i < iterations + warmup; i++) {
+    const [row] = asRows(events(stream, 1, `f${i}`), i, i);
+    const start = performance.now();
+    await rawPut(raw, [row!]);
+    await new Promise<void>((resolve) => {
+      echo.onmessage = () => resolve();
+      echo.postMessage(row);
+    });
+    if (i >= warmup) floors.push(performance.now() - start);
+  }
+  echo.terminate();
+  raw.close();
+  latencies.sort((a, b) => a - b);
+  floors.sort((a, b) => a - b);
+  const p = (values: number[], q: number) => percentile(values, q);
+  printTable("Write-to-render latency in Chromium (target: p50 <= 1.5x floor)", [
+    { case: "floor: IDB commit + postMessage round trip", p50: p(floors, 50), p95: p(floors, 95) },
+    { case: "execute -> subscriber (main thread)", p50: p(latencies, 50), p95: p(latencies, 95) },
+    {
+      case: "ratio engine/floor",
+      p50: (p(latencies, 50) / p(floors, 50)).toFixed(2),
+      p95: (p(latencies, 95) / p(floors, 95)).toFixed(2),
+    },
+  ] as never);
+});
+
+it("cold start: 100,000 events with a snapshot and persisted projection", async () => {
+  const name = `bench-cold-${run}`;
+  const total = 100_000;
+  const db = new ChronicleDb(name);
+  const seedMs = await time(async () => {
+    for (let start = 0; start < total; start += 10_000) {
+      const batch = events("board:1", 10_000, `c${start}-`);
+      await db.events.bulkAdd(asRows(batch, start, start));
+    }
+    const state = { count: total, titles: { last: "Card 99999" } };
+    await db.projections.put({
+      key: "board-view/board:1",
+      name: boardView.name,
+      version: boardView.version,
+      checkpoint: total,
+      state,
+    });
+    await db.snapshots.put({
+      key: "decider/board/board:1",
+      position: total,
+      version: board.version,
+      state: { ids: [] },
+      takenAt: Date.now(),
+    });
+  });
+  db.close();
+
+  const start = performance.now();
+  const chronicle = await createChronicle({ worker: boardWorker(), name, persist: false });
+  const openMs = performance.now() - start;
+  const state = await chronicle.load(boardView, "board:1");
+  const firstReadMs = performance.now() - start;
+  const writeMs = await time(() =>
+    chronicle.execute("board:1", board, { type: "addCard", id: "fresh", title: "Fresh" }),
+  );
+  const { usedJSHeapSize, events: stored } = await chronicle.diagnostics();
+  await chronicle.close();
+  if (state.count !== total || stored !== total + 1)
+    throw new Error("cold start read the wrong state");
+  const mib = (bytes: number | undefined) =>
+    bytes === undefined ? "n/a" : (bytes / 2 ** 20).toFixed(1);
+  printTable("Cold start on 100,000 events + snapshot (worker boot, open, first read)", [
+    { case: "seed 100,000 events (not part of the start)", ms: seedMs, "worker heap MiB": "" },
+    { case: "createChronicle (worker + open)", ms: openMs, "worker heap MiB": "" },
+    { case: "time to first read", ms: firstReadMs, "worker heap MiB": mib(usedJSHeapSize) },
+    { case: "first command after start", ms: writeMs, "worker heap MiB": "" },
+  ] as never);
+});

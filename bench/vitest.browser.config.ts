@@ -1,0 +1,42 @@
+// `npm run bench`, browser project: benchmarks of @chronicle/browser in real Chromium. Paths are
+// relative to bench/. They print tables and assert nothing about speed.
+
+import { fileURLToPath } from "node:url";
+import { playwright } from "@vitest/browser-playwright";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  // Explicit, so the include below means bench/ whether run alone or as a project.
+  root: fileURLToPath(new URL(".", import.meta.url)),
+  optimizeDeps: { include: ["dexie", "comlink", "zod"] },
+  server: { fs: { allow: [".."] } },
+  test: {
+    name: "bench-browser",
+    include: ["*.browser.bench.ts"],
+    testTimeout: 600_000,
+    fileParallelism: false,
+    disableConsoleIntercept: true,
+    browser: {
+      enabled: true,
+      headless: true,
+      provider: playwright({
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            // Lets the worker report its heap (performance.memory) with real precision.
+            "--enable-precise-memory-info",
+          ],
+        },
+      }),
+      instances: [{ browser: "chromium" }],
+    },
+  },
+});

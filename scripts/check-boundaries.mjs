@@ -93,7 +93,7 @@ for (const [name, rule] of Object.entries(packages)) {
     const source = readFileSync(file, "utf8");
     const code = stripComments(source);
     const rel = relative(root, file);
-    const isTest = /\.test\.tsx?$/.test(file) || file.includes("/testing/store-contract");
+    const isTest = /\.test\.tsx?$/.test(file) || /\/testing\/[a-z-]+-contract\.ts$/.test(file);
     const edges = [];
     for (const match of code.matchAll(importPattern)) {
       const spec = match[1] ?? match[2] ?? match[3];

@@ -1,0 +1,133 @@
+// @chronicle/core/testing/local-log-contract: the behaviour every LocalLog (a device's confirmed
+// prefix + pending events) must have, as one Vitest suite. The sync engine relies on all of it.
+import { describe, expect, it } from "vitest";
+import { isChronicleError } from "../errors.ts";
+import { type ConfirmedEvent, createEnvelope, type RecordedEvent } from "../events/envelope.ts";
+import type { LocalLog, PendingCommand } from "../local/local-log.ts";
+
+export interface LocalLogContractOptions {
+  /** A fresh, empty local log. */
+  makeLog: () => LocalLog | Promise<LocalLog>;
+}
+
+const S = "board:1";
+
+function local(count: number, tag: string): RecordedEvent[] {
+  return Array.from({ length: count }, (_, index) =>
+    createEnvelope(
+      S,
+      { type: "thing.happened", version: 1, data: { tag, index } },
+      { actor: "a", device: "here" },
+    ),
+  );
+}
+
+function confirm(events: RecordedEvent[], from: number): ConfirmedEvent[] {
+  return events.map((event, index) => ({
+    ...event,
+    position: from + index,
+    recordedAt: 1_000 + from + index,
+  }));
+}
+
+function command(id: string, strict = false, basePosition = 0): PendingCommand {
+  return { id, decider: "board", command: { do: id }, strict, basePosition };
+}
+
+const ids = (entries: { event: { id: string } }[]) => entries.map((entry) => entry.event.id);
+
+/** Registers the contract suite for one LocalLog implementation. */
+export function runLocalLogContract(name: string, options: LocalLogContractOptions): void {
+  describe(`LocalLog contract: ${name}`, () => {
+    it("keeps pending events in local order with their command", async () => {
+      const log = await options.makeLog();
+      const first = local(2, "a");
+      const second = local(1, "b");
+      await log.addPending(S, first, command("c1"));
+      await log.addPending(S, second);
+      const pending = await log.readPending(S);
+      expect(ids(pending)).toEqual([...first, ...second].map((e) => e.id));
+      expect(pending[0]!.localSeq).toBeLessThan(pending[1]!.localSeq);
+      expect(pending[1]!.localSeq).toBeLessThan(pending[2]!.localSeq);
+      expect(pending.map((p) => p.commandId)).toEqual(["c1", "c1", undefined]);
+      expect(await log.readCommands(S)).toEqual([command("c1")]);
+      expect(await log.streamsWithPending()).toEqual([S]);
+      expect(await log.confirmedHead(S)).toBe(0);
+    });
+
+    it("applies confirmed events in order, skipping known ones, and confirms its own pending events", async () => {
+      const log = await options.makeLog();
+      const mine = local(2, "mine");
+      await log.addPending(S, mine, command("c1"));
+      const remote = local(1, "remote");
+      await log.applyConfirmed(S, confirm(remote, 1));
+      expect(await log.confirmedHead(S)).toBe(1);
+      expect(ids(await log.readPending(S))).toEqual(mine.map((e) => e.id));
+      await log.applyConfirmed(S, [...confirm(remote, 1), ...confirm(mine, 2)]);
+      expect(await log.confirmedHead(S)).toBe(3);
+      expect(await log.readPending(S)).toEqual([]);
+      expect(await log.readCommands(S)).toEqual([]);
+      expect((await log.readConfirmed(S)).map((e) => e.position)).toEqual([1, 2, 3]);
+      expect((await log.readConfirmed(S, 1, 1)).map((e) => e.id)).toEqual([mine[0]!.id]);
+      expect(await log.streamsWithPending()).toEqual([]);
+    });
+
+    it("refuses a gap with a protocol error and applies nothing", async () => {
+      const log = await options.makeLog();
+      await log.applyConfirmed(S, confirm(local(1, "a"), 1));
+      const error = await log.applyConfirmed(S, confirm(local(2, "b"), 3)).catch((e: unknown) => e);
+      expect(isChronicleError(error, "protocol")).toBe(true);
+      expect(await log.confirmedHead(S)).toBe(1);
+    });
+
+    it("replaces a command's events in place, or drops them", async () => {
+      const log = await options.makeLog();
+      const a = local(1, "a");
+      const b = local(2, "b");
+      const c = local(1, "c");
+      await log.addPending(S, a, command("ca"));
+      await log.addPending(S, b, command("cb", true, 0));
+      await log.addPending(S, c, command("cc"));
+      const redecided = local(1, "b2");
+      await log.replacePending(S, "cb", redecided, command("cb", true, 5));
+      expect(ids(await log.readPending(S))).toEqual([a[0]!.id, redecided[0]!.id, c[0]!.id]);
+      const seqs = (await log.readPending(S)).map((p) => p.localSeq);
+      expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+      expect((await log.readCommands(S)).find((x) => x.id === "cb")?.basePosition).toBe(5);
+      await log.replacePending(S, "cb", []);
+      expect(ids(await log.readPending(S))).toEqual([a[0]!.id, c[0]!.id]);
+      expect((await log.readCommands(S)).map((x) => x.id).sort()).toEqual(["ca", "cc"]);
+    });
+
+    it("drops pending events by id", async () => {
+      const log = await options.makeLog();
+      const events = local(3, "a");
+      await log.addPending(S, events);
+      await log.dropPending(S, [events[1]!.id]);
+      expect(ids(await log.readPending(S))).toEqual([events[0]!.id, events[2]!.id]);
+    });
+
+    it("forgets confirmed events on an epoch reset but keeps pending ones", async () => {
+      const log = await options.makeLog();
+      await log.writeMeta(S, { epoch: "e1" });
+      await log.applyConfirmed(S, confirm(local(2, "a"), 1));
+      const pending = local(1, "p");
+      await log.addPending(S, pending);
+      await log.resetConfirmed(S, "e2");
+      expect(await log.confirmedHead(S)).toBe(0);
+      expect(await log.readConfirmed(S)).toEqual([]);
+      expect(ids(await log.readPending(S))).toEqual([pending[0]!.id]);
+      expect(await log.readMeta(S)).toEqual({ epoch: "e2" });
+      expect(await log.readMeta("other")).toEqual({});
+    });
+
+    it("gives back copies", async () => {
+      const log = await options.makeLog();
+      await log.addPending(S, local(1, "a"));
+      const [entry] = await log.readPending(S);
+      (entry!.event.data as { tag: string }).tag = "changed";
+      const [again] = await log.readPending(S);
+      expect((again!.event.data as { tag: string }).tag).toBe("a");
+    });
+  });
+}

@@ -116,3 +116,13 @@ export type {
   SubscribeOptions,
   Subscription,
 } from "./store/types.ts";
+export {
+  diff,
+  diffValues,
+  type HistoryEntry,
+  type HistoryOptions,
+  history,
+  type StateChange,
+  toHistoryEntry,
+} from "./time-travel/history.ts";
+export { type StreamView, viewAt } from "./time-travel/view-at.ts";

@@ -1,0 +1,74 @@
+import { ChronicleError } from "../errors.ts";
+import type { ConfirmedEvent } from "../events/envelope.ts";
+import type { Foldable } from "../fold/foldable.ts";
+import { loadState, type PointInTime } from "../fold/load-state.ts";
+import type { SnapshotStore } from "../snapshot/snapshot-store.ts";
+import type { EventStore } from "../store/types.ts";
+
+/** A read-only view of one stream frozen at a position: render it while the live store goes on. */
+export interface StreamView {
+  readonly stream: string;
+  /** The last position included (0 for "before the first event"). */
+  readonly position: number;
+  /** The state of a projection or decider as of this view (cached per definition). */
+  read<State>(foldable: Foldable<State>): Promise<State>;
+  /** The events up to this view's position. */
+  events(options?: { from?: number; limit?: number }): Promise<ConfirmedEvent[]>;
+}
+
+/**
+ * A view of `stream` at a position or time. It never sees events appended after that point.
+ *
+ * @example
+ * const past = await viewAt(store, "board:1", { time: Date.parse("2026-11-01T12:00:00Z") }, { snapshots });
+ * render(await past.read(boardProjection));
+ */
+export async function viewAt(
+  store: EventStore,
+  stream: string,
+  at: PointInTime,
+  options: { snapshots?: SnapshotStore } = {},
+): Promise<StreamView> {
+  let position: number;
+  if ("position" in at) {
+    if (!Number.isInteger(at.position) || at.position < 0) {
+      throw new ChronicleError(
+        "validation",
+        `position must be an integer >= 0, got ${at.position}`,
+        {
+          details: { path: "position" },
+        },
+      );
+    }
+    position = Math.min(at.position, await store.head(stream));
+  } else {
+    const [last] = await store.readStream(stream, {
+      direction: "backward",
+      untilTime: at.time,
+      limit: 1,
+    });
+    position = last?.position ?? 0;
+  }
+  const cache = new Map<Foldable<unknown>, Promise<unknown>>();
+  return {
+    stream,
+    position,
+    read<State>(foldable: Foldable<State>): Promise<State> {
+      let state = cache.get(foldable as Foldable<unknown>);
+      if (!state) {
+        state = loadState(store, foldable, stream, {
+          snapshots: options.snapshots,
+          maxPosition: position,
+        }).then((l) => l.state);
+        cache.set(foldable as Foldable<unknown>, state);
+      }
+      return state.then((value) => structuredClone(value as State));
+    },
+    events: (query = {}) =>
+      store.readStream(stream, {
+        from: query.from ?? 1,
+        toPosition: position,
+        ...(query.limit === undefined ? {} : { limit: query.limit }),
+      }),
+  };
+}

@@ -18,13 +18,17 @@ export const eventMetaSchema = z.object({
   redoOf: z.array(z.string().min(1).max(64)).max(1000).exactOptional(),
 });
 
+// Event data must be JSON (and present: null for none), but its static type is `unknown`, like
+// core's envelope, so core's events and wire events are assignable both ways.
+const eventData: z.ZodType<unknown> = z.json();
+
 /** The event envelope on the wire. `position`/`recordedAt` are owned by the node. */
 export const recordedEventSchema = z.object({
   id: z.string().min(1).max(64),
   stream: z.string().regex(streamIdPattern),
   type: z.string().min(1).max(128),
   version: z.number().int().min(1),
-  data: z.json(),
+  data: eventData,
   meta: eventMetaSchema,
   position: position.exactOptional(),
   recordedAt: z.number().finite().exactOptional(),

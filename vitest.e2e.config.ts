@@ -1,0 +1,14 @@
+// End-to-end tier: real sync nodes (`wrangler dev` processes, killed for real) and Node clients
+// over real WebSockets (the `ws` package).
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    name: "e2e",
+    include: ["test/sync-node/**/*.e2e.test.ts"],
+    environment: "node",
+    // Starting wrangler dev takes a few seconds; the tests themselves await frames, not time.
+    hookTimeout: 60_000,
+    testTimeout: 60_000,
+  },
+});

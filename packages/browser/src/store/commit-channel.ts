@@ -3,9 +3,16 @@
 // read from their own cursors (see createPullSubscription), so a lost or duplicated message
 // cannot make a subscriber skip or repeat an event.
 
+import type { ProjectionRecord } from "@chronicle/core";
+
 export interface CommitNotice {
   /** The streams that received events. */
   streams: string[];
+  /**
+   * Projection records the commit wrote: only on notices from this context (other tabs read
+   * the records from the database, which is cheaper than posting them to every tab).
+   */
+  records?: readonly ProjectionRecord[];
 }
 
 export interface CommitChannel {
@@ -41,7 +48,7 @@ export function createCommitChannel(name: string | undefined): CommitChannel {
     },
     announce(notice) {
       dispatch(notice);
-      broadcast?.postMessage(notice);
+      broadcast?.postMessage({ streams: notice.streams });
     },
     close() {
       listeners.clear();

@@ -21,7 +21,7 @@ import {
   validateBatch,
 } from "@chronicle/core";
 import Dexie, { type DexieOptions } from "dexie";
-import { type CommitChannel, createCommitChannel } from "./commit-channel.ts";
+import { type CommitChannel, type CommitNotice, createCommitChannel } from "./commit-channel.ts";
 import { ChronicleDb, type EventRow } from "./schema.ts";
 import { toStorageError } from "./storage-errors.ts";
 
@@ -119,14 +119,17 @@ export class DexieEventStore implements EventStore {
     validateBatch(stream, events);
     const expected = options.expectedVersion ?? "any";
     return this.transaction(async () => {
-      const head = await this.#head(stream);
       const ids = events.map((event) => event.id);
+      // Issued together: IndexedDB pipelines requests within a transaction.
+      const [head, matches, tail] = await Promise.all([
+        this.#head(stream),
+        ids.length > 0 ? this.db.events.where("id").anyOf(ids).toArray() : [],
+        this.db.events.orderBy("seq").last(),
+      ]);
       const stored = new Map<string, AppendedEvent>();
-      if (ids.length > 0) {
-        for (const row of await this.db.events.where("id").anyOf(ids).toArray()) {
-          if (row.stream === stream) {
-            stored.set(row.id, { id: row.id, position: row.position, recordedAt: row.recordedAt });
-          }
+      for (const row of matches) {
+        if (row.stream === stream) {
+          stored.set(row.id, { id: row.id, position: row.position, recordedAt: row.recordedAt });
         }
       }
       const plan = planAppend(stream, events, expected, head, (id) => stored.get(id));
@@ -134,7 +137,6 @@ export class DexieEventStore implements EventStore {
         return { results: plan.results, head, events: [], projections: [] };
       if (events.length === 0) return { results: [], head, events: [], projections: [] };
 
-      const tail = await this.db.events.orderBy("seq").last();
       const recordedAt = Math.max(this.#now(), tail?.recordedAt ?? 0);
       const firstSeq = (tail?.seq ?? 0) + 1;
       const rows: EventRow[] = events.map((event, index) => ({
@@ -147,7 +149,7 @@ export class DexieEventStore implements EventStore {
       await this.db.events.bulkAdd(rows);
       const written = rows.map(toEvent);
       const projections = (await this.#onAppend?.(stream, written)) ?? [];
-      this.#announceOnCommit([stream]);
+      this.#announceOnCommit({ streams: [stream], records: projections });
       return {
         results: written.map((event) => ({ id: event.id, position: event.position, recordedAt })),
         head: head + rows.length,
@@ -253,9 +255,12 @@ export class DexieEventStore implements EventStore {
     });
   }
 
-  /** Runs `listener` after every commit to the database, from any tab; returns the unsubscribe. */
-  onCommit(listener: (streams: string[]) => void): () => void {
-    return this.#channel.listen((notice) => listener(notice.streams));
+  /**
+   * Runs `listener` after every commit to the database, from any tab; returns the unsubscribe.
+   * Notices of this store's own commits also carry the projection records they wrote.
+   */
+  onCommit(listener: (notice: CommitNotice) => void): () => void {
+    return this.#channel.listen(listener);
   }
 
   async close(): Promise<void> {
@@ -278,10 +283,10 @@ export class DexieEventStore implements EventStore {
   }
 
   // Announce once the outermost transaction has committed: listeners then read durable data.
-  #announceOnCommit(streams: string[]): void {
+  #announceOnCommit(notice: CommitNotice): void {
     const transaction = Dexie.currentTransaction;
     const announce = () => {
-      if (!this.#closed) this.#channel.announce({ streams });
+      if (!this.#closed) this.#channel.announce(notice);
     };
     if (transaction?.idbtrans) transaction.idbtrans.addEventListener("complete", announce);
     else queueMicrotask(announce);

@@ -85,6 +85,9 @@ export class ChronicleDb extends Dexie {
   constructor(name: string, options: DexieOptions = {}) {
     // The optimistic liveQuery cache is of no use here (subscriptions pull) and costs memory.
     super(name, { cache: "disabled", ...options });
+    // Dexie's liveQuery bookkeeping (mutation ranges per write, broadcast to other tabs) is not
+    // used: subscriptions pull, and commit notices go through our own channel.
+    this.unuse({ stack: "dbcore", name: "Observability" });
     for (const entry of schemaVersions) {
       const version = this.version(entry.version).stores(entry.stores);
       if (entry.upgrade) version.upgrade(entry.upgrade);

@@ -13,6 +13,7 @@ import {
   type Decider,
   type EventInput,
   foldEvents,
+  type LoadedState,
   loadState,
   type Projection,
   type ProjectionRecord,
@@ -29,6 +30,7 @@ import { openDatabase } from "../store/open-database.ts";
 import { createProjectionUpdater } from "../store/projection-updater.ts";
 import { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";
 import { electLeader, type Leadership } from "./leader.ts";
+import { ProjectionWatchers } from "./projection-watchers.ts";
 import type { SyncHandle, SyncStarter } from "./sync-seam.ts";
 
 export interface EngineOptions {
@@ -84,10 +86,17 @@ export class ChronicleEngine {
   readonly #projections = new Map<string, Projection<any, any>>();
   readonly #registry;
   readonly #leadership: Leadership;
-  readonly #watches = new Map<number, { close(): void }>();
   readonly #runner: ProjectionRunner;
+  readonly #watchers: ProjectionWatchers;
+  readonly #unlisten: () => void;
+  // The last state each decider reached on each stream, after a committed command: the next
+  // command reads only the events after it (confirmed events never change, so a state at a
+  // position stays right; events another tab added are in the tail that is read).
+  readonly #deciderStates = new Map<
+    string,
+    { state: unknown; position: number; snapshotPosition: number }
+  >();
   #sync: SyncHandle | undefined;
-  #nextWatch = 1;
   #closed = false;
 
   constructor(
@@ -129,6 +138,8 @@ export class ChronicleEngine {
       snapshots: this.#leaderSnapshots(),
       ...(options.now ? { now: options.now } : {}),
     });
+    this.#watchers = new ProjectionWatchers(this.#runner);
+    this.#unlisten = store.onCommit((notice) => this.#watchers.onCommit(notice));
     this.#leadership = electLeader(`chronicle-leader:${name}`, (leader) => {
       this.#status({ type: "leader", leader });
       void this.#onLeadership(leader);
@@ -169,30 +180,61 @@ export class ChronicleEngine {
       causationId: context.causationId ?? commandId,
     };
     const snapshots = this.#leaderSnapshots();
-    return this.store.transaction(async () => {
-      const loaded = await loadState(this.store, decider, stream, { snapshots });
+    const cacheKey = `${decider.name}/${stream}`;
+    let reached: { state: unknown; position: number; snapshotPosition: number } | undefined;
+    const result = await this.store.transaction(async (): Promise<ExecuteResult> => {
+      const cached = this.#deciderStates.get(cacheKey);
+      let loaded: LoadedState<unknown>;
+      if (cached) {
+        const tail = await this.store.readStream(stream, { from: cached.position + 1 });
+        loaded = {
+          state: foldEvents(decider, cached.state, tail),
+          position: tail.at(-1)?.position ?? cached.position,
+          snapshotPosition: cached.snapshotPosition,
+        };
+      } else {
+        loaded = await loadState(this.store, decider, stream, { snapshots });
+      }
       const decided = decider.decide(command, loaded.state);
-      if (decided.length === 0) return { events: [], head: loaded.position, projections: [] };
+      if (decided.length === 0) {
+        reached = loaded;
+        return { events: [], head: loaded.position, projections: [] };
+      }
       const envelopes = decided.map((event) =>
         createEnvelope(stream, decider.registry.validate(event), eventContext),
       );
       const written = await this.store.write(stream, envelopes, {
         expectedVersion: loaded.position === 0 ? "no-stream" : loaded.position,
       });
-      if (decider.snapshotEvery) {
-        const state = foldEvents(decider, loaded.state, written.events);
-        await snapshotIfDue(
-          snapshots,
-          decider,
-          stream,
-          state,
-          written.head,
-          loaded.snapshotPosition,
-          this.#options.now,
-        );
-      }
+      const state = foldEvents(decider, loaded.state, written.events);
+      const snapshotPosition = await snapshotIfDue(
+        snapshots,
+        decider,
+        stream,
+        state,
+        written.head,
+        loaded.snapshotPosition,
+        this.#options.now,
+      );
+      reached = { state, position: written.head, snapshotPosition };
       return { events: written.events, head: written.head, projections: [...written.projections] };
     }, `execute ${deciderName} on ${stream}`);
+    // Only after the commit: an aborted transaction must not leave its state in the cache.
+    if (reached) this.#rememberDeciderState(cacheKey, reached);
+    return result;
+  }
+
+  #rememberDeciderState(
+    key: string,
+    reached: { state: unknown; position: number; snapshotPosition: number },
+  ): void {
+    this.#deciderStates.delete(key);
+    this.#deciderStates.set(key, reached);
+    // A small LRU: the streams this tab is working on.
+    if (this.#deciderStates.size > 256) {
+      const oldest = this.#deciderStates.keys().next().value;
+      if (oldest !== undefined) this.#deciderStates.delete(oldest);
+    }
   }
 
   /** Appends events of registered types (validated against their schemas) without a decider. */
@@ -222,31 +264,19 @@ export class ChronicleEngine {
     onRecord: (record: ProjectionRecord) => void,
     onError?: (error: ChronicleError) => void,
   ): number {
-    const projection = this.#projection(projectionName);
-    const id = this.#nextWatch++;
-    const key = `${projection.name}/${stream}`;
-    const watcher = this.#runner.watch(
-      projection,
-      stream,
-      (state, checkpoint) =>
-        onRecord({ key, name: projection.name, version: projection.version, checkpoint, state }),
-      (error) => onError?.(toChronicleError(error)),
-    );
-    this.#watches.set(id, watcher);
-    return id;
+    return this.#watchers.add(this.#projection(projectionName), stream, onRecord, onError);
   }
 
   unwatch(id: number): void {
-    this.#watches.get(id)?.close();
-    this.#watches.delete(id);
+    this.#watchers.remove(id);
   }
 
   /** Stops watches and sync, gives up leadership, closes the database. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const watcher of this.#watches.values()) watcher.close();
-    this.#watches.clear();
+    this.#unlisten();
+    this.#watchers.clear();
     await this.#stopSync();
     this.#leadership.release();
     await this.store.close();

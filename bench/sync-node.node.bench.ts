@@ -1,0 +1,214 @@
+// Sync node benchmarks against a local node (wrangler's startWorker, workerd) in this run:
+// pushes acked per second and ack latency for 1 and 20 concurrent clients on one stream, and
+// fan-out delay to 20 subscribers. Baseline: a raw WebSocket echo Durable Object (EchoSocket)
+// in the same workerd, driven with frames of the same size. Ratios are node / echo.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createEnvelope } from "@chronicle/core";
+import { afterAll, beforeAll, it } from "vitest";
+import { unstable_startWorker } from "wrangler";
+import WebSocket from "ws";
+import { percentile, printTable } from "./table.ts";
+
+process.env.WRANGLER_SEND_METRICS = "false";
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+
+const config = fileURLToPath(new URL("./sync-node.wrangler.toml", import.meta.url));
+const stateDir = mkdtempSync(join(tmpdir(), "chronicle-bench-"));
+let worker: Awaited<ReturnType<typeof unstable_startWorker>>;
+let base = "";
+let token = "";
+
+beforeAll(async () => {
+  worker = await unstable_startWorker({
+    config,
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      persist: stateDir,
+      watch: false,
+      remote: false,
+      logLevel: "warn",
+    },
+  });
+  const url = await worker.url;
+  base = `${url.protocol}//${url.host}`;
+  const response = await fetch(`${base}/v1/dev/token`, {
+    method: "POST",
+    body: JSON.stringify({ sub: "bench", streams: { "*": "write" } }),
+  });
+  token = ((await response.json()) as { token: string }).token;
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.dispose();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+/** A socket whose incoming text frames can be awaited one by one. */
+class Socket {
+  readonly #queue: string[] = [];
+  readonly #waiting: Array<(text: string) => void> = [];
+  onFrame: ((text: string) => void) | undefined;
+  private constructor(readonly ws: WebSocket) {
+    ws.on("message", (data) => {
+      const text = data.toString();
+      if (this.onFrame) return this.onFrame(text);
+      const waiter = this.#waiting.shift();
+      if (waiter) waiter(text);
+      else this.#queue.push(text);
+    });
+  }
+  static async open(path: string): Promise<Socket> {
+    const ws = new WebSocket(`${base.replace("http", "ws")}${path}`);
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    return new Socket(ws);
+  }
+  next(): Promise<string> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+  async roundTrip(text: string): Promise<number> {
+    const start = performance.now();
+    this.ws.send(text);
+    await this.next();
+    return performance.now() - start;
+  }
+  close(): void {
+    this.ws.close();
+  }
+}
+
+const nodeSocket = async (stream: string) =>
+  Socket.open(`/v1/streams/${stream}/ws?token=${encodeURIComponent(token)}`);
+const echoSocket = (room: string) => Socket.open(`/bench/echo/${room}`);
+
+let reqCounter = 0;
+function pushFrame(stream: string): string {
+  const event = createEnvelope(
+    stream,
+    { type: "card.moved", version: 1, data: { card: "c-17", to: "done", index: reqCounter } },
+    { actor: "bench", device: "bench-1" },
+  );
+  return JSON.stringify({ t: "push", req: `r${++reqCounter}`, events: [event] });
+}
+
+interface Run {
+  perSecond: number;
+  p50: number;
+  p95: number;
+}
+
+/** `clients` sockets each doing `perClient` sequential round trips, all concurrently. */
+async function pushRun(sockets: Socket[], perClient: number, frame: () => string): Promise<Run> {
+  const latencies: number[] = [];
+  const start = performance.now();
+  await Promise.all(
+    sockets.map(async (socket) => {
+      for (let i = 0; i < perClient; i++) latencies.push(await socket.roundTrip(frame()));
+    }),
+  );
+  const elapsed = performance.now() - start;
+  latencies.sort((a, b) => a - b);
+  return {
+    perSecond: (latencies.length / elapsed) * 1000,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+  };
+}
+
+async function pushCase(clients: number, perClient: number) {
+  const stream = `bench:push-${clients}`;
+  const nodes = await Promise.all(Array.from({ length: clients }, () => nodeSocket(stream)));
+  const echoes = await Promise.all(
+    Array.from({ length: clients }, () => echoSocket(`push-${clients}`)),
+  );
+  // Warm up both (object creation, JIT), then measure the echo first and the node second.
+  await pushRun(nodes, 20, () => pushFrame(stream));
+  await pushRun(echoes, 20, () => pushFrame(stream));
+  const echo = await pushRun(echoes, perClient, () => pushFrame(stream));
+  const node = await pushRun(nodes, perClient, () => pushFrame(stream));
+  for (const socket of [...nodes, ...echoes]) socket.close();
+  return { node, echo };
+}
+
+/** One pusher, `subscribers` listeners: delay from send until each listener has the event. */
+async function fanOutRun(pusher: Socket, listeners: Socket[], rounds: number, frame: () => string) {
+  const delays: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const start = performance.now();
+    const arrivals = listeners.map(
+      (listener) =>
+        new Promise<void>((resolve) => {
+          listener.onFrame = () => {
+            delays.push(performance.now() - start);
+            listener.onFrame = undefined;
+            resolve();
+          };
+        }),
+    );
+    pusher.ws.send(frame());
+    await Promise.all([...arrivals, pusher.next()]);
+  }
+  delays.sort((a, b) => a - b);
+  return { p50: percentile(delays, 50), p95: percentile(delays, 95) };
+}
+
+async function fanOutCase(subscribers: number, rounds: number) {
+  const stream = "bench:fanout";
+  const pusher = await nodeSocket(stream);
+  const listeners = await Promise.all(
+    Array.from({ length: subscribers }, () => nodeSocket(stream)),
+  );
+  for (const listener of listeners) {
+    listener.ws.send(JSON.stringify({ t: "hello", protocol: 1, after: 0 }));
+    await listener.next(); // welcome (the stream is empty: no catch-up frames)
+  }
+  const echoPusher = await echoSocket("fanout");
+  const echoListeners = await Promise.all(
+    Array.from({ length: subscribers }, () => echoSocket("fanout")),
+  );
+  const echoFrame = () => `b${pushFrame(stream)}`;
+  await fanOutRun(pusher, listeners, 10, () => pushFrame(stream));
+  await fanOutRun(echoPusher, echoListeners, 10, echoFrame);
+  const echo = await fanOutRun(echoPusher, echoListeners, rounds, echoFrame);
+  const node = await fanOutRun(pusher, listeners, rounds, () => pushFrame(stream));
+  for (const socket of [pusher, echoPusher, ...listeners, ...echoListeners]) socket.close();
+  return { node, echo };
+}
+
+it("sync node vs raw echo Durable Object", async () => {
+  const one = await pushCase(1, 1000);
+  const twenty = await pushCase(20, 100);
+  const fan = await fanOutCase(20, 200);
+  const row = (name: string, node: Run, echo: Run) => ({
+    case: name,
+    "node acks/s": Math.round(node.perSecond),
+    "echo msgs/s": Math.round(echo.perSecond),
+    "throughput ratio": node.perSecond / echo.perSecond,
+    "node p50 ms": node.p50,
+    "node p95 ms": node.p95,
+    "echo p50 ms": echo.p50,
+    "echo p95 ms": echo.p95,
+    "p50 ratio": node.p50 / echo.p50,
+    "p95 ratio": node.p95 / echo.p95,
+  });
+  printTable("Sync node: push -> ack on one stream (1-event pushes)", [
+    row("1 client, 1000 pushes", one.node, one.echo),
+    row("20 clients, 100 pushes each", twenty.node, twenty.echo),
+  ]);
+  printTable("Sync node: fan-out of one push to 20 subscribers (200 pushes)", [
+    {
+      case: "delay to each subscriber",
+      "node p50 ms": fan.node.p50,
+      "node p95 ms": fan.node.p95,
+      "echo p50 ms": fan.echo.p50,
+      "echo p95 ms": fan.echo.p95,
+      "p50 ratio": fan.node.p50 / fan.echo.p50,
+      "p95 ratio": fan.node.p95 / fan.echo.p95,
+    },
+  ]);
+}, 300_000);

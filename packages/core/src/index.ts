@@ -33,6 +33,8 @@ export {
   type EventInput,
   type EventInputOf,
   type EventOf,
+  type Inverter,
+  type UndoSkip,
   type Upcaster,
 } from "./events/define-event.ts";
 export {
@@ -126,3 +128,17 @@ export {
   toHistoryEntry,
 } from "./time-travel/history.ts";
 export { type StreamView, viewAt } from "./time-travel/view-at.ts";
+export { createStoreUndoHost, type UndoHost } from "./undo/undo-host.ts";
+export {
+  createUndoManager,
+  UndoManager,
+  type UndoManagerOptions,
+  type UndoOutcome,
+  type UndoState,
+} from "./undo/undo-manager.ts";
+export {
+  MemoryUndoStorage,
+  type UndoStacks,
+  type UndoStep,
+  type UndoStorage,
+} from "./undo/undo-storage.ts";

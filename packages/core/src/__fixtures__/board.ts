@@ -5,26 +5,41 @@ import { ChronicleError } from "../errors.ts";
 import { defineEvent } from "../events/define-event.ts";
 import { defineProjection } from "../projection/define-projection.ts";
 
+export type Card = { title: string; column: string };
+export type BoardState = { cards: Record<string, Card> };
+
 export const cardAdded = defineEvent({
   type: "card.added",
   version: 2,
   schema: z.object({ id: z.string(), title: z.string().min(1), column: z.string() }),
   // v1 had no column: such cards start in "todo".
   upcasters: { 1: (v1: { id: string; title: string }) => ({ ...v1, column: "todo" }) },
+  invert: ({ data }, { now }: { now: BoardState }) =>
+    now.cards[data.id]
+      ? { type: "card.removed", data: { id: data.id } }
+      : { skip: `card "${data.title}" was already removed` },
 });
 
 export const cardMoved = defineEvent({
   type: "card.moved",
   schema: z.object({ id: z.string(), to: z.string() }),
+  invert: ({ data }, { before, now }: { before: BoardState; now: BoardState }) => {
+    const was = before.cards[data.id];
+    if (!was || !now.cards[data.id]) return { skip: "the card was removed" };
+    return { type: "card.moved", data: { id: data.id, to: was.column } };
+  },
 });
 
 export const cardRemoved = defineEvent({
   type: "card.removed",
   schema: z.object({ id: z.string() }),
+  invert: ({ data }, { before, now }: { before: BoardState; now: BoardState }) => {
+    const was = before.cards[data.id];
+    if (!was) return { skip: "the card did not exist" };
+    if (now.cards[data.id]) return { skip: "a card with this id exists again" };
+    return { type: "card.added", data: { id: data.id, title: was.title, column: was.column } };
+  },
 });
-
-export type Card = { title: string; column: string };
-export type BoardState = { cards: Record<string, Card> };
 
 export type BoardCommand =
   | { type: "addCard"; id: string; title: string; column?: string }

@@ -8,6 +8,21 @@ export interface EventInput<Type extends string = string, Data = unknown> {
   data: Data;
 }
 
+/** Returned by an inverse that no longer applies: undo skips the step with this reason. */
+export interface UndoSkip {
+  skip: string;
+}
+
+/**
+ * How to compensate an event, for undo/redo. `before` is the decider's state just before the
+ * event, `now` the current state (with other actors' later changes); return the events that
+ * undo it against `now`, or `{ skip: reason }` when that is no longer possible.
+ */
+export type Inverter<Type extends string, Data> = (
+  event: RecordedEvent<Data, Type>,
+  context: { before: any; now: any },
+) => EventInput | readonly EventInput[] | UndoSkip;
+
 /** Turns data of version `n` into data of version `n + 1`. */
 export type Upcaster = (data: any) => unknown;
 
@@ -23,6 +38,8 @@ export interface EventDefinitionSpec<Type extends string, Schema extends z.ZodTy
    * Applied on read, so handlers only ever see the current shape.
    */
   upcasters?: Record<number, Upcaster>;
+  /** How to undo this event (see {@link Inverter}); events without one cannot be undone. */
+  invert?: Inverter<Type, z.output<Schema>>;
 }
 
 /** A declared event type. Create one with {@link defineEvent}. */
@@ -41,6 +58,11 @@ export interface EventDefinition<Type extends string = string, Data = unknown, I
   upcast(version: number, data: unknown): Data | undefined;
   /** Type guard on recorded events. */
   is(event: Pick<RecordedEvent, "type">): event is RecordedEvent<Data, Type>;
+  /** How to undo this event, when declared (method syntax: definitions stay assignable to AnyEventDefinition). */
+  invert?(
+    event: RecordedEvent<Data, Type>,
+    context: { before: any; now: any },
+  ): EventInput | readonly EventInput[] | UndoSkip;
 }
 
 export type AnyEventDefinition = EventDefinition<string, any, any>;
@@ -122,5 +144,6 @@ export function defineEvent<const Type extends string, Schema extends z.ZodType>
       return current as Data;
     },
     is: (event): event is RecordedEvent<Data, Type> => event.type === spec.type,
+    ...(spec.invert ? { invert: spec.invert } : {}),
   };
 }

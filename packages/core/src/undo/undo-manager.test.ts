@@ -1,0 +1,214 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type BoardCommand, boardDecider } from "../__fixtures__/board.ts";
+import { createCommandHandler } from "../decider/command-handler.ts";
+import { loadState } from "../fold/load-state.ts";
+import { MemoryEventStore } from "../store/memory-store.ts";
+import { createStoreUndoHost } from "./undo-host.ts";
+import { createUndoManager, type UndoState } from "./undo-manager.ts";
+import { MemoryUndoStorage } from "./undo-storage.ts";
+
+const S = "board:1";
+
+function setup(options: { storage?: MemoryUndoStorage } = {}) {
+  let time = 0;
+  const clock = { advance: (ms: number) => (time += ms), now: () => time };
+  const store = new MemoryEventStore();
+  const storage = options.storage ?? new MemoryUndoStorage();
+  const makeUndo = (actor: string) =>
+    createUndoManager({
+      host: createStoreUndoHost(store),
+      actor,
+      device: "dev",
+      deciders: [boardDecider],
+      storage,
+      now: clock.now,
+    });
+  const alice = {
+    undo: makeUndo("alice"),
+    handle: createCommandHandler(store, boardDecider, {
+      context: { actor: "alice", device: "dev" },
+    }),
+  };
+  const bob = {
+    undo: makeUndo("bob"),
+    handle: createCommandHandler(store, boardDecider, { context: { actor: "bob", device: "dev" } }),
+  };
+  const run = async (who: typeof alice, command: BoardCommand, label?: string) => {
+    const { events } = await who.handle(S, command);
+    await who.undo.record(S, boardDecider, events, label === undefined ? {} : { label });
+    clock.advance(1_000);
+  };
+  const cards = async () => (await loadState(store, boardDecider, S)).state.cards;
+  return { store, storage, clock, alice, bob, run, cards, makeUndo };
+}
+
+describe("undo/redo", () => {
+  it("undoes and redoes by appending compensating events, never rewriting the log", async () => {
+    const { store, alice, run, cards } = setup();
+    await run(alice, { type: "addCard", id: "c1", title: "One" }, "Add card");
+    await run(alice, { type: "moveCard", id: "c1", to: "done" }, "Move card");
+    expect(alice.undo.state).toEqual({ canUndo: true, canRedo: false, undoLabel: "Move card" });
+
+    const first = await alice.undo.undo();
+    expect(first).toMatchObject({ status: "done", label: "Move card" });
+    expect((await cards()).c1?.column).toBe("todo");
+    const second = await alice.undo.undo();
+    expect(second.status).toBe("done");
+    expect(await cards()).toEqual({});
+    expect(alice.undo.state).toEqual({ canUndo: false, canRedo: true, redoLabel: "Add card" });
+
+    await alice.undo.redo();
+    await alice.undo.redo();
+    expect(await cards()).toEqual({ c1: { title: "One", column: "done" } });
+    const log = await store.readStream(S);
+    expect(log).toHaveLength(6);
+    expect(log[2]!.meta.undoOf).toEqual([log[1]!.id]);
+    expect(log[3]!.meta.undoOf).toEqual([log[0]!.id]);
+    expect(log[4]!.meta.redoOf).toEqual([log[0]!.id]);
+    expect(log[5]!.meta.redoOf).toEqual([log[1]!.id]);
+    expect(await alice.undo.undo()).toMatchObject({ status: "done", label: "Move card" });
+  });
+
+  it("undoes only my changes and keeps other actors' later ones", async () => {
+    const { alice, bob, run, cards } = setup();
+    await run(alice, { type: "addCard", id: "mine", title: "Mine" });
+    await run(bob, { type: "addCard", id: "theirs", title: "Theirs" });
+    await run(bob, { type: "moveCard", id: "theirs", to: "doing" });
+    await alice.undo.undo();
+    expect(await cards()).toEqual({ theirs: { title: "Theirs", column: "doing" } });
+    expect(bob.undo.state.canUndo).toBe(true);
+  });
+
+  it("computes the inverse against the current state", async () => {
+    const { alice, bob, run, cards } = setup();
+    await run(alice, { type: "addCard", id: "c1", title: "One" });
+    await run(alice, { type: "moveCard", id: "c1", to: "doing" });
+    await run(bob, { type: "moveCard", id: "c1", to: "done" });
+    await alice.undo.undo(); // my move was todo -> doing: undo moves it back to todo from wherever it is
+    expect((await cards()).c1?.column).toBe("todo");
+  });
+
+  it("skips a step whose inverse no longer applies, with a reason, and moves on", async () => {
+    const { alice, bob, run, cards } = setup();
+    await run(alice, { type: "addCard", id: "c0", title: "Zero" });
+    await run(alice, { type: "addCard", id: "c1", title: "One" });
+    await run(bob, { type: "removeCard", id: "c1" });
+    const outcome = await alice.undo.undo();
+    expect(outcome).toEqual({
+      status: "skipped",
+      label: "card.added",
+      reason: 'card "One" was already removed',
+    });
+    expect(await cards()).toEqual({ c0: { title: "Zero", column: "todo" } });
+    expect(alice.undo.state.undoLabel).toBe("card.added");
+    expect((await alice.undo.undo()).status).toBe("done");
+    expect(await cards()).toEqual({});
+  });
+
+  it("merges changes inside the capture window and inside an app group", async () => {
+    const { alice, clock, cards } = setup();
+    for (const id of ["a", "b"]) {
+      const { events } = await alice.handle(S, { type: "addCard", id, title: id });
+      await alice.undo.record(S, boardDecider, events, { label: "Typing" });
+      clock.advance(100);
+    }
+    clock.advance(1_000);
+    await alice.undo.group("Add two", async () => {
+      for (const id of ["c", "d"]) {
+        const { events } = await alice.handle(S, { type: "addCard", id, title: id });
+        await alice.undo.record(S, boardDecider, events);
+        clock.advance(5_000);
+      }
+    });
+    expect(alice.undo.state.undoLabel).toBe("Add two");
+    await alice.undo.undo();
+    expect(Object.keys(await cards()).sort()).toEqual(["a", "b"]);
+    await alice.undo.undo();
+    expect(await cards()).toEqual({});
+  });
+
+  it("keeps the stacks across a reload and bounds them", async () => {
+    const storage = new MemoryUndoStorage();
+    const { run, alice, makeUndo } = setup({ storage });
+    await run(alice, { type: "addCard", id: "c1", title: "One" }, "Add card");
+    const reloaded = makeUndo("alice");
+    await reloaded.ready;
+    expect(reloaded.state).toEqual({ canUndo: true, canRedo: false, undoLabel: "Add card" });
+    const states: UndoState[] = [];
+    reloaded.subscribe((state) => states.push(state));
+    await reloaded.undo();
+    expect(states.at(-1)).toEqual({ canUndo: false, canRedo: true, redoLabel: "Add card" });
+
+    const bounded = createUndoManager({
+      host: createStoreUndoHost(new MemoryEventStore()),
+      actor: "x",
+      device: "d",
+      deciders: [boardDecider],
+      maxSteps: 2,
+      captureWindowMs: 0,
+    });
+    for (let i = 0; i < 5; i++) {
+      await bounded.record(
+        S,
+        boardDecider,
+        [
+          {
+            id: `e${i}`,
+            stream: S,
+            type: "card.added",
+            version: 2,
+            data: {},
+            meta: { actor: "x", device: "d", occurredAt: 0, correlationId: "c" },
+          },
+        ],
+        { label: `step ${i}` },
+      );
+    }
+    expect(bounded.state.undoLabel).toBe("step 4");
+    await bounded.undo();
+    expect(bounded.state.undoLabel).toBe("step 3");
+  });
+
+  it("returns every projection to its earlier state, step by step, and redo restores it (property)", async () => {
+    const command = fc.oneof(
+      fc.record({
+        type: fc.constant("addCard" as const),
+        id: fc.constantFrom("a", "b", "c", "d"),
+        title: fc.constantFrom("x", "y"),
+      }),
+      fc.record({
+        type: fc.constant("moveCard" as const),
+        id: fc.constantFrom("a", "b", "c", "d"),
+        to: fc.constantFrom("todo", "doing", "done"),
+      }),
+      fc.record({
+        type: fc.constant("removeCard" as const),
+        id: fc.constantFrom("a", "b", "c", "d"),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { maxLength: 12 }), async (commands) => {
+        const { alice, cards, clock } = setup();
+        const states = [await cards()];
+        for (const c of commands) {
+          const result = await alice.handle(S, c).catch(() => undefined);
+          if (!result || result.events.length === 0) continue;
+          await alice.undo.record(S, boardDecider, result.events);
+          states.push(await cards());
+          clock.advance(1_000);
+        }
+        for (let i = states.length - 1; i > 0; i--) {
+          expect((await alice.undo.undo()).status).toBe("done");
+          expect(await cards()).toEqual(states[i - 1]);
+        }
+        expect((await alice.undo.undo()).status).toBe("empty");
+        for (let i = 1; i < states.length; i++) {
+          expect((await alice.undo.redo()).status).toBe("done");
+          expect(await cards()).toEqual(states[i]);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});

@@ -1,0 +1,274 @@
+// Undo/redo by compensating events. Invariants:
+// 1. Events are facts: undo and redo only append (compensations carry meta.undoOf, re-applications
+//    meta.redoOf); nothing is deleted or rewritten.
+// 2. Inverses are computed against the CURRENT state, so other actors' later changes survive an
+//    undo (selective undo); an inverse that no longer applies skips its step with a reason.
+// 3. A step is all the events of one change (a command, a capture window, or an app group),
+//    inverted together in reverse order and appended atomically, or not at all.
+// 4. The stacks belong to one actor on one device, persist locally, and never sync.
+import type { Decider } from "../decider/define-decider.ts";
+import type { EventInput, UndoSkip } from "../events/define-event.ts";
+import { createEnvelope, type RecordedEvent } from "../events/envelope.ts";
+import { uuidv7 } from "../ids.ts";
+import type { UndoHost } from "./undo-host.ts";
+import {
+  MemoryUndoStorage,
+  type UndoStacks,
+  type UndoStep,
+  type UndoStorage,
+} from "./undo-storage.ts";
+
+export interface UndoManagerOptions {
+  host: UndoHost;
+  /** Whose changes this manager undoes; other actors' events are never recorded. */
+  actor: string;
+  device: string;
+  /** The deciders whose events may be undone (their states feed the inverses). */
+  deciders: readonly Decider[];
+  /** Where the stacks persist. @default a MemoryUndoStorage */
+  storage?: UndoStorage;
+  /** Consecutive changes closer than this merge into one step. @default 500 */
+  captureWindowMs?: number;
+  /** Oldest steps beyond this are forgotten. @default 100 */
+  maxSteps?: number;
+  now?: () => number;
+}
+
+/** What undo() or redo() did. */
+export type UndoOutcome =
+  | { status: "done"; label: string; events: RecordedEvent[] }
+  | { status: "skipped"; label: string; reason: string }
+  | { status: "empty" };
+
+/** What an undo/redo UI shows. */
+export interface UndoState {
+  canUndo: boolean;
+  canRedo: boolean;
+  undoLabel?: string;
+  redoLabel?: string;
+}
+
+/**
+ * Creates an undo manager for one actor on one device.
+ *
+ * @example
+ * const undo = createUndoManager({ host: createStoreUndoHost(store), actor: "alice", device: "laptop", deciders: [board] });
+ * const { events } = await handle("board:1", { type: "moveCard", id: "c1", to: "done" });
+ * await undo.record("board:1", board, events, { label: "Move card" });
+ * undo.subscribe(({ canUndo, undoLabel }) => render(canUndo, undoLabel));
+ * const outcome = await undo.undo(); // { status: "done" } or { status: "skipped", reason }
+ */
+export function createUndoManager(options: UndoManagerOptions): UndoManager {
+  return new UndoManager(options);
+}
+
+export class UndoManager {
+  /** Resolves once the persisted stacks are loaded. */
+  readonly ready: Promise<void>;
+  readonly #host: UndoHost;
+  readonly #actor: string;
+  readonly #device: string;
+  readonly #deciders: Map<string, Decider>;
+  readonly #storage: UndoStorage;
+  readonly #key: string;
+  readonly #window: number;
+  readonly #maxSteps: number;
+  readonly #now: () => number;
+  readonly #listeners = new Set<(state: UndoState) => void>();
+  #stacks: UndoStacks = { undo: [], redo: [] };
+  #group: { label: string; stepId?: string } | undefined;
+  #chain: Promise<unknown>;
+
+  constructor(options: UndoManagerOptions) {
+    this.#host = options.host;
+    this.#actor = options.actor;
+    this.#device = options.device;
+    this.#deciders = new Map(options.deciders.map((decider) => [decider.name, decider]));
+    this.#storage = options.storage ?? new MemoryUndoStorage();
+    this.#key = `${options.actor}/${options.device}`;
+    this.#window = options.captureWindowMs ?? 500;
+    this.#maxSteps = options.maxSteps ?? 100;
+    this.#now = options.now ?? Date.now;
+    this.ready = this.#storage.load(this.#key).then((stacks) => {
+      if (stacks) this.#stacks = stacks;
+      this.#notify();
+    });
+    this.#chain = this.ready;
+  }
+
+  get state(): UndoState {
+    const state: UndoState = {
+      canUndo: this.#stacks.undo.length > 0,
+      canRedo: this.#stacks.redo.length > 0,
+    };
+    const undoLabel = this.#stacks.undo.at(-1)?.label;
+    const redoLabel = this.#stacks.redo.at(-1)?.label;
+    if (undoLabel !== undefined) state.undoLabel = undoLabel;
+    if (redoLabel !== undefined) state.redoLabel = redoLabel;
+    return state;
+  }
+
+  /** Calls `listener` now and after every change of the stacks. */
+  subscribe(listener: (state: UndoState) => void): () => void {
+    this.#listeners.add(listener);
+    listener(this.state);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Records a change by this actor (the events one command produced). Events of other actors or
+   * devices are ignored. Clears the redo stack.
+   */
+  record(
+    stream: string,
+    decider: Decider,
+    events: readonly RecordedEvent[],
+    options: { label?: string } = {},
+  ): Promise<void> {
+    return this.#serial(async () => {
+      const mine = events.filter(
+        (event) => event.meta.actor === this.#actor && event.meta.device === this.#device,
+      );
+      if (mine.length === 0) return;
+      const at = this.#now();
+      const top = this.#stacks.undo.at(-1);
+      const sameTarget = top !== undefined && top.stream === stream && top.decider === decider.name;
+      const merge =
+        sameTarget && (this.#group ? this.#group.stepId === top.id : at - top.at < this.#window);
+      if (merge) {
+        top.events.push(...structuredClone(mine));
+        top.at = at;
+      } else {
+        const step: UndoStep = {
+          id: uuidv7(),
+          label: this.#group?.label ?? options.label ?? labelOf(mine),
+          stream,
+          decider: decider.name,
+          events: structuredClone(mine),
+          at,
+        };
+        if (this.#group) this.#group.stepId = step.id;
+        this.#stacks.undo.push(step);
+        if (this.#stacks.undo.length > this.#maxSteps) this.#stacks.undo.shift();
+      }
+      this.#stacks.redo = [];
+      await this.#save();
+    });
+  }
+
+  /** Runs `work` with every change it records merged into one step labelled `label`. */
+  async group<T>(label: string, work: () => Promise<T>): Promise<T> {
+    await this.#serial(async () => {
+      this.#group = { label };
+    });
+    try {
+      return await work();
+    } finally {
+      await this.#serial(async () => {
+        this.#group = undefined;
+      });
+    }
+  }
+
+  /** Compensates this actor's latest step against the current state. */
+  undo(): Promise<UndoOutcome> {
+    return this.#serial(() => this.#apply("undo"));
+  }
+
+  /** Re-applies the latest undone step against the current state. */
+  redo(): Promise<UndoOutcome> {
+    return this.#serial(() => this.#apply("redo"));
+  }
+
+  /** Forgets both stacks. */
+  clear(): Promise<void> {
+    return this.#serial(async () => {
+      this.#stacks = { undo: [], redo: [] };
+      await this.#save();
+    });
+  }
+
+  async #apply(direction: "undo" | "redo"): Promise<UndoOutcome> {
+    const from = direction === "undo" ? this.#stacks.undo : this.#stacks.redo;
+    const step = from.at(-1);
+    if (!step) return { status: "empty" };
+    const result = await this.#compensate(step, direction === "undo" ? "undoOf" : "redoOf");
+    from.pop();
+    if ("skip" in result) {
+      await this.#save();
+      return { status: "skipped", label: step.label, reason: result.skip };
+    }
+    const recorded = await this.#host.append(step.stream, result.events);
+    const opposite = direction === "undo" ? this.#stacks.redo : this.#stacks.undo;
+    opposite.push({ ...step, id: uuidv7(), events: structuredClone(recorded), at: this.#now() });
+    await this.#save();
+    return { status: "done", label: step.label, events: recorded };
+  }
+
+  async #compensate(
+    step: UndoStep,
+    marker: "undoOf" | "redoOf",
+  ): Promise<{ events: RecordedEvent[] } | UndoSkip> {
+    const decider = this.#deciders.get(step.decider);
+    if (!decider) return { skip: `no decider "${step.decider}" is registered` };
+    let now = await this.#host.currentState(decider, step.stream);
+    const out: RecordedEvent[] = [];
+    for (const event of [...step.events].reverse()) {
+      const before = await this.#host.stateBefore(decider, step.stream, event);
+      if (before === undefined) return { skip: "the change is no longer in the log" };
+      const current = decider.registry.upcast(event);
+      const definition = decider.registry.definitions.get(event.type);
+      if (!current || !definition?.invert) return { skip: `"${event.type}" cannot be undone` };
+      const inverse = definition.invert(current, {
+        before: structuredClone(before),
+        now: structuredClone(now),
+      });
+      if (isSkip(inverse)) return inverse;
+      const inputs: readonly EventInput[] = Array.isArray(inverse)
+        ? inverse
+        : [inverse as EventInput];
+      for (const input of inputs) {
+        const compensation = createEnvelope(step.stream, decider.registry.validate(input), {
+          actor: this.#actor,
+          device: this.#device,
+          correlationId: event.meta.correlationId,
+          causationId: event.id,
+        });
+        // A redo re-applies the original events, which the undone compensation names.
+        compensation.meta[marker] =
+          marker === "redoOf" ? (event.meta.undoOf ?? [event.id]) : [event.id];
+        now = decider.apply(now, compensation);
+        out.push(compensation);
+      }
+    }
+    return { events: out };
+  }
+
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(work);
+    this.#chain = run.catch(() => {});
+    return run.finally(() => this.#notify());
+  }
+
+  async #save(): Promise<void> {
+    await this.#storage.save(this.#key, this.#stacks);
+  }
+
+  #notify(): void {
+    const state = this.state;
+    for (const listener of this.#listeners) listener(state);
+  }
+}
+
+function isSkip(value: unknown): value is UndoSkip {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as UndoSkip).skip === "string"
+  );
+}
+
+function labelOf(events: readonly RecordedEvent[]): string {
+  return [...new Set(events.map((event) => event.type))].join(", ");
+}

@@ -18,6 +18,9 @@ import { errorResponse } from "./http/errors.ts";
 import { readBodyText } from "./http/read-body.ts";
 import { callerHeaders, type Outcome } from "./stream-log/StreamLog.ts";
 
+/** HTTP clients learn the stream's epoch (rule 6) from this header on push and pull answers. */
+export const epochHeader = "X-Chronicle-Epoch";
+
 type NodeContext = Context<{ Bindings: NodeEnv }>;
 
 /** Unwraps an RPC outcome, rebuilding the coded error on failure. */
@@ -93,6 +96,7 @@ export function createApp(): Hono<{ Bindings: NodeEnv }> {
     const outcome = unwrap(
       await logOf(c, stream).push(stream, body.events, body.expected, caller.sub),
     );
+    c.header(epochHeader, outcome.epoch);
     if (outcome.kind === "conflict") {
       throw new ChronicleError("conflict", `${stream} moved on: head is ${outcome.head}`, {
         details: { head: outcome.head },
@@ -108,8 +112,10 @@ export function createApp(): Hono<{ Bindings: NodeEnv }> {
     const limits = limitsFrom(c.env);
     const { after, limit } = parsePullQuery(c.req.query(), limits);
     const log = logOf(c, stream);
-    const body = unwrap(await log.pullBody(stream, after, limit));
-    return new Response(body, { headers: { "Content-Type": "application/json" } });
+    const { body, epoch } = unwrap(await log.pullBody(stream, after, limit));
+    return new Response(body, {
+      headers: { "Content-Type": "application/json", [epochHeader]: epoch },
+    });
   });
 
   // Baseline for the benchmark: only exists when the bench config binds ECHO.

@@ -2,8 +2,19 @@
 import { ChronicleError, errorCodes } from "@chronicle/core";
 import { pullResponse, pushResponse } from "@chronicle/sync/protocol";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../src/app.ts";
 import { errorResponse, statusByCode } from "../src/http/errors.ts";
-import { events, fetchNode, freshStream, pullHttp, pushHttp } from "./node-client.ts";
+import {
+  connect,
+  events,
+  fetchNode,
+  freshStream,
+  nodeEnv,
+  origin,
+  pullHttp,
+  pushHttp,
+  token,
+} from "./node-client.ts";
 
 describe("HTTP endpoints", () => {
   it("answers /health", async () => {
@@ -28,6 +39,43 @@ describe("HTTP endpoints", () => {
     expect(beyond).toEqual({ events: [], head: 5, more: false });
     const empty = pullResponse.parse((await pullHttp(freshStream(), "")).body);
     expect(empty).toEqual({ events: [], head: 0, more: false });
+  });
+
+  it("tells HTTP clients the stream's epoch in X-Chronicle-Epoch", async () => {
+    const stream = freshStream();
+    const pushed = await pushHttp(stream, { events: events(stream, 1) });
+    const pulled = await fetchNode(`/v1/streams/${stream}/events`, {
+      headers: { Authorization: `Bearer ${await token()}` },
+    });
+    const { epoch } = await (await connect(stream)).hello();
+    expect(pushed.headers.get("X-Chronicle-Epoch")).toBe(epoch);
+    expect(pulled.headers.get("X-Chronicle-Epoch")).toBe(epoch);
+  });
+
+  it("broadcasts HTTP pushes to subscribed sockets", async () => {
+    const stream = freshStream();
+    const socket = await connect(stream);
+    await socket.hello();
+    await pushHttp(stream, { events: events(stream, 3) });
+    expect(await socket.eventsUntil(3)).toEqual([1, 2, 3]);
+  });
+
+  it("reads its limits from env vars", async () => {
+    const stream = freshStream();
+    const env = { ...nodeEnv, MAX_EVENTS_PER_PUSH: "2", MAX_EVENT_BYTES: "400" };
+    const post = async (body: unknown) =>
+      createApp().fetch(
+        new Request(`${origin}/v1/streams/${stream}/events`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${await token()}` },
+          body: JSON.stringify(body),
+        }),
+        env,
+      );
+    expect((await post({ events: events(stream, 3) })).status).toBe(413);
+    const [big] = events(stream, 1);
+    expect((await post({ events: [{ ...big!, data: "x".repeat(500) }] })).status).toBe(413);
+    expect((await post({ events: events(stream, 2) })).status).toBe(200);
   });
 
   it("answers unknown routes and methods with a coded 404", async () => {

@@ -99,21 +99,25 @@ export class StreamLog extends DurableObject<NodeEnv> {
     events: WireEvent[],
     expected: number | undefined,
     actor: string,
-  ): Outcome<PushOutcome> {
+  ): Outcome<PushOutcome & { epoch: string }> {
     return attempt(() => {
       this.#bind(stream);
-      return this.#push(events, expected, actor);
+      return { ...this.#push(events, expected, actor), epoch: this.#log.epoch };
     });
   }
 
   /** One page of `GET /events` as the response body text `{ events, head, more }`. */
-  pullBody(stream: string, after: number, limit: number): Outcome<string> {
+  pullBody(stream: string, after: number, limit: number): Outcome<{ body: string; epoch: string }> {
     return attempt(() => {
       this.#bind(stream);
       const page = this.#log.readPage(after, limit, this.#limits.maxFrameBytes);
       const head = this.#log.head;
       const last = page.at(-1)?.position ?? Math.max(after, head);
-      return `{"events":[${page.map((e) => e.json).join(",")}],"head":${head},"more":${last < head}}`;
+      const events = page.map((e) => e.json).join(",");
+      return {
+        body: `{"events":[${events}],"head":${head},"more":${last < head}}`,
+        epoch: this.#log.epoch,
+      };
     });
   }
 

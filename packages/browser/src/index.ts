@@ -31,3 +31,4 @@ export {
 } from "./store/schema.ts";
 export { DexieProjectionStateStore, DexieSnapshotStore } from "./store/state-stores.ts";
 export { isQuotaError } from "./store/storage-errors.ts";
+export { SyncTables } from "./store/sync-tables.ts";

@@ -138,25 +138,56 @@ export class DexieEventStore implements EventStore {
       if (events.length === 0) return { results: [], head, events: [], projections: [] };
 
       const recordedAt = Math.max(this.#now(), tail?.recordedAt ?? 0);
-      const firstSeq = (tail?.seq ?? 0) + 1;
-      const rows: EventRow[] = events.map((event, index) => ({
+      const confirmed = events.map((event, index) => ({
         ...event,
         stream,
         position: head + index + 1,
         recordedAt,
-        seq: firstSeq + index,
       }));
-      await this.db.events.bulkAdd(rows);
-      const written = rows.map(toEvent);
-      const projections = (await this.#onAppend?.(stream, written)) ?? [];
-      this.#announceOnCommit({ streams: [stream], records: projections });
+      const projections = await this.#insert(stream, confirmed, tail?.seq ?? 0);
       return {
-        results: written.map((event) => ({ id: event.id, position: event.position, recordedAt })),
-        head: head + rows.length,
-        events: written,
+        results: confirmed.map((event) => ({ id: event.id, position: event.position, recordedAt })),
+        head: head + confirmed.length,
+        events: confirmed,
         projections,
       };
     }, `append to ${stream}`);
+  }
+
+  /**
+   * Stores events already ordered by an authority (a sync node): idempotent by id (stored ids
+   * are skipped), and the new ones must continue the stream without a gap, else `protocol`.
+   * Projections move in the same transaction, as with `append`. For sync engines.
+   */
+  async insertConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<WriteResult> {
+    this.#assertOpen();
+    validateBatch(stream, events);
+    return this.transaction(async () => {
+      const ids = events.map((event) => event.id);
+      const [head, matches, tail] = await Promise.all([
+        this.#head(stream),
+        ids.length > 0 ? this.db.events.where("id").anyOf(ids).toArray() : [],
+        this.db.events.orderBy("seq").last(),
+      ]);
+      const stored = new Set(matches.filter((row) => row.stream === stream).map((row) => row.id));
+      const fresh = events.filter((event) => !stored.has(event.id));
+      fresh.forEach((event, index) => {
+        if (event.position !== head + index + 1) {
+          throw new ChronicleError(
+            "protocol",
+            `${stream}: confirmed event ${event.id} is at position ${event.position}, expected ${head + index + 1}`,
+            { details: { stream, head, position: event.position, eventId: event.id } },
+          );
+        }
+      });
+      const projections = fresh.length > 0 ? await this.#insert(stream, fresh, tail?.seq ?? 0) : [];
+      const results = events.map((event) => ({
+        id: event.id,
+        position: event.position,
+        recordedAt: event.recordedAt,
+      }));
+      return { results, head: head + fresh.length, events: fresh, projections };
+    }, `insert confirmed events into ${stream}`);
   }
 
   /**
@@ -272,6 +303,19 @@ export class DexieEventStore implements EventStore {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  // Writes ordered events after the last seq, runs the append hook, announces after commit.
+  async #insert(
+    stream: string,
+    events: readonly ConfirmedEvent[],
+    lastSeq: number,
+  ): Promise<readonly ProjectionRecord[]> {
+    const rows: EventRow[] = events.map((event, index) => ({ ...event, seq: lastSeq + index + 1 }));
+    await this.db.events.bulkAdd(rows);
+    const projections = (await this.#onAppend?.(stream, events)) ?? [];
+    this.#announceOnCommit({ streams: [stream], records: projections });
+    return projections;
   }
 
   async #head(stream: string): Promise<number> {

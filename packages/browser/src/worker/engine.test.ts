@@ -1,9 +1,11 @@
 // Node tier: the worker's engine on fake-indexeddb (no comlink, no worker).
 import { isChronicleError } from "@chronicle/core";
+import { sampleEvents } from "@chronicle/core/testing/store-contract";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
 import { board, boardView, cardAdded, cardRemoved, probes } from "../__fixtures__/board.ts";
 import type { HostStatus } from "../shared/host-api.ts";
+import { SyncTables } from "../store/sync-tables.ts";
 import { type EngineOptions, openEngine } from "./engine.ts";
 
 let factory = new IDBFactory();
@@ -128,6 +130,33 @@ describe("ChronicleEngine", () => {
     await engine.execute("board", "board:1", { type: "addCard", id: "b", title: "B" });
     await second;
     expect(seen).toEqual([1, 2]);
+    await engine.close();
+  });
+
+  it("reloads a decider's cached state when the confirmed log was replaced (epoch reset)", async () => {
+    const engine = await open();
+    await engine.execute("board", "board:1", { type: "addCard", id: "a", title: "A" });
+    await engine.execute("board", "board:1", { type: "addCard", id: "b", title: "B" });
+    const sync = new SyncTables(engine.store);
+    await sync.resetConfirmed("board:1", "epoch-2");
+    const [remote] = sampleEvents("board:1", 1).map((event) => ({
+      ...event,
+      type: "card.added",
+      data: { id: "r", title: "R" },
+      position: 1,
+      recordedAt: 1,
+    }));
+    await sync.insertConfirmed("board:1", [remote!]);
+    // "a" is gone from the new log: adding it again is valid, and lands after the remote event.
+    const result = await engine.execute("board", "board:1", {
+      type: "addCard",
+      id: "a",
+      title: "A",
+    });
+    expect(result.head).toBe(2);
+    await expect(
+      engine.execute("board", "board:1", { type: "addCard", id: "r", title: "again" }),
+    ).rejects.toMatchObject({ code: "validation" });
     await engine.close();
   });
 });

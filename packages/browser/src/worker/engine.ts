@@ -78,6 +78,14 @@ export async function openEngine(options: EngineOptions): Promise<ChronicleEngin
   );
 }
 
+interface DeciderCacheEntry {
+  state: unknown;
+  position: number;
+  snapshotPosition: number;
+  /** The id of the event at `position` (undefined at position 0). */
+  lastId: string | undefined;
+}
+
 export class ChronicleEngine {
   readonly store: DexieEventStore;
   readonly snapshots: DexieSnapshotStore;
@@ -92,10 +100,7 @@ export class ChronicleEngine {
   // The last state each decider reached on each stream, after a committed command: the next
   // command reads only the events after it (confirmed events never change, so a state at a
   // position stays right; events another tab added are in the tail that is read).
-  readonly #deciderStates = new Map<
-    string,
-    { state: unknown; position: number; snapshotPosition: number }
-  >();
+  readonly #deciderStates = new Map<string, DeciderCacheEntry>();
   #sync: SyncHandle | undefined;
   #closed = false;
 
@@ -181,15 +186,20 @@ export class ChronicleEngine {
     };
     const snapshots = this.#leaderSnapshots();
     const cacheKey = `${decider.name}/${stream}`;
-    let reached: { state: unknown; position: number; snapshotPosition: number } | undefined;
+    let reached: DeciderCacheEntry | undefined;
     const result = await this.store.transaction(async (): Promise<ExecuteResult> => {
       const cached = this.#deciderStates.get(cacheKey);
+      // Read from the cached position itself: the event there must still be the one the state
+      // was folded from (a sync epoch reset may have replaced the confirmed log).
+      const tail = cached
+        ? await this.store.readStream(stream, { from: Math.max(1, cached.position) })
+        : [];
       let loaded: LoadedState<unknown>;
-      if (cached) {
-        const tail = await this.store.readStream(stream, { from: cached.position + 1 });
+      if (cached && (cached.position === 0 || tail[0]?.id === cached.lastId)) {
+        const after = cached.position === 0 ? tail : tail.slice(1);
         loaded = {
-          state: foldEvents(decider, cached.state, tail),
-          position: tail.at(-1)?.position ?? cached.position,
+          state: foldEvents(decider, cached.state, after),
+          position: after.at(-1)?.position ?? cached.position,
           snapshotPosition: cached.snapshotPosition,
         };
       } else {
@@ -197,7 +207,7 @@ export class ChronicleEngine {
       }
       const decided = decider.decide(command, loaded.state);
       if (decided.length === 0) {
-        reached = loaded;
+        reached = { ...loaded, lastId: tail.at(-1)?.id ?? cached?.lastId };
         return { events: [], head: loaded.position, projections: [] };
       }
       const envelopes = decided.map((event) =>
@@ -216,7 +226,12 @@ export class ChronicleEngine {
         loaded.snapshotPosition,
         this.#options.now,
       );
-      reached = { state, position: written.head, snapshotPosition };
+      reached = {
+        state,
+        position: written.head,
+        snapshotPosition,
+        lastId: written.events.at(-1)?.id,
+      };
       return { events: written.events, head: written.head, projections: [...written.projections] };
     }, `execute ${deciderName} on ${stream}`);
     // Only after the commit: an aborted transaction must not leave its state in the cache.
@@ -224,10 +239,7 @@ export class ChronicleEngine {
     return result;
   }
 
-  #rememberDeciderState(
-    key: string,
-    reached: { state: unknown; position: number; snapshotPosition: number },
-  ): void {
+  #rememberDeciderState(key: string, reached: DeciderCacheEntry): void {
     this.#deciderStates.delete(key);
     this.#deciderStates.set(key, reached);
     // A small LRU: the streams this tab is working on.

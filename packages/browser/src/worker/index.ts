@@ -11,6 +11,7 @@ export type {
 export { DexieEventStore, type DexieEventStoreOptions } from "../store/dexie-store.ts";
 export { ChronicleDb, type PendingCommand, type PendingRow } from "../store/schema.ts";
 export { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";
+export { SyncTables } from "../store/sync-tables.ts";
 export { ChronicleEngine, type EngineOptions, openEngine } from "./engine.ts";
 export { createHostApi, type HostChronicleOptions, hostChronicle } from "./host.ts";
 export type { SyncContext, SyncHandle, SyncStarter } from "./sync-seam.ts";

@@ -1,0 +1,148 @@
+// The operations a sync engine performs on the local database (the sync seam). Invariants:
+// 1. An event id is in `pending` or in `events`, never in both after a transaction commits.
+// 2. Confirmed events enter `events` in position order without gaps (insertConfirmed checks it);
+//    projections move in the same transaction.
+// 3. Pending events keep their local order (`localSeq`) across confirmations and rebases: the
+//    optimistic state is fold(confirmed) then pending, in that order.
+import {
+  type AppendedEvent,
+  type ConfirmedEvent,
+  type Foldable,
+  foldEvents,
+  loadState,
+  type NewEvent,
+  type SnapshotStore,
+  validateBatch,
+} from "@chronicle/core";
+import Dexie from "dexie";
+import type { DexieEventStore } from "./dexie-store.ts";
+import type { PendingCommand, PendingRow, StreamSyncState } from "./schema.ts";
+
+const syncKey = (stream: string) => `stream/${stream}`;
+
+/**
+ * The pending log, confirmations, remote events, epochs and cursors, over one store.
+ *
+ * @example
+ * const sync = new SyncTables(store);
+ * await sync.appendPending("board:1", events, { decider: "board", payload, strict: false, basePosition: 4 });
+ * await sync.confirm("board:1", ack.results);
+ */
+export class SyncTables {
+  constructor(readonly store: DexieEventStore) {}
+
+  /** Records events written here, with the command that produced them, in local order. */
+  async appendPending(stream: string, events: readonly NewEvent[], command?: PendingCommand) {
+    validateBatch(stream, events);
+    await this.store.transaction(async () => {
+      const rows: PendingRow[] = events.map((event) => ({
+        id: event.id,
+        stream,
+        event: { ...event },
+        ...(command ? { command } : {}),
+      }));
+      await this.store.db.pending.bulkAdd(rows);
+    }, `append pending events to ${stream}`);
+  }
+
+  /** The stream's pending events, in local order. */
+  pending(stream: string): Promise<PendingRow[]> {
+    return this.store.db.pending
+      .where("[stream+localSeq]")
+      .between([stream, Dexie.minKey], [stream, Dexie.maxKey], true, true)
+      .toArray();
+  }
+
+  /**
+   * Moves acknowledged pending events to the confirmed log at the positions the node gave them
+   * (an `ack`'s results). Acks of events already confirmed are ignored.
+   */
+  async confirm(stream: string, acks: readonly AppendedEvent[]): Promise<void> {
+    await this.store.transaction(async () => {
+      const rows = await this.store.db.pending
+        .where("id")
+        .anyOf(acks.map((a) => a.id))
+        .toArray();
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      const confirmed: ConfirmedEvent[] = [];
+      for (const ack of acks) {
+        const row = byId.get(ack.id);
+        if (row)
+          confirmed.push({ ...row.event, position: ack.position, recordedAt: ack.recordedAt });
+      }
+      await this.insertConfirmed(stream, confirmed);
+    }, `confirm events of ${stream}`);
+  }
+
+  /**
+   * Stores events the node ordered (from other devices, or our own coming back): idempotent by
+   * id, gapless, and each one also leaves `pending` if it was ours.
+   */
+  async insertConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<void> {
+    await this.store.transaction(async () => {
+      await this.store.insertConfirmed(stream, events);
+      const ids = events.map((event) => event.id);
+      if (ids.length > 0) await this.store.db.pending.where("id").anyOf(ids).delete();
+      const last = events.at(-1);
+      if (last) {
+        const state = await this.syncState(stream);
+        if (last.position > state.cursor) {
+          await this.setSyncState(stream, { ...state, cursor: last.position });
+        }
+      }
+    }, `insert confirmed events into ${stream}`);
+  }
+
+  /** Drops pending events (a rejected strict write the app gave up on). */
+  async dropPending(ids: readonly string[]): Promise<void> {
+    await this.store.transaction(async () => {
+      await this.store.db.pending
+        .where("id")
+        .anyOf([...ids])
+        .delete();
+    }, "drop pending events");
+  }
+
+  /**
+   * The node's epoch differs from the stored one: forget the stream's confirmed events and what
+   * was folded from them (projection records, snapshots), keep pending events to re-push, and
+   * store the new epoch with cursor 0.
+   */
+  async resetConfirmed(stream: string, epoch: string): Promise<void> {
+    const db = this.store.db;
+    await this.store.transaction(async () => {
+      await db.events
+        .where("[stream+position]")
+        .between([stream, Dexie.minKey], [stream, Dexie.maxKey], true, true)
+        .delete();
+      await db.projections.filter((record) => record.key.endsWith(`/${stream}`)).delete();
+      await db.snapshots.filter((snapshot) => snapshot.key.endsWith(`/${stream}`)).delete();
+      await this.setSyncState(stream, { cursor: 0, epoch });
+    }, `reset ${stream} for a new epoch`);
+  }
+
+  async syncState(stream: string): Promise<StreamSyncState> {
+    const row = await this.store.db.meta.get(syncKey(stream));
+    return (row?.value as StreamSyncState | undefined) ?? { cursor: 0 };
+  }
+
+  async setSyncState(stream: string, state: StreamSyncState): Promise<void> {
+    await this.store.db.meta.put({ key: syncKey(stream), value: state });
+  }
+
+  /** Optimistic state: fold the confirmed prefix (from a snapshot), then the pending events. */
+  async optimisticState<State>(
+    foldable: Foldable<State>,
+    stream: string,
+    snapshots?: SnapshotStore,
+  ): Promise<{ state: State; confirmed: number; pending: number }> {
+    const loaded = await loadState(this.store, foldable, stream, { snapshots });
+    const pending = await this.pending(stream);
+    const state = foldEvents(
+      foldable,
+      loaded.state,
+      pending.map((row) => row.event),
+    );
+    return { state, confirmed: loaded.position, pending: pending.length };
+  }
+}

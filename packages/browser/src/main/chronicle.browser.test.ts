@@ -84,20 +84,36 @@ describe("tabs: two hosts on one database", () => {
     const name = freshName();
     const writer = await connect(name);
     const reader = await connect(name);
-    const seenByReader = firstMatching<{ count: number; titles: Record<string, string> }>(
-      (listener) => reader.chronicle.subscribe(boardView, "board:7", listener),
-      (state) => state.count === 2,
-    );
+    type Board = { count: number; titles: Record<string, string> };
+    // A subscriber that records every state, and lets the test wait for one.
+    const watch = (chronicle: typeof writer.chronicle) => {
+      const states: Board[] = [];
+      const waiters: Array<{ until: (state: Board) => boolean; resolve: () => void }> = [];
+      chronicle.subscribe(boardView, "board:7", (state) => {
+        states.push(state);
+        for (const waiter of [...waiters]) if (waiter.until(state)) waiter.resolve();
+      });
+      return {
+        states,
+        reach: (until: (state: Board) => boolean) =>
+          states.some(until)
+            ? Promise.resolve()
+            : new Promise<void>((resolve) => waiters.push({ until, resolve })),
+      };
+    };
+    const seenByReader = watch(reader.chronicle);
+    // The reader has its state before the writes, so only a notice can tell it about them.
+    await seenByReader.reach((state) => state.count === 0);
     await writer.chronicle.execute("board:7", board, { type: "addCard", id: "a", title: "A" });
     await writer.chronicle.execute("board:7", board, { type: "addCard", id: "b", title: "B" });
-    expect((await seenByReader).titles).toEqual({ a: "A", b: "B" });
-    // And back: the reader writes, the writer's subscriber sees it.
-    const seenByWriter = firstMatching<{ count: number }>(
-      (listener) => writer.chronicle.subscribe(boardView, "board:7", listener),
-      (state) => state.count === 1,
-    );
+    await seenByReader.reach((state) => state.count === 2);
+    expect(seenByReader.states.at(-1)!.titles).toEqual({ a: "A", b: "B" });
+
+    // And back: the reader writes, the writer's (already current) subscriber sees it.
+    const seenByWriter = watch(writer.chronicle);
+    await seenByWriter.reach((state) => state.count === 2);
     await reader.chronicle.execute("board:7", board, { type: "removeCard", id: "a" });
-    expect((await seenByWriter).count).toBe(1);
+    await seenByWriter.reach((state) => state.count === 1);
     await writer.chronicle.close();
     await reader.chronicle.close();
   });

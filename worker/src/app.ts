@@ -81,6 +81,7 @@ export function createApp(): Hono<{ Bindings: NodeEnv }> {
       [callerHeaders.sub]: caller.sub,
       [callerHeaders.access]: caller.access,
       [callerHeaders.stream]: stream,
+      [callerHeaders.exp]: String(caller.exp),
     });
     if (caller.protocol !== undefined) headers.set(callerHeaders.protocol, caller.protocol);
     return logOf(c, stream).fetch(new Request(c.req.url, { headers }));

@@ -1,5 +1,5 @@
 // Auth: HS256 tokens verified in the Worker before any Durable Object is touched.
-import { listDurableObjectIds } from "cloudflare:test";
+import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
 import { signToken } from "../src/auth/jwt.ts";
@@ -139,6 +139,25 @@ describe("WebSocket token transports", () => {
       await token({ [stream]: "write" }, "eve"),
     );
     expect((await logOf(stream)).map((e) => e.meta.actor)).toEqual(["dana", "eve"]);
+  });
+});
+
+describe("token expiry on open sockets", () => {
+  it("refuses frames once the socket's token has expired and closes it", async () => {
+    const stream = freshStream();
+    const socket = await connect(stream);
+    await socket.hello();
+    const stub = nodeEnv.STREAM_LOG.get(nodeEnv.STREAM_LOG.idFromName(stream));
+    await runInDurableObject(stub, (_instance, state) => {
+      // As if the token's exp had passed while the socket stayed open.
+      for (const ws of state.getWebSockets()) {
+        ws.serializeAttachment({ ...(ws.deserializeAttachment() as object), exp: 1 });
+      }
+    });
+    socket.send({ t: "push", req: "late", events: events(stream, 1) });
+    expect(await socket.next()).toMatchObject({ t: "error", req: "late", code: "unauthorized" });
+    expect((await socket.closed).code).toBe(4401);
+    expect(await logOf(stream)).toEqual([]);
   });
 });
 

@@ -146,6 +146,21 @@ describe("hostile HTTP requests", () => {
       "validation",
     ],
     [
+      "WebSocket upgrade to a bad stream id",
+      async () =>
+        fetchNode(`/v1/streams/-bad/ws?token=${await token()}`, {
+          headers: { Upgrade: "websocket" },
+        }),
+      400,
+      "validation",
+    ],
+    [
+      "WebSocket route without an upgrade",
+      async () => fetchNode(`/v1/streams/${stream}/ws?token=${await token()}`),
+      400,
+      "validation",
+    ],
+    [
       "negative after",
       async () =>
         fetchNode(`${url}?after=-1`, { headers: { Authorization: `Bearer ${await token()}` } }),

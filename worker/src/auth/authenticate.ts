@@ -9,6 +9,8 @@ import { verifyToken } from "./jwt.ts";
 export interface Caller {
   sub: string;
   access: StreamAccess;
+  /** When the token expires (seconds since epoch): a socket is refused frames after it. */
+  exp: number;
   /** The Sec-WebSocket-Protocol value that carried the token, to echo back on upgrade. */
   protocol?: string;
 }
@@ -73,7 +75,7 @@ export function authorize(
       details: { stream, needed },
     });
   }
-  const caller: Caller = { sub: claims.sub, access: access! };
+  const caller: Caller = { sub: claims.sub, access: access!, exp: claims.exp };
   if (claims.protocol !== undefined) caller.protocol = claims.protocol;
   return caller;
 }

@@ -57,6 +57,7 @@ export const callerHeaders = {
   access: "X-Chronicle-Access",
   stream: "X-Chronicle-Stream",
   protocol: "X-Chronicle-Protocol",
+  exp: "X-Chronicle-Exp",
 } as const;
 
 const requestIdPrefix = /"req"\s*:\s*"([^"\\]{1,64})"/;
@@ -174,6 +175,7 @@ export class StreamLog extends DurableObject<NodeEnv> {
       sub,
       access: access === "write" ? "write" : "read",
       stream,
+      exp: Number(request.headers.get(callerHeaders.exp) ?? "0"),
       subscribed: false,
       tokens: this.#limits.rateBurst,
       refilledAt: Date.now(),
@@ -192,6 +194,12 @@ export class StreamLog extends DurableObject<NodeEnv> {
       typeof message === "string" ? requestIdPrefix.exec(message.slice(0, 256))?.[1] : undefined;
     try {
       const state = readState(ws);
+      if (Date.now() / 1000 >= state.exp) {
+        // The token was checked at upgrade; a socket does not outlive it. Reconnect with a new one.
+        ws.send(errorFrameText(new ChronicleError("unauthorized", "token expired"), req));
+        ws.close(4401, "token expired");
+        return;
+      }
       try {
         takeToken(state, Date.now(), this.#limits.ratePerSecond, this.#limits.rateBurst);
       } finally {

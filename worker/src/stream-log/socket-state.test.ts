@@ -6,6 +6,7 @@ const fresh = (tokens: number): SocketState => ({
   sub: "a",
   access: "write",
   stream: "s",
+  exp: 0,
   subscribed: false,
   tokens,
   refilledAt: 0,

@@ -8,6 +8,8 @@ export interface SocketState {
   sub: string;
   access: StreamAccess;
   stream: string;
+  /** The token's expiry (seconds since epoch). */
+  exp: number;
   /** Said hello: receives live `events` frames. */
   subscribed: boolean;
   /** Token bucket (no timers: refilled from the clock when a frame arrives). */

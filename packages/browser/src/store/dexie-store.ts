@@ -50,6 +50,20 @@ export interface DexieEventStoreOptions {
   onAppend?: AppendHook;
 }
 
+/** `write` options for callers that already know facts the store would otherwise read. */
+export interface WriteOptions extends AppendOptions {
+  /**
+   * The stream's head, read earlier in the same transaction (so it cannot have moved). Saves a
+   * read. Only valid inside {@link DexieEventStore.transaction}.
+   */
+  knownHead?: number;
+  /**
+   * The events' ids were generated just now (UUIDv7) and cannot be stored yet: skip the
+   * idempotency lookup. Never set it for events that may be re-sent.
+   */
+  freshIds?: boolean;
+}
+
 /** An append's result with what it wrote, for callers inside the engine. */
 export interface WriteResult extends AppendResult {
   /** The events written (empty for a duplicate batch). */
@@ -113,7 +127,7 @@ export class DexieEventStore implements EventStore {
   async write(
     stream: string,
     events: readonly NewEvent[],
-    options: AppendOptions = {},
+    options: WriteOptions = {},
   ): Promise<WriteResult> {
     this.#assertOpen();
     validateBatch(stream, events);
@@ -122,8 +136,8 @@ export class DexieEventStore implements EventStore {
       const ids = events.map((event) => event.id);
       // Issued together: IndexedDB pipelines requests within a transaction.
       const [head, matches, tail] = await Promise.all([
-        this.#head(stream),
-        ids.length > 0 ? this.db.events.where("id").anyOf(ids).toArray() : [],
+        options.knownHead ?? this.#head(stream),
+        ids.length > 0 && !options.freshIds ? this.db.events.where("id").anyOf(ids).toArray() : [],
         this.db.events.orderBy("seq").last(),
       ]);
       const stored = new Map<string, AppendedEvent>();
@@ -197,6 +211,17 @@ export class DexieEventStore implements EventStore {
    */
   async transaction<T>(work: () => Promise<T>, action = "transaction"): Promise<T> {
     this.#assertOpen();
+    // Already inside one of ours: join it directly (a Dexie sub-transaction costs a new zone
+    // and a round of promise bookkeeping per call, for the same IndexedDB transaction).
+    const current = Dexie.currentTransaction;
+    if (
+      current?.active &&
+      current.db === this.db &&
+      current.mode === "readwrite" &&
+      this.db.all.every((table) => current.storeNames.includes(table.name))
+    ) {
+      return work();
+    }
     try {
       return await this.db.transaction("rw", this.db.all, work);
     } catch (error) {
@@ -312,8 +337,13 @@ export class DexieEventStore implements EventStore {
     lastSeq: number,
   ): Promise<readonly ProjectionRecord[]> {
     const rows: EventRow[] = events.map((event, index) => ({ ...event, seq: lastSeq + index + 1 }));
-    await this.db.events.bulkAdd(rows);
-    const projections = (await this.#onAppend?.(stream, events)) ?? [];
+    // Not awaited one after the other: IndexedDB runs a transaction's requests in the order
+    // they were issued, so the hook's reads already see these rows, and a failed add aborts
+    // the whole transaction anyway.
+    const [, projections = []] = await Promise.all([
+      this.db.events.bulkAdd(rows),
+      this.#onAppend?.(stream, events),
+    ]);
     this.#announceOnCommit({ streams: [stream], records: projections });
     return projections;
   }

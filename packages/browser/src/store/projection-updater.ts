@@ -44,43 +44,57 @@ export function createProjectionUpdater(options: ProjectionUpdaterOptions) {
   return async (stream: string, events: readonly ConfirmedEvent[]): Promise<ProjectionRecord[]> => {
     const first = events[0];
     if (first === undefined) return [];
-    const updated: ProjectionRecord[] = [];
-    for (const projection of options.projections) {
+    const concerned = options.projections.filter((projection) => {
       const types = handledTypes.get(projection)!;
-      if (!events.some((event) => types.has(event.type))) continue;
-      const key = projectionKey(projection, stream);
-      let record = (await options.store.db.projections.get(key)) as ProjectionRecord | undefined;
-      if (record === undefined || record.version !== projection.version) {
-        const snapshot = await options.snapshots.load(
-          snapshotKey("projection", projection.name, stream),
-          { version: projection.version, maxPosition: first.position - 1 },
-        );
-        record = {
-          key,
-          name: projection.name,
-          version: projection.version,
-          checkpoint: snapshot?.position ?? 0,
-          state: snapshot ? snapshot.state : initialStateOf(projection),
-        };
-      }
-      const gap =
-        record.checkpoint < first.position - 1
-          ? await options.store.readStream(stream, {
-              from: record.checkpoint + 1,
-              toPosition: first.position - 1,
-            })
-          : [];
-      const fresh = events.filter((event) => event.position > record.checkpoint);
-      try {
-        const state = foldEvents(projection, record.state, [...gap, ...fresh]);
-        const last = fresh[fresh.length - 1] ?? gap[gap.length - 1];
-        const next = { ...record, state, checkpoint: last?.position ?? record.checkpoint };
-        await options.store.db.projections.put(next);
-        updated.push(next);
-      } catch (error) {
-        options.onError?.(error, projection);
-      }
-    }
-    return updated;
+      return events.some((event) => types.has(event.type));
+    });
+    // Each projection's reads and write are independent: issue them together.
+    const updated = await Promise.all(
+      concerned.map((projection) => advance(projection, stream, events, first.position)),
+    );
+    return updated.filter((record): record is ProjectionRecord => record !== undefined);
   };
+
+  async function advance(
+    projection: Projection<any, any>,
+    stream: string,
+    events: readonly ConfirmedEvent[],
+    firstPosition: number,
+  ): Promise<ProjectionRecord | undefined> {
+    const key = projectionKey(projection, stream);
+    let record = (await options.store.db.projections.get(key)) as ProjectionRecord | undefined;
+    if (record === undefined || record.version !== projection.version) {
+      const snapshot = await options.snapshots.load(
+        snapshotKey("projection", projection.name, stream),
+        { version: projection.version, maxPosition: firstPosition - 1 },
+      );
+      record = {
+        key,
+        name: projection.name,
+        version: projection.version,
+        checkpoint: snapshot?.position ?? 0,
+        state: snapshot ? snapshot.state : initialStateOf(projection),
+      };
+    }
+    const checkpoint = record.checkpoint;
+    const gap =
+      checkpoint < firstPosition - 1
+        ? await options.store.readStream(stream, {
+            from: checkpoint + 1,
+            toPosition: firstPosition - 1,
+          })
+        : [];
+    const fresh = events.filter((event) => event.position > checkpoint);
+    let state: unknown;
+    try {
+      state = foldEvents(projection, record.state, [...gap, ...fresh]);
+    } catch (error) {
+      options.onError?.(error, projection);
+      return undefined;
+    }
+    const last = fresh[fresh.length - 1] ?? gap[gap.length - 1];
+    const next = { ...record, state, checkpoint: last?.position ?? checkpoint };
+    await options.store.db.projections.put(next);
+    return next;
+  }
 }

@@ -213,8 +213,12 @@ export class ChronicleEngine {
       const envelopes = decided.map((event) =>
         createEnvelope(stream, decider.registry.validate(event), eventContext),
       );
+      // The fold above read the stream to its head in this transaction, and the envelopes'
+      // ids were just generated: the store needs to read neither again.
       const written = await this.store.write(stream, envelopes, {
         expectedVersion: loaded.position === 0 ? "no-stream" : loaded.position,
+        knownHead: loaded.position,
+        freshIds: true,
       });
       const state = foldEvents(decider, loaded.state, written.events);
       const snapshotPosition = await snapshotIfDue(

@@ -62,6 +62,20 @@ export const callerHeaders = {
 
 const requestIdPrefix = /"req"\s*:\s*"([^"\\]{1,64})"/;
 
+/**
+ * Sends to a socket that may have closed meanwhile (the client left while its frame was being
+ * handled): the frame is dropped. What it carried is not lost: the write is committed, and a
+ * reconnecting client re-pushes (idempotent) or catches up with hello.
+ */
+function send(ws: WebSocket, text: string): void {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  try {
+    ws.send(text);
+  } catch {
+    // Closed between the check and the send.
+  }
+}
+
 function attempt<T>(fn: () => T): Outcome<T> {
   try {
     return { ok: true, value: fn() };
@@ -196,8 +210,12 @@ export class StreamLog extends DurableObject<NodeEnv> {
       const state = readState(ws);
       if (Date.now() / 1000 >= state.exp) {
         // The token was checked at upgrade; a socket does not outlive it. Reconnect with a new one.
-        ws.send(errorFrameText(new ChronicleError("unauthorized", "token expired"), req));
-        ws.close(4401, "token expired");
+        send(ws, errorFrameText(new ChronicleError("unauthorized", "token expired"), req));
+        try {
+          ws.close(4401, "token expired");
+        } catch {
+          // already closing
+        }
         return;
       }
       try {
@@ -216,7 +234,7 @@ export class StreamLog extends DurableObject<NodeEnv> {
       if (frame.t !== "hello") req = frame.req;
       this.#onFrame(ws, state, frame);
     } catch (error) {
-      ws.send(errorFrameText(toPublicError(error), req));
+      send(ws, errorFrameText(toPublicError(error), req));
     }
   }
 
@@ -237,7 +255,7 @@ export class StreamLog extends DurableObject<NodeEnv> {
   #onFrame(ws: WebSocket, state: SocketState, frame: ClientFrame): void {
     switch (frame.t) {
       case "hello": {
-        ws.send(encodeFrame({ t: "welcome", epoch: this.#log.epoch, head: this.#log.head }));
+        send(ws, encodeFrame({ t: "welcome", epoch: this.#log.epoch, head: this.#log.head }));
         this.#sendAfter(ws, frame.after);
         if (!state.subscribed) {
           state.subscribed = true;
@@ -253,7 +271,7 @@ export class StreamLog extends DurableObject<NodeEnv> {
         const page = this.#log.readPage(frame.after, limit, this.#limits.maxFrameBytes);
         const head = this.#log.head;
         const last = page.at(-1)?.position ?? Math.max(frame.after, head);
-        ws.send(eventsFrameText(page, head, { req: frame.req, more: last < head }));
+        send(ws, eventsFrameText(page, head, { req: frame.req, more: last < head }));
         return;
       }
       case "push": {
@@ -262,7 +280,8 @@ export class StreamLog extends DurableObject<NodeEnv> {
         }
         checkEventsStream(state.stream, frame.events);
         const outcome = this.#push(frame.events, frame.expected, state.sub, ws);
-        ws.send(
+        send(
+          ws,
           outcome.kind === "ack"
             ? encodeFrame({ t: "ack", req: frame.req, results: outcome.results })
             : encodeFrame({ t: "conflict", req: frame.req, head: outcome.head }),
@@ -298,17 +317,13 @@ export class StreamLog extends DurableObject<NodeEnv> {
     if (sockets.length === 0) return;
     for (const frame of this.#framesAfter(after)) {
       for (const ws of sockets) {
-        try {
-          ws.send(frame);
-        } catch {
-          // A socket closing concurrently: it will reconnect and catch up with hello.
-        }
+        send(ws, frame);
       }
     }
   }
 
   #sendAfter(ws: WebSocket, after: number): void {
-    for (const frame of this.#framesAfter(after)) ws.send(frame);
+    for (const frame of this.#framesAfter(after)) send(ws, frame);
   }
 
   *#framesAfter(after: number): Generator<string> {

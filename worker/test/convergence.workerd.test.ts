@@ -73,6 +73,11 @@ describe("convergence under random schedules", () => {
         } else if (roll < 0.25 && device.pushed.length > 0) {
           const batch = device.pushed[Math.floor(next() * device.pushed.length)]!;
           request(device, { t: "push", req: `s${seed}-${step}`, events: batch });
+        } else if (roll < 0.35) {
+          // Strict: decided on what the device has seen; conflicts (stores nothing) if it moved.
+          const batch = events(stream, 1, `s${seed}-${step}-strict`);
+          const expected = Math.max(0, ...device.log.keys());
+          request(device, { t: "push", req: `s${seed}-${step}`, events: batch, expected });
         } else {
           const batch = events(stream, 1 + Math.floor(next() * 3), `s${seed}-${step}`);
           device.pushed.push(batch);

@@ -16,7 +16,7 @@ import { signToken } from "./auth/jwt.ts";
 import { limitsFrom, type NodeEnv } from "./env.ts";
 import { errorResponse } from "./http/errors.ts";
 import { readBodyText } from "./http/read-body.ts";
-import { callerHeaders, type Outcome } from "./stream-log/StreamLog.ts";
+import { callerHeaders, type Outcome } from "./stream-log/worker-contract.ts";
 
 /** HTTP clients learn the stream's epoch (rule 6) from this header on push and pull answers. */
 export const epochHeader = "X-Chronicle-Epoch";

@@ -8,7 +8,8 @@ import {
   type EventStore,
   type NewEvent,
 } from "@chronicle/core";
-import type { Outcome, StreamLog } from "../src/stream-log/StreamLog.ts";
+import type { StreamLog } from "../src/stream-log/StreamLog.ts";
+import type { Outcome } from "../src/stream-log/worker-contract.ts";
 
 function unwrap<T>(outcome: Outcome<T>): T {
   if (outcome.ok) return outcome.value;

@@ -17,10 +17,8 @@
 
 import { DurableObject } from "cloudflare:workers";
 import {
-  type AppendedEvent,
   type AppendResult,
   ChronicleError,
-  type ChronicleErrorJSON,
   type ConfirmedEvent,
   type ExpectedVersion,
   type NewEvent,
@@ -38,51 +36,12 @@ import {
 } from "@chronicle/sync/protocol";
 import { limitsFrom, type NodeEnv, type NodeLimits } from "../env.ts";
 import { toPublicError } from "../http/errors.ts";
-import { errorFrameText, eventsFrameText } from "./frames.ts";
+import { errorFrameText, eventsFrameText, guessRequestId, send } from "./frames.ts";
 import { LogTable } from "./log-table.ts";
 import { planPush, pushResults } from "./push-plan.ts";
 import { migrate } from "./schema.ts";
 import { readState, type SocketState, takeToken } from "./socket-state.ts";
-
-/** The result of an RPC that may fail: errors cross as JSON so their code survives. */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ChronicleErrorJSON };
-
-export type PushOutcome =
-  | { kind: "ack"; results: AppendedEvent[]; head: number }
-  | { kind: "conflict"; head: number };
-
-/** Headers the Worker sets on an upgrade it forwards (never taken from the client). */
-export const callerHeaders = {
-  sub: "X-Chronicle-Sub",
-  access: "X-Chronicle-Access",
-  stream: "X-Chronicle-Stream",
-  protocol: "X-Chronicle-Protocol",
-  exp: "X-Chronicle-Exp",
-} as const;
-
-const requestIdPrefix = /"req"\s*:\s*"([^"\\]{1,64})"/;
-
-/**
- * Sends to a socket that may have closed meanwhile (the client left while its frame was being
- * handled): the frame is dropped. What it carried is not lost: the write is committed, and a
- * reconnecting client re-pushes (idempotent) or catches up with hello.
- */
-function send(ws: WebSocket, text: string): void {
-  if (ws.readyState !== WebSocket.OPEN) return;
-  try {
-    ws.send(text);
-  } catch {
-    // Closed between the check and the send.
-  }
-}
-
-function attempt<T>(fn: () => T): Outcome<T> {
-  try {
-    return { ok: true, value: fn() };
-  } catch (error) {
-    return { ok: false, error: toPublicError(error).toJSON() };
-  }
-}
+import { attempt, callerHeaders, type Outcome, type PushOutcome } from "./worker-contract.ts";
 
 export class StreamLog extends DurableObject<NodeEnv> {
   readonly #log: LogTable;
@@ -204,8 +163,7 @@ export class StreamLog extends DurableObject<NodeEnv> {
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
     // A frame refused before it is parsed (rate-limited, too large) still gets its request id
     // back when one can be read at its start, so the client can fail that request.
-    let req =
-      typeof message === "string" ? requestIdPrefix.exec(message.slice(0, 256))?.[1] : undefined;
+    let req = guessRequestId(message);
     try {
       const state = readState(ws);
       if (Date.now() / 1000 >= state.exp) {

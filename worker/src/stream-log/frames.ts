@@ -23,3 +23,27 @@ export function errorFrameText(error: ChronicleError, req?: string): string {
   if (req !== undefined) frame.req = req;
   return encodeFrame(frame);
 }
+
+const requestIdPrefix = /"req"\s*:\s*"([^"\\]{1,64})"/;
+
+/**
+ * The request id of a frame refused before it is parsed (rate-limited, too large), read from its
+ * start when it is there, so the client can still fail that request.
+ */
+export function guessRequestId(message: string | ArrayBuffer): string | undefined {
+  return typeof message === "string" ? requestIdPrefix.exec(message.slice(0, 256))?.[1] : undefined;
+}
+
+/**
+ * Sends to a socket that may have closed meanwhile (the client left while its frame was being
+ * handled): the frame is dropped. What it carried is not lost: the write is committed, and a
+ * reconnecting client re-pushes (idempotent) or catches up with hello.
+ */
+export function send(ws: WebSocket, text: string): void {
+  if (ws.readyState !== WebSocket.OPEN) return;
+  try {
+    ws.send(text);
+  } catch {
+    // Closed between the check and the send.
+  }
+}

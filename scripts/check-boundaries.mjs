@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 const packages = {
-  core: { dir: "packages/core/src", workspace: [], external: ["zod", "vitest", "fast-check"] },
+  core: { dir: "packages/core/src", workspace: [], external: ["zod", "yjs", "vitest", "fast-check"] },
   sync: {
     dir: "packages/sync/src",
     workspace: ["@chronicle/core"],
@@ -133,6 +133,8 @@ for (const [name, rule] of Object.entries(packages)) {
           `${rel}: ${name} imports "${spec}", which is not one of its allowed dependencies`,
         );
       }
+      if (name === "core" && bare === "yjs" && !rel.includes("/src/text/"))
+        problems.push(`${rel}: yjs belongs to the opt-in @chronicle/core/text entry point only`);
       if (name === "core" && (bare === "vitest" || bare === "fast-check") && !isTest)
         problems.push(`${rel}: core runtime code imports vitest`);
     }

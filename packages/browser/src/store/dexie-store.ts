@@ -29,7 +29,15 @@ import { toStorageError } from "./storage-errors.ts";
 export type AppendHook = (
   stream: string,
   events: readonly ConfirmedEvent[],
+  /** Projection records the caller already read in this transaction, by key. */
+  prefetched?: ReadonlyMap<string, ProjectionRecord | undefined>,
 ) => Promise<readonly ProjectionRecord[]>;
+
+/** The last stored event's commit sequence and recordedAt (what an append continues from). */
+export interface LogTail {
+  seq: number;
+  recordedAt: number;
+}
 
 export interface DexieEventStoreOptions {
   /** The IndexedDB database name; every tab using it shares one log. @default "chronicle" */
@@ -62,6 +70,10 @@ export interface WriteOptions extends AppendOptions {
    * idempotency lookup. Never set it for events that may be re-sent.
    */
   freshIds?: boolean;
+  /** The log's tail, read earlier in the same transaction (`null`: the log is empty). */
+  knownTail?: LogTail | null;
+  /** Passed on to the append hook (see {@link AppendHook}). */
+  prefetched?: ReadonlyMap<string, ProjectionRecord | undefined>;
 }
 
 /** An append's result with what it wrote, for callers inside the engine. */
@@ -138,7 +150,7 @@ export class DexieEventStore implements EventStore {
       const [head, matches, tail] = await Promise.all([
         options.knownHead ?? this.#head(stream),
         ids.length > 0 && !options.freshIds ? this.db.events.where("id").anyOf(ids).toArray() : [],
-        this.db.events.orderBy("seq").last(),
+        options.knownTail !== undefined ? options.knownTail : this.tail(),
       ]);
       const stored = new Map<string, AppendedEvent>();
       for (const row of matches) {
@@ -158,7 +170,7 @@ export class DexieEventStore implements EventStore {
         position: head + index + 1,
         recordedAt,
       }));
-      const projections = await this.#insert(stream, confirmed, tail?.seq ?? 0);
+      const projections = await this.#insert(stream, confirmed, tail?.seq ?? 0, options.prefetched);
       return {
         results: confirmed.map((event) => ({ id: event.id, position: event.position, recordedAt })),
         head: head + confirmed.length,
@@ -335,6 +347,7 @@ export class DexieEventStore implements EventStore {
     stream: string,
     events: readonly ConfirmedEvent[],
     lastSeq: number,
+    prefetched?: ReadonlyMap<string, ProjectionRecord | undefined>,
   ): Promise<readonly ProjectionRecord[]> {
     const rows: EventRow[] = events.map((event, index) => ({ ...event, seq: lastSeq + index + 1 }));
     // Not awaited one after the other: IndexedDB runs a transaction's requests in the order
@@ -342,10 +355,16 @@ export class DexieEventStore implements EventStore {
     // the whole transaction anyway.
     const [, projections = []] = await Promise.all([
       this.db.events.bulkAdd(rows),
-      this.#onAppend?.(stream, events),
+      this.#onAppend?.(stream, events, prefetched),
     ]);
     this.#announceOnCommit({ streams: [stream], records: projections });
     return projections;
+  }
+
+  /** The last stored event's seq and recordedAt; joins the current transaction. */
+  async tail(): Promise<LogTail | undefined> {
+    const row = await this.db.events.orderBy("seq").last();
+    return row && { seq: row.seq, recordedAt: row.recordedAt };
   }
 
   async #head(stream: string): Promise<number> {

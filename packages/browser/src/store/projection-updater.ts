@@ -9,7 +9,7 @@ import {
   type ProjectionRecord,
   snapshotKey,
 } from "@chronicle/core";
-import type { DexieEventStore } from "./dexie-store.ts";
+import type { AppendHook, DexieEventStore } from "./dexie-store.ts";
 import type { DexieSnapshotStore } from "./state-stores.ts";
 
 export interface ProjectionUpdaterOptions {
@@ -30,18 +30,32 @@ export function projectionKey(projection: Projection<any, any>, stream: string):
 }
 
 /**
- * Returns an append hook that folds the appended events into every projection that handles one
+ * Returns an append hook (`update`) that folds the appended events into every projection that handles one
  * of their types, catching up from the persisted checkpoint (or the newest snapshot, or the
  * first event, for a projection new to the stream or of a new version).
  */
-export function createProjectionUpdater(options: ProjectionUpdaterOptions) {
+export interface ProjectionUpdater {
+  /** The append hook: folds the appended events into the projections they concern. */
+  update: AppendHook;
+  /** Reads the records an append of these event types would move (see `update`'s prefetched). */
+  prefetch(
+    stream: string,
+    types: ReadonlySet<string>,
+  ): Promise<Map<string, ProjectionRecord | undefined>>;
+}
+
+export function createProjectionUpdater(options: ProjectionUpdaterOptions): ProjectionUpdater {
   const handledTypes = new Map(
     options.projections.map((projection) => [
       projection,
       new Set(Object.keys(projection.handlers as object)),
     ]),
   );
-  return async (stream: string, events: readonly ConfirmedEvent[]): Promise<ProjectionRecord[]> => {
+  const update = async (
+    stream: string,
+    events: readonly ConfirmedEvent[],
+    prefetched?: ReadonlyMap<string, ProjectionRecord | undefined>,
+  ): Promise<ProjectionRecord[]> => {
     const first = events[0];
     if (first === undefined) return [];
     const concerned = options.projections.filter((projection) => {
@@ -50,19 +64,41 @@ export function createProjectionUpdater(options: ProjectionUpdaterOptions) {
     });
     // Each projection's reads and write are independent: issue them together.
     const updated = await Promise.all(
-      concerned.map((projection) => advance(projection, stream, events, first.position)),
+      concerned.map((projection) =>
+        advance(projection, stream, events, first.position, prefetched),
+      ),
     );
     return updated.filter((record): record is ProjectionRecord => record !== undefined);
   };
+
+  /**
+   * Reads, in the current transaction, the records an append of events of these types would
+   * move, so a caller can issue those reads together with its own.
+   */
+  const prefetch = async (
+    stream: string,
+    types: ReadonlySet<string>,
+  ): Promise<Map<string, ProjectionRecord | undefined>> => {
+    const keys = options.projections
+      .filter((projection) => [...handledTypes.get(projection)!].some((type) => types.has(type)))
+      .map((projection) => projectionKey(projection, stream));
+    const records = await options.store.db.projections.bulkGet(keys);
+    return new Map(keys.map((key, index) => [key, records[index]]));
+  };
+
+  return { update, prefetch };
 
   async function advance(
     projection: Projection<any, any>,
     stream: string,
     events: readonly ConfirmedEvent[],
     firstPosition: number,
+    prefetched: ReadonlyMap<string, ProjectionRecord | undefined> | undefined,
   ): Promise<ProjectionRecord | undefined> {
     const key = projectionKey(projection, stream);
-    let record = (await options.store.db.projections.get(key)) as ProjectionRecord | undefined;
+    let record = prefetched?.has(key)
+      ? prefetched.get(key)
+      : ((await options.store.db.projections.get(key)) as ProjectionRecord | undefined);
     if (record === undefined || record.version !== projection.version) {
       const snapshot = await options.snapshots.load(
         snapshotKey("projection", projection.name, stream),

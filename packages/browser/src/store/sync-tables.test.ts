@@ -20,7 +20,7 @@ function open() {
       store,
       projections: [boardView],
       snapshots: new DexieSnapshotStore(store.db),
-    }),
+    }).update,
   );
   return { store, sync: new SyncTables(store) };
 }

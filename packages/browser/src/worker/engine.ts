@@ -27,7 +27,7 @@ import type { DexieOptions } from "dexie";
 import type { ExecuteResult, HostStatus, OpenInfo } from "../shared/host-api.ts";
 import { DexieEventStore } from "../store/dexie-store.ts";
 import { openDatabase } from "../store/open-database.ts";
-import { createProjectionUpdater } from "../store/projection-updater.ts";
+import { createProjectionUpdater, type ProjectionUpdater } from "../store/projection-updater.ts";
 import { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";
 import { electLeader, type Leadership } from "./leader.ts";
 import { ProjectionWatchers } from "./projection-watchers.ts";
@@ -78,6 +78,17 @@ export async function openEngine(options: EngineOptions): Promise<ChronicleEngin
   );
 }
 
+const typesOfDecider = new WeakMap<Decider<any, any, any>, ReadonlySet<string>>();
+
+function deciderTypes(decider: Decider<any, any, any>): ReadonlySet<string> {
+  let types = typesOfDecider.get(decider);
+  if (!types) {
+    types = new Set(decider.events.map((definition: AnyEventDefinition) => definition.type));
+    typesOfDecider.set(decider, types);
+  }
+  return types;
+}
+
 interface DeciderCacheEntry {
   state: unknown;
   position: number;
@@ -95,6 +106,7 @@ export class ChronicleEngine {
   readonly #registry;
   readonly #leadership: Leadership;
   readonly #runner: ProjectionRunner;
+  readonly #updater: ProjectionUpdater;
   readonly #watchers: ProjectionWatchers;
   readonly #unlisten: () => void;
   // The last state each decider reached on each stream, after a committed command: the next
@@ -124,19 +136,18 @@ export class ChronicleEngine {
         ...[...this.#projections.values()].flatMap((p) => p.events),
       ]),
     ]);
-    store.setAppendHook(
-      createProjectionUpdater({
-        store,
-        projections: [...this.#projections.values()],
-        snapshots: this.snapshots,
-        onError: (error, projection) =>
-          this.#status({
-            type: "projection-error",
-            projection: projection.name,
-            error: toChronicleError(error).toJSON(),
-          }),
-      }),
-    );
+    this.#updater = createProjectionUpdater({
+      store,
+      projections: [...this.#projections.values()],
+      snapshots: this.snapshots,
+      onError: (error, projection) =>
+        this.#status({
+          type: "projection-error",
+          projection: projection.name,
+          error: toChronicleError(error).toJSON(),
+        }),
+    });
+    store.setAppendHook(this.#updater.update);
     this.#runner = createProjectionRunner({
       store,
       states: new DexieProjectionStateStore(store.db),
@@ -189,11 +200,15 @@ export class ChronicleEngine {
     let reached: DeciderCacheEntry | undefined;
     const result = await this.store.transaction(async (): Promise<ExecuteResult> => {
       const cached = this.#deciderStates.get(cacheKey);
-      // Read from the cached position itself: the event there must still be the one the state
-      // was folded from (a sync epoch reset may have replaced the confirmed log).
-      const tail = cached
-        ? await this.store.readStream(stream, { from: Math.max(1, cached.position) })
-        : [];
+      // Everything the command will need is read at once (IndexedDB pipelines the requests):
+      // the stream from the cached decider state on (from the cached position itself: the
+      // event there must still be the one the state was folded from, which a sync epoch reset
+      // could change), the log's tail, and the projection records the events will move.
+      const [tail, logTail, records] = await Promise.all([
+        cached ? this.store.readStream(stream, { from: Math.max(1, cached.position) }) : [],
+        this.store.tail(),
+        this.#updater.prefetch(stream, deciderTypes(decider)),
+      ]);
       let loaded: LoadedState<unknown>;
       if (cached && (cached.position === 0 || tail[0]?.id === cached.lastId)) {
         const after = cached.position === 0 ? tail : tail.slice(1);
@@ -219,6 +234,8 @@ export class ChronicleEngine {
         expectedVersion: loaded.position === 0 ? "no-stream" : loaded.position,
         knownHead: loaded.position,
         freshIds: true,
+        knownTail: logTail ?? null,
+        prefetched: records,
       });
       const state = foldEvents(decider, loaded.state, written.events);
       const snapshotPosition = await snapshotIfDue(

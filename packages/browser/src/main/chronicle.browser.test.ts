@@ -4,6 +4,8 @@ import { isChronicleError } from "@chronicle/core";
 import { describe, expect, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
 import { connect, firstMatching } from "../__fixtures__/connect.ts";
+import { DexieEventStore } from "../store/dexie-store.ts";
+import { DexieSnapshotStore } from "../store/state-stores.ts";
 
 const run = crypto.randomUUID().slice(0, 8);
 let databases = 0;
@@ -78,6 +80,27 @@ describe("tabs: two hosts on one database", () => {
     await second.status((s) => s.type === "leader" && s.leader);
     expect(second.chronicle.isLeader()).toBe(true);
     await second.chronicle.close();
+  });
+
+  it("only the leader saves snapshots", async () => {
+    const name = freshName();
+    const leader = await connect(name);
+    const follower = await connect(name);
+    await leader.status((s) => s.type === "leader" && s.leader);
+    // The board decider snapshots every 1,000 events.
+    await follower.chronicle.execute("board:f", board, {
+      type: "addMany",
+      count: 1000,
+      prefix: "f",
+    });
+    await leader.chronicle.execute("board:l", board, { type: "addMany", count: 1000, prefix: "l" });
+    const store = new DexieEventStore({ name, broadcast: false });
+    const snapshots = new DexieSnapshotStore(store.db);
+    expect(await snapshots.load("decider/board/board:f")).toBeUndefined();
+    expect(await snapshots.load("decider/board/board:l")).toMatchObject({ position: 1000 });
+    await store.close();
+    await leader.chronicle.close();
+    await follower.chronicle.close();
   });
 
   it("a write in one host reaches the other host's subscribers", async () => {

@@ -102,8 +102,8 @@ interface Run {
   p95: number;
 }
 
-/** `clients` sockets each doing `perClient` sequential round trips, all concurrently. */
-async function pushRun(sockets: Socket[], perClient: number, frame: () => string): Promise<Run> {
+/** Round trips of `sockets`, each doing `perClient` sequential ones, all concurrently. */
+async function roundTrips(sockets: Socket[], perClient: number, frame: () => string) {
   const latencies: number[] = [];
   const start = performance.now();
   await Promise.all(
@@ -111,8 +111,12 @@ async function pushRun(sockets: Socket[], perClient: number, frame: () => string
       for (let i = 0; i < perClient; i++) latencies.push(await socket.roundTrip(frame()));
     }),
   );
-  const elapsed = performance.now() - start;
-  latencies.sort((a, b) => a - b);
+  return { latencies, elapsed: performance.now() - start };
+}
+
+function summarize(runs: Array<{ latencies: number[]; elapsed: number }>): Run {
+  const latencies = runs.flatMap((run) => run.latencies).sort((a, b) => a - b);
+  const elapsed = runs.reduce((sum, run) => sum + run.elapsed, 0);
   return {
     perSecond: (latencies.length / elapsed) * 1000,
     p50: percentile(latencies, 50),
@@ -120,25 +124,37 @@ async function pushRun(sockets: Socket[], perClient: number, frame: () => string
   };
 }
 
+// The machine is shared: node and echo runs alternate in rounds so that load changes hit both.
+const rounds = 3;
+
 async function pushCase(clients: number, perClient: number) {
   const stream = `bench:push-${clients}`;
   const nodes = await Promise.all(Array.from({ length: clients }, () => nodeSocket(stream)));
   const echoes = await Promise.all(
     Array.from({ length: clients }, () => echoSocket(`push-${clients}`)),
   );
-  // Warm up both (object creation, JIT), then measure the echo first and the node second.
-  await pushRun(nodes, 20, () => pushFrame(stream));
-  await pushRun(echoes, 20, () => pushFrame(stream));
-  const echo = await pushRun(echoes, perClient, () => pushFrame(stream));
-  const node = await pushRun(nodes, perClient, () => pushFrame(stream));
+  // Warm up both (object creation, JIT).
+  await roundTrips(nodes, 20, () => pushFrame(stream));
+  await roundTrips(echoes, 20, () => pushFrame(stream));
+  const nodeRuns = [];
+  const echoRuns = [];
+  for (let round = 0; round < rounds; round++) {
+    echoRuns.push(await roundTrips(echoes, perClient, () => pushFrame(stream)));
+    nodeRuns.push(await roundTrips(nodes, perClient, () => pushFrame(stream)));
+  }
   for (const socket of [...nodes, ...echoes]) socket.close();
-  return { node, echo };
+  return { node: summarize(nodeRuns), echo: summarize(echoRuns) };
 }
 
 /** One pusher, `subscribers` listeners: delay from send until each listener has the event. */
-async function fanOutRun(pusher: Socket, listeners: Socket[], rounds: number, frame: () => string) {
-  const delays: number[] = [];
-  for (let round = 0; round < rounds; round++) {
+async function fanOutRun(
+  pusher: Socket,
+  listeners: Socket[],
+  pushes: number,
+  frame: () => string,
+  delays: number[] = [],
+) {
+  for (let push = 0; push < pushes; push++) {
     const start = performance.now();
     const arrivals = listeners.map(
       (listener) =>
@@ -153,11 +169,15 @@ async function fanOutRun(pusher: Socket, listeners: Socket[], rounds: number, fr
     pusher.ws.send(frame());
     await Promise.all([...arrivals, pusher.next()]);
   }
-  delays.sort((a, b) => a - b);
-  return { p50: percentile(delays, 50), p95: percentile(delays, 95) };
+  return delays;
 }
 
-async function fanOutCase(subscribers: number, rounds: number) {
+const quantiles = (delays: number[]) => {
+  delays.sort((a, b) => a - b);
+  return { p50: percentile(delays, 50), p95: percentile(delays, 95) };
+};
+
+async function fanOutCase(subscribers: number, pushes: number) {
   const stream = "bench:fanout";
   const pusher = await nodeSocket(stream);
   const listeners = await Promise.all(
@@ -174,16 +194,20 @@ async function fanOutCase(subscribers: number, rounds: number) {
   const echoFrame = () => `b${pushFrame(stream)}`;
   await fanOutRun(pusher, listeners, 10, () => pushFrame(stream));
   await fanOutRun(echoPusher, echoListeners, 10, echoFrame);
-  const echo = await fanOutRun(echoPusher, echoListeners, rounds, echoFrame);
-  const node = await fanOutRun(pusher, listeners, rounds, () => pushFrame(stream));
+  const echoDelays: number[] = [];
+  const nodeDelays: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    await fanOutRun(echoPusher, echoListeners, pushes / rounds, echoFrame, echoDelays);
+    await fanOutRun(pusher, listeners, pushes / rounds, () => pushFrame(stream), nodeDelays);
+  }
   for (const socket of [pusher, echoPusher, ...listeners, ...echoListeners]) socket.close();
-  return { node, echo };
+  return { node: quantiles(nodeDelays), echo: quantiles(echoDelays) };
 }
 
 it("sync node vs raw echo Durable Object", async () => {
-  const one = await pushCase(1, 1000);
-  const twenty = await pushCase(20, 100);
-  const fan = await fanOutCase(20, 200);
+  const one = await pushCase(1, 400);
+  const twenty = await pushCase(20, 40);
+  const fan = await fanOutCase(20, 210);
   const row = (name: string, node: Run, echo: Run) => ({
     case: name,
     "node acks/s": Math.round(node.perSecond),
@@ -197,10 +221,10 @@ it("sync node vs raw echo Durable Object", async () => {
     "p95 ratio": node.p95 / echo.p95,
   });
   printTable("Sync node: push -> ack on one stream (1-event pushes)", [
-    row("1 client, 1000 pushes", one.node, one.echo),
-    row("20 clients, 100 pushes each", twenty.node, twenty.echo),
+    row(`1 client, ${rounds}x400 pushes`, one.node, one.echo),
+    row(`20 clients, ${rounds}x40 pushes each`, twenty.node, twenty.echo),
   ]);
-  printTable("Sync node: fan-out of one push to 20 subscribers (200 pushes)", [
+  printTable("Sync node: fan-out of one push to 20 subscribers (210 pushes)", [
     {
       case: "delay to each subscriber",
       "node p50 ms": fan.node.p50,

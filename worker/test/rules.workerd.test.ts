@@ -9,6 +9,7 @@ import {
   logOf,
   nextReq,
   nodeEnv,
+  pullHttp,
   pushHttp,
   token,
 } from "./node-client.ts";
@@ -235,5 +236,31 @@ describe("node-owned fields", () => {
     for (let i = 0; i < 5; i++) await pushHttp(stream, { events: events(stream, 2) });
     const times = (await logOf(stream)).map((e) => e.recordedAt);
     expect(times).toEqual([...times].sort((x, y) => x - y));
+  });
+});
+
+describe("rule 7: bounded frames from the node too", () => {
+  it("pages catch-up, pulls and HTTP pages so that no frame passes the frame limit", async () => {
+    const stream = freshStream();
+    const big = (tag: string) =>
+      events(stream, 10, tag).map((event) => ({ ...event, data: "x".repeat(60_000) }));
+    const socket = await connect(stream);
+    for (const tag of ["a", "b"]) {
+      const ack = await socket.request({ t: "push", req: nextReq(), events: big(tag) });
+      expect(ack.t).toBe("ack");
+    }
+    const late = await connect(stream);
+    await late.hello();
+    expect(await late.eventsUntil(20)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const catchUp = late.raw.filter((text) => text.startsWith('{"t":"events"'));
+    expect(catchUp.length).toBeGreaterThan(1);
+    for (const text of catchUp)
+      expect(new TextEncoder().encode(text).byteLength).toBeLessThanOrEqual(1024 * 1024);
+    const pulled = await socket.request({ t: "pull", req: "big", after: 0, limit: 1000 });
+    expect(pulled.t === "events" && pulled.more).toBe(true);
+    expect(pulled.t === "events" && pulled.events.length).toBeLessThan(20);
+    const page = await pullHttp(stream, "?after=0&limit=1000");
+    expect(page.body.more).toBe(true);
+    expect((page.body.events as unknown[]).length).toBeLessThan(20);
   });
 });

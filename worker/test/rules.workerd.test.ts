@@ -200,15 +200,26 @@ describe("rule 6: epoch", () => {
     expect(first.epoch).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it("answers a hello with a stale epoch with the node's epoch and the full log", async () => {
+  it("answers a hello with a stale epoch with the node's epoch and the whole log", async () => {
     const stream = freshStream();
     await pushHttp(stream, { events: events(stream, 2) });
     const socket = await connect(stream);
-    socket.send({ t: "hello", protocol: 1, after: 0, epoch: "some-old-epoch" });
+    // The cursor (1) belongs to another log: it is ignored and everything is sent.
+    socket.send({ t: "hello", protocol: 1, after: 1, epoch: "some-old-epoch" });
     const welcome = await socket.next((f) => f.t === "welcome");
     expect(welcome).toMatchObject({ t: "welcome", head: 2 });
     expect(welcome.t === "welcome" && welcome.epoch).not.toBe("some-old-epoch");
     expect(await socket.eventsUntil(2)).toEqual([1, 2]);
+    // With the current epoch the cursor holds.
+    const current = await connect(stream);
+    current.send({
+      t: "hello",
+      protocol: 1,
+      after: 1,
+      epoch: (welcome as { epoch: string }).epoch,
+    });
+    await current.next((f) => f.t === "welcome");
+    expect(await current.eventsUntil(2)).toEqual([2]);
   });
 });
 

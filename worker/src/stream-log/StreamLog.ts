@@ -213,8 +213,11 @@ export class StreamLog extends DurableObject<NodeEnv> {
   #onFrame(ws: WebSocket, state: SocketState, frame: ClientFrame): void {
     switch (frame.t) {
       case "hello": {
-        send(ws, encodeFrame({ t: "welcome", epoch: this.#log.epoch, head: this.#log.head }));
-        this.#sendAfter(ws, frame.after);
+        const epoch = this.#log.epoch;
+        send(ws, encodeFrame({ t: "welcome", epoch, head: this.#log.head }));
+        // A cursor into another log (another epoch) means nothing here: send this log whole.
+        const stale = frame.epoch !== undefined && frame.epoch !== epoch;
+        this.#sendAfter(ws, stale ? 0 : frame.after);
         if (!state.subscribed) {
           state.subscribed = true;
           ws.serializeAttachment(state);

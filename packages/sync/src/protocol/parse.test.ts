@@ -117,6 +117,8 @@ describe("HTTP bodies and server frames", () => {
   it("parses push bodies and pull queries with limits", () => {
     expect(parsePushBody(JSON.stringify({ events: [event()] })).events).toHaveLength(1);
     expect(codeOf(() => parsePushBody("[1]")).code).toBe("validation");
+    // Over HTTP, a body that is not JSON is bad input (400), not a protocol error.
+    expect(codeOf(() => parsePushBody("{nope")).code).toBe("validation");
     expect(parsePullQuery({ after: "3" })).toEqual({
       after: 3,
       limit: defaultLimits.defaultPullLimit,

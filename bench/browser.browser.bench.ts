@@ -30,8 +30,8 @@ async function openRaw(name: string): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     const request = indexedDB.open(name, 1);
     request.onupgradeneeded = () => {
-      const store = request.result.createObjectStore("events", { keyPath: "seq" });
-      store.createIndex("id", "id");
+      const store = request.result.createObjectStore("events", { keyPath: "id" });
+      store.createIndex("seq", "seq");
       store.createIndex("stream_position", ["stream", "position"]);
       store.createIndex("stream_recordedAt", ["stream", "recordedAt"]);
     };

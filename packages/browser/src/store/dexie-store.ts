@@ -11,6 +11,7 @@ import {
   type EventHandler,
   type EventStore,
   type LoggedEvent,
+  matchesExpected,
   type NewEvent,
   type ProjectionRecord,
   planAppend,
@@ -23,7 +24,7 @@ import {
 import Dexie, { type DexieOptions } from "dexie";
 import { type CommitChannel, type CommitNotice, createCommitChannel } from "./commit-channel.ts";
 import { ChronicleDb, type EventRow } from "./schema.ts";
-import { toStorageError } from "./storage-errors.ts";
+import { isKeyConflict, toStorageError } from "./storage-errors.ts";
 
 /** Runs inside an append's transaction after its events are written; a throw aborts it all. */
 export type AppendHook = (
@@ -38,6 +39,18 @@ export interface LogTail {
   seq: number;
   recordedAt: number;
 }
+
+/** Where a stream and the log end, as kept in `meta` by every write. */
+export interface StreamPosition {
+  head: number;
+  /** The id of the event at `head` (undefined for an empty stream). */
+  lastId: string | undefined;
+  tail: LogTail | undefined;
+}
+
+/** `meta` keys of the stream heads and the log tail (single gets: cheaper than cursors). */
+export const headKey = (stream: string) => `head/${stream}`;
+const tailKey = "tail";
 
 export interface DexieEventStoreOptions {
   /** The IndexedDB database name; every tab using it shares one log. @default "chronicle" */
@@ -143,15 +156,40 @@ export class DexieEventStore implements EventStore {
   ): Promise<WriteResult> {
     this.#assertOpen();
     validateBatch(stream, events);
+    if (options.freshIds || this.#inOurTransaction())
+      return this.#write(stream, events, options, false);
+    // Optimistic first: events are keyed by id, so IndexedDB itself refuses a batch holding a
+    // stored id (the whole transaction aborts). Only then, or when the expected version does
+    // not match (a re-sent batch may be a duplicate), are the ids looked up.
+    try {
+      return await this.#write(stream, events, options, true);
+    } catch (error) {
+      if (!isKeyConflict(error)) throw error;
+    }
+    return this.#write(stream, events, options, false);
+  }
+
+  async #write(
+    stream: string,
+    events: readonly NewEvent[],
+    options: WriteOptions,
+    optimistic: boolean,
+  ): Promise<WriteResult> {
     const expected = options.expectedVersion ?? "any";
     return this.transaction(async () => {
       const ids = events.map((event) => event.id);
+      const known = options.knownHead !== undefined && options.knownTail !== undefined;
       // Issued together: IndexedDB pipelines requests within a transaction.
-      const [head, matches, tail] = await Promise.all([
-        options.knownHead ?? this.#head(stream),
-        ids.length > 0 && !options.freshIds ? this.db.events.where("id").anyOf(ids).toArray() : [],
-        options.knownTail !== undefined ? options.knownTail : this.tail(),
+      let [position, matches] = await Promise.all([
+        known ? undefined : this.position(stream),
+        options.freshIds || optimistic ? [] : this.#rowsWithIds(stream, ids),
       ]);
+      if (optimistic && !matchesExpected(expected, options.knownHead ?? position!.head)) {
+        matches = await this.#rowsWithIds(stream, ids);
+      }
+      const head = options.knownHead ?? position!.head;
+      const tail =
+        options.knownTail !== undefined ? (options.knownTail ?? undefined) : position!.tail;
       const stored = new Map<string, AppendedEvent>();
       for (const row of matches) {
         if (row.stream === stream) {
@@ -170,7 +208,7 @@ export class DexieEventStore implements EventStore {
         position: head + index + 1,
         recordedAt,
       }));
-      const projections = await this.#insert(stream, confirmed, tail?.seq ?? 0, options.prefetched);
+      const projections = await this.#insert(stream, confirmed, tail, options.prefetched);
       return {
         results: confirmed.map((event) => ({ id: event.id, position: event.position, recordedAt })),
         head: head + confirmed.length,
@@ -190,10 +228,9 @@ export class DexieEventStore implements EventStore {
     validateBatch(stream, events);
     return this.transaction(async () => {
       const ids = events.map((event) => event.id);
-      const [head, matches, tail] = await Promise.all([
-        this.#head(stream),
-        ids.length > 0 ? this.db.events.where("id").anyOf(ids).toArray() : [],
-        this.db.events.orderBy("seq").last(),
+      const [{ head, tail }, matches] = await Promise.all([
+        this.position(stream),
+        this.#rowsWithIds(stream, ids),
       ]);
       const stored = new Set(matches.filter((row) => row.stream === stream).map((row) => row.id));
       const fresh = events.filter((event) => !stored.has(event.id));
@@ -206,7 +243,7 @@ export class DexieEventStore implements EventStore {
           );
         }
       });
-      const projections = fresh.length > 0 ? await this.#insert(stream, fresh, tail?.seq ?? 0) : [];
+      const projections = fresh.length > 0 ? await this.#insert(stream, fresh, tail) : [];
       const results = events.map((event) => ({
         id: event.id,
         position: event.position,
@@ -225,15 +262,7 @@ export class DexieEventStore implements EventStore {
     this.#assertOpen();
     // Already inside one of ours: join it directly (a Dexie sub-transaction costs a new zone
     // and a round of promise bookkeeping per call, for the same IndexedDB transaction).
-    const current = Dexie.currentTransaction;
-    if (
-      current?.active &&
-      current.db === this.db &&
-      current.mode === "readwrite" &&
-      this.db.all.every((table) => current.storeNames.includes(table.name))
-    ) {
-      return work();
-    }
+    if (this.#inOurTransaction()) return work();
     try {
       return await this.db.transaction("rw", this.db.all, work);
     } catch (error) {
@@ -273,7 +302,7 @@ export class DexieEventStore implements EventStore {
 
   async head(stream: string): Promise<number> {
     this.#assertOpen();
-    return this.#read(this.#head(stream), "head");
+    return (await this.#read(this.position(stream), "head")).head;
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<LoggedEvent[]> {
@@ -289,7 +318,7 @@ export class DexieEventStore implements EventStore {
 
   async lastCheckpoint(): Promise<number> {
     this.#assertOpen();
-    return (await this.#read(this.db.events.orderBy("seq").last(), "lastCheckpoint"))?.seq ?? 0;
+    return (await this.#read(this.position(undefined), "lastCheckpoint")).tail?.seq ?? 0;
   }
 
   subscribe(options: SubscribeOptions, handler: EventHandler): Subscription {
@@ -342,37 +371,86 @@ export class DexieEventStore implements EventStore {
     return this.#closed;
   }
 
-  // Writes ordered events after the last seq, runs the append hook, announces after commit.
+  // Writes ordered events after the log's tail, keeps the stream head and the log tail in
+  // `meta`, runs the append hook, and announces after the commit.
   async #insert(
     stream: string,
     events: readonly ConfirmedEvent[],
-    lastSeq: number,
+    tail: LogTail | undefined,
     prefetched?: ReadonlyMap<string, ProjectionRecord | undefined>,
   ): Promise<readonly ProjectionRecord[]> {
+    const lastSeq = tail?.seq ?? 0;
     const rows: EventRow[] = events.map((event, index) => ({ ...event, seq: lastSeq + index + 1 }));
+    const last = events[events.length - 1]!;
+    let recordedAt = tail?.recordedAt ?? 0;
+    for (const event of events) recordedAt = Math.max(recordedAt, event.recordedAt);
+    const nextTail: LogTail = { seq: lastSeq + rows.length, recordedAt };
     // Not awaited one after the other: IndexedDB runs a transaction's requests in the order
     // they were issued, so the hook's reads already see these rows, and a failed add aborts
     // the whole transaction anyway.
-    const [, projections = []] = await Promise.all([
+    const [, , projections = []] = await Promise.all([
       this.db.events.bulkAdd(rows),
+      this.db.meta.bulkPut([
+        { key: headKey(stream), value: { head: last.position, lastId: last.id } },
+        { key: tailKey, value: nextTail },
+      ]),
       this.#onAppend?.(stream, events, prefetched),
     ]);
     this.#announceOnCommit({ streams: [stream], records: projections });
     return projections;
   }
 
-  /** The last stored event's seq and recordedAt; joins the current transaction. */
-  async tail(): Promise<LogTail | undefined> {
-    const row = await this.db.events.orderBy("seq").last();
-    return row && { seq: row.seq, recordedAt: row.recordedAt };
+  // Events are keyed by id: one bulkGet answers for the whole batch. An id stored in another
+  // stream cannot be stored again (it is the key), so that is refused clearly here.
+  #inOurTransaction(): boolean {
+    const current = Dexie.currentTransaction;
+    return (
+      current?.active === true &&
+      current.db === this.db &&
+      current.mode === "readwrite" &&
+      this.db.all.every((table) => current.storeNames.includes(table.name))
+    );
   }
 
-  async #head(stream: string): Promise<number> {
+  async #rowsWithIds(stream: string, ids: readonly string[]): Promise<EventRow[]> {
+    if (ids.length === 0) return [];
+    const rows = (await this.db.events.bulkGet([...ids])).filter(
+      (row): row is EventRow => row !== undefined,
+    );
+    const elsewhere = rows.find((row) => row.stream !== stream);
+    if (elsewhere) {
+      throw new ChronicleError(
+        "validation",
+        `event id ${elsewhere.id} is already stored in stream ${elsewhere.stream}`,
+        { details: { path: "id", id: elsewhere.id, stream: elsewhere.stream } },
+      );
+    }
+    return rows;
+  }
+
+  /**
+   * The stream's head (with the id of the event there) and the log's tail, in one request to
+   * `meta`; joins the current transaction. Falls back to the events table for rows that are
+   * missing (events written around the store).
+   */
+  async position(stream: string | undefined): Promise<StreamPosition> {
+    const keys = stream === undefined ? [tailKey] : [tailKey, headKey(stream)];
+    const [tailRow, headRow] = await this.db.meta.bulkGet(keys);
+    let tail = tailRow?.value as LogTail | undefined;
+    if (tailRow === undefined) {
+      const row = await this.db.events.orderBy("seq").last();
+      tail = row && { seq: row.seq, recordedAt: row.recordedAt };
+    }
+    if (stream === undefined) return { head: 0, lastId: undefined, tail };
+    if (headRow !== undefined) {
+      const { head, lastId } = headRow.value as { head: number; lastId?: string };
+      return { head, lastId, tail };
+    }
     const last = await this.db.events
       .where("[stream+position]")
       .between([stream, Dexie.minKey], [stream, Dexie.maxKey], true, true)
       .last();
-    return last?.position ?? 0;
+    return { head: last?.position ?? 0, lastId: last?.id, tail };
   }
 
   // Announce once the outermost transaction has committed: listeners then read durable data.

@@ -1,7 +1,8 @@
 // internal: not exported. The IndexedDB schema of a Chronicle database, declared with Dexie.
 // Invariants every writer keeps:
-// 1. `events` holds confirmed events only (they have a position); `seq` is the local commit
-//    order (the global checkpoint of readAll) and increases by one per stored event.
+// 1. `events` holds confirmed events only (they have a position), keyed by id (so the
+//    idempotency lookup of a batch is one bulkGet); `seq` is the local commit order (the global
+//    checkpoint of readAll) and increases by one per stored event, never reused.
 // 2. Per stream, positions in `events` are 1..head without gaps.
 // 3. `pending` holds events written here and not yet acknowledged, in `localSeq` order, each with
 //    the command that produced it; an id is never in both tables once a sync engine confirms it.
@@ -65,7 +66,7 @@ export const schemaVersions: ReadonlyArray<{
   {
     version: 1,
     stores: {
-      events: "seq, id, [stream+position], [stream+recordedAt]",
+      events: "id, seq, [stream+position], [stream+recordedAt]",
       pending: "++localSeq, id, [stream+localSeq]",
       projections: "key",
       snapshots: "[key+position]",
@@ -76,7 +77,7 @@ export const schemaVersions: ReadonlyArray<{
 
 /** The Dexie database of one Chronicle app (one per database name, shared by every tab). */
 export class ChronicleDb extends Dexie {
-  events!: Table<EventRow, number>;
+  events!: Table<EventRow, string>;
   pending!: Table<PendingRow, number>;
   projections!: Table<ProjectionRecord, string>;
   snapshots!: Table<SnapshotRow, [string, number]>;

@@ -23,6 +23,16 @@ function nameOf(error: unknown): string | undefined {
     : undefined;
 }
 
+/** True when IndexedDB refused a write because a key already exists (Dexie: BulkError). */
+export function isKeyConflict(error: unknown): boolean {
+  return causeChain(error).some((entry) => {
+    const name = nameOf(entry);
+    if (name === "ConstraintError") return true;
+    const failures = (entry as { failures?: unknown[] }).failures;
+    return name === "BulkError" && Array.isArray(failures) && failures.some(isKeyConflict);
+  });
+}
+
 /** True when the error, or one it wraps, is a storage quota failure. */
 export function isQuotaError(error: unknown): boolean {
   return causeChain(error).some((entry) => quotaNames.has(nameOf(entry) ?? ""));

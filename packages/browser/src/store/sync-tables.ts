@@ -15,7 +15,7 @@ import {
   validateBatch,
 } from "@chronicle/core";
 import Dexie from "dexie";
-import type { DexieEventStore } from "./dexie-store.ts";
+import { type DexieEventStore, headKey } from "./dexie-store.ts";
 import type { PendingCommand, PendingRow, StreamSyncState } from "./schema.ts";
 
 const syncKey = (stream: string) => `stream/${stream}`;
@@ -117,6 +117,7 @@ export class SyncTables {
         .delete();
       await db.projections.filter((record) => record.key.endsWith(`/${stream}`)).delete();
       await db.snapshots.filter((snapshot) => snapshot.key.endsWith(`/${stream}`)).delete();
+      await db.meta.put({ key: headKey(stream), value: { head: 0 } });
       await this.setSyncState(stream, { cursor: 0, epoch });
     }, `reset ${stream} for a new epoch`);
   }

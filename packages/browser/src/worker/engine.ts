@@ -200,41 +200,44 @@ export class ChronicleEngine {
     let reached: DeciderCacheEntry | undefined;
     const result = await this.store.transaction(async (): Promise<ExecuteResult> => {
       const cached = this.#deciderStates.get(cacheKey);
-      // Everything the command will need is read at once (IndexedDB pipelines the requests):
-      // the stream from the cached decider state on (from the cached position itself: the
-      // event there must still be the one the state was folded from, which a sync epoch reset
-      // could change), the log's tail, and the projection records the events will move.
-      const [tail, logTail, records] = await Promise.all([
-        cached ? this.store.readStream(stream, { from: Math.max(1, cached.position) }) : [],
-        this.store.tail(),
+      // Everything the command needs is read at once (IndexedDB pipelines the requests): where
+      // the stream and the log end, and the projection records the events will move.
+      const [position, records] = await Promise.all([
+        this.store.position(stream),
         this.#updater.prefetch(stream, deciderTypes(decider)),
       ]);
-      let loaded: LoadedState<unknown>;
-      if (cached && (cached.position === 0 || tail[0]?.id === cached.lastId)) {
-        const after = cached.position === 0 ? tail : tail.slice(1);
-        loaded = {
-          state: foldEvents(decider, cached.state, after),
-          position: after.at(-1)?.position ?? cached.position,
-          snapshotPosition: cached.snapshotPosition,
-        };
-      } else {
-        loaded = await loadState(this.store, decider, stream, { snapshots });
+      let loaded: LoadedState<unknown> | undefined;
+      if (cached && cached.position === position.head && cached.lastId === position.lastId) {
+        loaded = cached; // nothing was written to the stream since
+      } else if (cached && position.head > cached.position) {
+        // Another tab wrote: read from the cached position itself, whose event must still be
+        // the one the state was folded to (a sync epoch reset may have replaced the log).
+        const tail = await this.store.readStream(stream, { from: Math.max(1, cached.position) });
+        if (cached.position === 0 || tail[0]?.id === cached.lastId) {
+          const after = cached.position === 0 ? tail : tail.slice(1);
+          loaded = {
+            state: foldEvents(decider, cached.state, after),
+            position: after.at(-1)?.position ?? cached.position,
+            snapshotPosition: cached.snapshotPosition,
+          };
+        }
       }
+      loaded ??= await loadState(this.store, decider, stream, { snapshots });
       const decided = decider.decide(command, loaded.state);
       if (decided.length === 0) {
-        reached = { ...loaded, lastId: tail.at(-1)?.id ?? cached?.lastId };
+        reached = { ...loaded, lastId: position.lastId };
         return { events: [], head: loaded.position, projections: [] };
       }
       const envelopes = decided.map((event) =>
         createEnvelope(stream, decider.registry.validate(event), eventContext),
       );
-      // The fold above read the stream to its head in this transaction, and the envelopes'
-      // ids were just generated: the store needs to read neither again.
+      // The head was read in this transaction (the fold reached it), and the envelopes' ids
+      // were just generated: the store needs to read neither again.
       const written = await this.store.write(stream, envelopes, {
         expectedVersion: loaded.position === 0 ? "no-stream" : loaded.position,
         knownHead: loaded.position,
         freshIds: true,
-        knownTail: logTail ?? null,
+        knownTail: position.tail ?? null,
         prefetched: records,
       });
       const state = foldEvents(decider, loaded.state, written.events);

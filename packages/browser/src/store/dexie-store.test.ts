@@ -32,4 +32,28 @@ describe("DexieEventStore on fake-indexeddb", () => {
     await store.close();
     await expect(store.head("s")).rejects.toMatchObject({ code: "internal" });
   });
+
+  it("refuses an id already stored in another stream with validation, writing nothing", async () => {
+    const store = fresh();
+    const [event] = sampleEvents("a", 1);
+    await store.append("a", [event!]);
+    const moved = { ...event!, stream: "b" };
+    await expect(store.append("b", [moved])).rejects.toMatchObject({
+      code: "validation",
+      details: { stream: "a" },
+    });
+    expect(await store.head("b")).toBe(0);
+    await store.close();
+  });
+
+  it("keeps the stream head and the log tail in meta, and falls back without them", async () => {
+    const store = fresh();
+    await store.append("s", sampleEvents("s", 3));
+    await store.append("t", sampleEvents("t", 2));
+    expect(await store.position("s")).toMatchObject({ head: 3, tail: { seq: 5 } });
+    await store.db.meta.clear();
+    expect(await store.position("s")).toMatchObject({ head: 3, tail: { seq: 5 } });
+    expect(await store.lastCheckpoint()).toBe(5);
+    await store.close();
+  });
 });

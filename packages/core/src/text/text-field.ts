@@ -11,14 +11,15 @@ import type { RecordedEvent } from "../events/envelope.ts";
 import { defineProjection, type Projection } from "../projection/define-projection.ts";
 import { fromBase64, isBase64, toBase64 } from "./base64.ts";
 
-/** One text field's folded state: JSON, cloneable, snapshot-friendly. */
+/**
+ * One text field's folded state: JSON, cloneable, snapshot-friendly. The string itself is
+ * materialized on `read` (and cached), so folding an edit never copies the whole text.
+ */
 export interface TextFieldState {
   /** All updates up to the last compaction, merged (base64). */
   base: string;
   /** Updates since the last compaction (base64), in fold order. */
   pending: string[];
-  /** The materialized text. */
-  text: string;
 }
 
 /** Every field of one text-field type in a stream, by key (e.g. card id). */
@@ -63,14 +64,14 @@ export interface TextField<Type extends string = string> {
     key: string,
     edit: (text: Y.Text) => void,
   ): EventInput<Type, TextEditData> | undefined;
-  /** The text of a field (empty when it was never edited). */
+  /** The text of a field (empty when it was never edited); cached per state. */
   read(state: TextFieldsState, key: string): string;
   /** A fresh Y.Doc holding the field, for an editor binding (`doc.getText("text")`). */
   doc(state: TextFieldsState, key: string): Y.Doc;
 }
 
 const TEXT = "text";
-const empty: TextFieldState = { base: "", pending: [], text: "" };
+const empty: TextFieldState = { base: "", pending: [] };
 
 /**
  * Declares a collaborative text field whose edits are events carrying Yjs updates.
@@ -90,6 +91,7 @@ export function defineTextField<const Type extends string>(
   // instead of rebuilding; keyed by the state object itself, so a cloned or foreign state
   // (loaded from storage, another device) is rebuilt from its base and pending updates.
   const docs = new WeakMap<TextFieldState, Y.Doc>();
+  const texts = new WeakMap<TextFieldState, string>();
 
   const docOf = (field: TextFieldState): Y.Doc => {
     const cached = docs.get(field);
@@ -110,13 +112,11 @@ export function defineTextField<const Type extends string>(
       next = {
         base: toBase64(Y.encodeStateAsUpdate(doc)),
         pending: [],
-        text: doc.getText(TEXT).toString(),
       };
     } else {
       next = {
         base: field.base,
         pending: [...field.pending, data.update],
-        text: doc.getText(TEXT).toString(),
       };
     }
     docs.set(next, doc);
@@ -203,7 +203,18 @@ export function defineTextField<const Type extends string>(
       if (!change) return undefined;
       return { type: options.type, data: { key, update: toBase64(change) } };
     },
-    read: (state, key) => state.fields[key]?.text ?? "",
+    read(state, key) {
+      const field = state.fields[key];
+      if (!field) return "";
+      let text = texts.get(field);
+      if (text === undefined) {
+        const doc = docOf(field);
+        docs.set(field, doc);
+        text = doc.getText(TEXT).toString();
+        texts.set(field, text);
+      }
+      return text;
+    },
     doc(state, key) {
       const doc = new Y.Doc();
       Y.applyUpdate(doc, Y.encodeStateAsUpdate(docOf(state.fields[key] ?? empty)));

@@ -26,7 +26,7 @@ export interface HttpTransportOptions {
 /**
  * Sync over plain HTTP for clients that cannot hold a socket: pushes are `POST`s, pulls are
  * `GET`s, and a live stream polls. It speaks to the engine in the same frames as a socket.
- * HTTP answers carry no epoch, so a node whose log was recreated is noticed only over WebSockets.
+ * The node's epoch comes from the `X-Chronicle-Epoch` header of its answers.
  *
  * @example
  * const transport = createHttpTransport({ url: "https://sync.example.com", token, pollMs: 10_000 });
@@ -42,6 +42,8 @@ export function createHttpTransport(options: HttpTransportOptions): SyncTranspor
       let closed = false;
       let poll: unknown;
       let head = 0;
+      // The node names its log's epoch in a header on every answer.
+      let epoch: string | undefined;
       const url = `${base}/v1/streams/${encodeURIComponent(stream)}/events`;
       const request = async (init: RequestInit & { query?: string } = {}) => {
         const token = typeof options.token === "function" ? await options.token() : options.token;
@@ -49,6 +51,7 @@ export function createHttpTransport(options: HttpTransportOptions): SyncTranspor
         if (token) headers.authorization = `Bearer ${token}`;
         const response = await doFetch(`${url}${init.query ?? ""}`, { ...init, headers });
         const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+        epoch = response.headers.get("x-chronicle-epoch") ?? epoch;
         return { status: response.status, body };
       };
       const deliver = (frame: ServerFrame) => {

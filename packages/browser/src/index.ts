@@ -13,12 +13,8 @@ export type {
   OpenInfo,
   OpenRequest,
 } from "./shared/host-api.ts";
-export {
-  type AppendHook,
-  DexieEventStore,
-  type DexieEventStoreOptions,
-  type WriteResult,
-} from "./store/dexie-store.ts";
+export { DexieEventStore } from "./store/dexie-store.ts";
+export type { LogTail, StreamPosition } from "./store/log-queries.ts";
 export { type OpenDatabaseOptions, openDatabase } from "./store/open-database.ts";
 export {
   ChronicleDb,
@@ -31,4 +27,10 @@ export {
 } from "./store/schema.ts";
 export { DexieProjectionStateStore, DexieSnapshotStore } from "./store/state-stores.ts";
 export { isQuotaError } from "./store/storage-errors.ts";
+export type {
+  AppendHook,
+  DexieEventStoreOptions,
+  WriteOptions,
+  WriteResult,
+} from "./store/store-types.ts";
 export { SyncTables } from "./store/sync-tables.ts";

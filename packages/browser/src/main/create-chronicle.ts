@@ -67,7 +67,7 @@ export interface Chronicle {
     stream: string,
     listener: (state: StateOf<P>) => void,
   ): () => void;
-  /** Figures about the worker (heap in use where the browser reports it, events stored). */
+  /** Figures about the worker (events stored, leadership). */
   diagnostics(): Promise<HostDiagnostics>;
   /** Releases the worker, its database connection, leadership and subscriptions. */
   close(): Promise<void>;

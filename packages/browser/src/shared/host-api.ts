@@ -47,10 +47,10 @@ export interface OpenRequest {
 
 /** Figures about the worker, for diagnostics and benchmarks. */
 export interface HostDiagnostics {
-  /** The worker's JS heap in use, where the browser reports it (Chromium). */
-  usedJSHeapSize?: number;
-  /** Confirmed events in the database. */
+  /** The last commit sequence: how many confirmed events the database has stored. */
   events: number;
+  /** Whether this worker leads. */
+  leader: boolean;
 }
 
 /** The worker host's API (see hostChronicle). */

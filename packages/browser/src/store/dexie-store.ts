@@ -23,79 +23,24 @@ import {
 } from "@chronicle/core";
 import Dexie, { type DexieOptions } from "dexie";
 import { type CommitChannel, type CommitNotice, createCommitChannel } from "./commit-channel.ts";
+import {
+  headKey,
+  type LogTail,
+  readStreamRows,
+  rowsWithIds,
+  type StreamPosition,
+  streamPosition,
+  tailKey,
+  toEvent,
+} from "./log-queries.ts";
 import { ChronicleDb, type EventRow } from "./schema.ts";
 import { isKeyConflict, toStorageError } from "./storage-errors.ts";
-
-/** Runs inside an append's transaction after its events are written; a throw aborts it all. */
-export type AppendHook = (
-  stream: string,
-  events: readonly ConfirmedEvent[],
-  /** Projection records the caller already read in this transaction, by key. */
-  prefetched?: ReadonlyMap<string, ProjectionRecord | undefined>,
-) => Promise<readonly ProjectionRecord[]>;
-
-/** The last stored event's commit sequence and recordedAt (what an append continues from). */
-export interface LogTail {
-  seq: number;
-  recordedAt: number;
-}
-
-/** Where a stream and the log end, as kept in `meta` by every write. */
-export interface StreamPosition {
-  head: number;
-  /** The id of the event at `head` (undefined for an empty stream). */
-  lastId: string | undefined;
-  tail: LogTail | undefined;
-}
-
-/** `meta` keys of the stream heads and the log tail (single gets: cheaper than cursors). */
-export const headKey = (stream: string) => `head/${stream}`;
-const tailKey = "tail";
-
-export interface DexieEventStoreOptions {
-  /** The IndexedDB database name; every tab using it shares one log. @default "chronicle" */
-  name?: string;
-  /** Use this database instead of opening one by name (the store then does not close it). */
-  db?: ChronicleDb;
-  /** IndexedDB implementation, e.g. fake-indexeddb's in Node. @default the global one */
-  indexedDB?: DexieOptions["indexedDB"];
-  /** IDBKeyRange matching `indexedDB`. @default the global one */
-  IDBKeyRange?: DexieOptions["IDBKeyRange"];
-  /** Clock for `recordedAt`; kept non-decreasing by the store. @default Date.now */
-  now?: () => number;
-  /** Events per page delivered to subscriptions. @default 500 */
-  pageSize?: number;
-  /** Tell other tabs and workers about commits (BroadcastChannel). @default true */
-  broadcast?: boolean;
-  /** Runs in every append's transaction (projection updates); see {@link AppendHook}. */
-  onAppend?: AppendHook;
-}
-
-/** `write` options for callers that already know facts the store would otherwise read. */
-export interface WriteOptions extends AppendOptions {
-  /**
-   * The stream's head, read earlier in the same transaction (so it cannot have moved). Saves a
-   * read. Only valid inside {@link DexieEventStore.transaction}.
-   */
-  knownHead?: number;
-  /**
-   * The events' ids were generated just now (UUIDv7) and cannot be stored yet: skip the
-   * idempotency lookup. Never set it for events that may be re-sent.
-   */
-  freshIds?: boolean;
-  /** The log's tail, read earlier in the same transaction (`null`: the log is empty). */
-  knownTail?: LogTail | null;
-  /** Passed on to the append hook (see {@link AppendHook}). */
-  prefetched?: ReadonlyMap<string, ProjectionRecord | undefined>;
-}
-
-/** An append's result with what it wrote, for callers inside the engine. */
-export interface WriteResult extends AppendResult {
-  /** The events written (empty for a duplicate batch). */
-  events: ConfirmedEvent[];
-  /** Projection records the append hook updated in the same transaction. */
-  projections: readonly ProjectionRecord[];
-}
+import type {
+  AppendHook,
+  DexieEventStoreOptions,
+  WriteOptions,
+  WriteResult,
+} from "./store-types.ts";
 
 /**
  * An EventStore in IndexedDB (Dexie), passing core's store contract suite. Appends are one
@@ -182,10 +127,10 @@ export class DexieEventStore implements EventStore {
       // Issued together: IndexedDB pipelines requests within a transaction.
       let [position, matches] = await Promise.all([
         known ? undefined : this.position(stream),
-        options.freshIds || optimistic ? [] : this.#rowsWithIds(stream, ids),
+        options.freshIds || optimistic ? [] : rowsWithIds(this.db, stream, ids),
       ]);
       if (optimistic && !matchesExpected(expected, options.knownHead ?? position!.head)) {
-        matches = await this.#rowsWithIds(stream, ids);
+        matches = await rowsWithIds(this.db, stream, ids);
       }
       const head = options.knownHead ?? position!.head;
       const tail =
@@ -230,7 +175,7 @@ export class DexieEventStore implements EventStore {
       const ids = events.map((event) => event.id);
       const [{ head, tail }, matches] = await Promise.all([
         this.position(stream),
-        this.#rowsWithIds(stream, ids),
+        rowsWithIds(this.db, stream, ids),
       ]);
       const stored = new Set(matches.filter((row) => row.stream === stream).map((row) => row.id));
       const fresh = events.filter((event) => !stored.has(event.id));
@@ -272,32 +217,7 @@ export class DexieEventStore implements EventStore {
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<ConfirmedEvent[]> {
     this.#assertOpen();
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    if (limit <= 0) return [];
-    let last = Number.POSITIVE_INFINITY;
-    if (options.toPosition !== undefined) last = Math.max(0, options.toPosition);
-    if (options.untilTime !== undefined) {
-      const row = await this.db.events
-        .where("[stream+recordedAt]")
-        .between([stream, Dexie.minKey], [stream, options.untilTime], true, true)
-        .last();
-      last = Math.min(last, row?.position ?? 0);
-    }
-    const backward = options.direction === "backward";
-    const lower = backward ? 1 : Math.max(1, options.from ?? 1);
-    const upper = Math.min(last, backward ? (options.from ?? last) : last);
-    if (upper < lower) return [];
-    let collection = this.db.events
-      .where("[stream+position]")
-      .between(
-        [stream, lower],
-        [stream, Number.isFinite(upper) ? upper : Dexie.maxKey],
-        true,
-        true,
-      );
-    if (backward) collection = collection.reverse();
-    if (Number.isFinite(limit)) collection = collection.limit(limit);
-    return (await this.#read(collection.toArray(), "readStream")).map(toEvent);
+    return (await this.#read(readStreamRows(this.db, stream, options), "readStream")).map(toEvent);
   }
 
   async head(stream: string): Promise<number> {
@@ -400,8 +320,6 @@ export class DexieEventStore implements EventStore {
     return projections;
   }
 
-  // Events are keyed by id: one bulkGet answers for the whole batch. An id stored in another
-  // stream cannot be stored again (it is the key), so that is refused clearly here.
   #inOurTransaction(): boolean {
     const current = Dexie.currentTransaction;
     return (
@@ -412,45 +330,12 @@ export class DexieEventStore implements EventStore {
     );
   }
 
-  async #rowsWithIds(stream: string, ids: readonly string[]): Promise<EventRow[]> {
-    if (ids.length === 0) return [];
-    const rows = (await this.db.events.bulkGet([...ids])).filter(
-      (row): row is EventRow => row !== undefined,
-    );
-    const elsewhere = rows.find((row) => row.stream !== stream);
-    if (elsewhere) {
-      throw new ChronicleError(
-        "validation",
-        `event id ${elsewhere.id} is already stored in stream ${elsewhere.stream}`,
-        { details: { path: "id", id: elsewhere.id, stream: elsewhere.stream } },
-      );
-    }
-    return rows;
-  }
-
   /**
    * The stream's head (with the id of the event there) and the log's tail, in one request to
-   * `meta`; joins the current transaction. Falls back to the events table for rows that are
-   * missing (events written around the store).
+   * `meta`; joins the current transaction.
    */
-  async position(stream: string | undefined): Promise<StreamPosition> {
-    const keys = stream === undefined ? [tailKey] : [tailKey, headKey(stream)];
-    const [tailRow, headRow] = await this.db.meta.bulkGet(keys);
-    let tail = tailRow?.value as LogTail | undefined;
-    if (tailRow === undefined) {
-      const row = await this.db.events.orderBy("seq").last();
-      tail = row && { seq: row.seq, recordedAt: row.recordedAt };
-    }
-    if (stream === undefined) return { head: 0, lastId: undefined, tail };
-    if (headRow !== undefined) {
-      const { head, lastId } = headRow.value as { head: number; lastId?: string };
-      return { head, lastId, tail };
-    }
-    const last = await this.db.events
-      .where("[stream+position]")
-      .between([stream, Dexie.minKey], [stream, Dexie.maxKey], true, true)
-      .last();
-    return { head: last?.position ?? 0, lastId: last?.id, tail };
+  position(stream: string | undefined): Promise<StreamPosition> {
+    return streamPosition(this.db, stream);
   }
 
   // Announce once the outermost transaction has committed: listeners then read durable data.
@@ -474,9 +359,4 @@ export class DexieEventStore implements EventStore {
   #assertOpen(): void {
     if (this.#closed) throw new ChronicleError("internal", "the event store is closed");
   }
-}
-
-function toEvent(row: EventRow): ConfirmedEvent {
-  const { seq: _seq, ...event } = row;
-  return event;
 }

@@ -9,8 +9,9 @@ import {
   type ProjectionRecord,
   snapshotKey,
 } from "@chronicle/core";
-import type { AppendHook, DexieEventStore } from "./dexie-store.ts";
+import type { DexieEventStore } from "./dexie-store.ts";
 import type { DexieSnapshotStore } from "./state-stores.ts";
+import type { AppendHook } from "./store-types.ts";
 
 export interface ProjectionUpdaterOptions {
   store: DexieEventStore;

@@ -15,7 +15,8 @@ import {
   validateBatch,
 } from "@chronicle/core";
 import Dexie from "dexie";
-import { type DexieEventStore, headKey } from "./dexie-store.ts";
+import type { DexieEventStore } from "./dexie-store.ts";
+import { headKey } from "./log-queries.ts";
 import type { PendingCommand, PendingRow, StreamSyncState } from "./schema.ts";
 
 const syncKey = (stream: string) => `stream/${stream}`;

@@ -13,8 +13,6 @@ import {
   type Decider,
   type EventInput,
   foldEvents,
-  type LoadedState,
-  loadState,
   type Projection,
   type ProjectionRecord,
   type ProjectionRunner,
@@ -29,6 +27,7 @@ import { DexieEventStore } from "../store/dexie-store.ts";
 import { openDatabase } from "../store/open-database.ts";
 import { createProjectionUpdater, type ProjectionUpdater } from "../store/projection-updater.ts";
 import { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";
+import { type DeciderState, DeciderStates, deciderTypes } from "./decider-states.ts";
 import { electLeader, type Leadership } from "./leader.ts";
 import { ProjectionWatchers } from "./projection-watchers.ts";
 import type { SyncHandle, SyncStarter } from "./sync-seam.ts";
@@ -78,25 +77,6 @@ export async function openEngine(options: EngineOptions): Promise<ChronicleEngin
   );
 }
 
-const typesOfDecider = new WeakMap<Decider<any, any, any>, ReadonlySet<string>>();
-
-function deciderTypes(decider: Decider<any, any, any>): ReadonlySet<string> {
-  let types = typesOfDecider.get(decider);
-  if (!types) {
-    types = new Set(decider.events.map((definition: AnyEventDefinition) => definition.type));
-    typesOfDecider.set(decider, types);
-  }
-  return types;
-}
-
-interface DeciderCacheEntry {
-  state: unknown;
-  position: number;
-  snapshotPosition: number;
-  /** The id of the event at `position` (undefined at position 0). */
-  lastId: string | undefined;
-}
-
 export class ChronicleEngine {
   readonly store: DexieEventStore;
   readonly snapshots: DexieSnapshotStore;
@@ -109,10 +89,7 @@ export class ChronicleEngine {
   readonly #updater: ProjectionUpdater;
   readonly #watchers: ProjectionWatchers;
   readonly #unlisten: () => void;
-  // The last state each decider reached on each stream, after a committed command: the next
-  // command reads only the events after it (confirmed events never change, so a state at a
-  // position stays right; events another tab added are in the tail that is read).
-  readonly #deciderStates = new Map<string, DeciderCacheEntry>();
+  readonly #deciderStates = new DeciderStates();
   #sync: SyncHandle | undefined;
   #closed = false;
 
@@ -196,36 +173,24 @@ export class ChronicleEngine {
       causationId: context.causationId ?? commandId,
     };
     const snapshots = this.#leaderSnapshots();
-    const cacheKey = `${decider.name}/${stream}`;
-    let reached: DeciderCacheEntry | undefined;
+    let reached: DeciderState | undefined;
     const result = await this.store.transaction(async (): Promise<ExecuteResult> => {
-      const cached = this.#deciderStates.get(cacheKey);
       // Everything the command needs is read at once (IndexedDB pipelines the requests): where
       // the stream and the log end, and the projection records the events will move.
       const [position, records] = await Promise.all([
         this.store.position(stream),
         this.#updater.prefetch(stream, deciderTypes(decider)),
       ]);
-      let loaded: LoadedState<unknown> | undefined;
-      if (cached && cached.position === position.head && cached.lastId === position.lastId) {
-        loaded = cached; // nothing was written to the stream since
-      } else if (cached && position.head > cached.position) {
-        // Another tab wrote: read from the cached position itself, whose event must still be
-        // the one the state was folded to (a sync epoch reset may have replaced the log).
-        const tail = await this.store.readStream(stream, { from: Math.max(1, cached.position) });
-        if (cached.position === 0 || tail[0]?.id === cached.lastId) {
-          const after = cached.position === 0 ? tail : tail.slice(1);
-          loaded = {
-            state: foldEvents(decider, cached.state, after),
-            position: after.at(-1)?.position ?? cached.position,
-            snapshotPosition: cached.snapshotPosition,
-          };
-        }
-      }
-      loaded ??= await loadState(this.store, decider, stream, { snapshots });
+      const loaded = await this.#deciderStates.load(
+        this.store,
+        decider,
+        stream,
+        position,
+        snapshots,
+      );
       const decided = decider.decide(command, loaded.state);
       if (decided.length === 0) {
-        reached = { ...loaded, lastId: position.lastId };
+        reached = loaded;
         return { events: [], head: loaded.position, projections: [] };
       }
       const envelopes = decided.map((event) =>
@@ -259,18 +224,8 @@ export class ChronicleEngine {
       return { events: written.events, head: written.head, projections: [...written.projections] };
     }, `execute ${deciderName} on ${stream}`);
     // Only after the commit: an aborted transaction must not leave its state in the cache.
-    if (reached) this.#rememberDeciderState(cacheKey, reached);
+    if (reached) this.#deciderStates.remember(decider, stream, reached);
     return result;
-  }
-
-  #rememberDeciderState(key: string, reached: DeciderCacheEntry): void {
-    this.#deciderStates.delete(key);
-    this.#deciderStates.set(key, reached);
-    // A small LRU: the streams this tab is working on.
-    if (this.#deciderStates.size > 256) {
-      const oldest = this.#deciderStates.keys().next().value;
-      if (oldest !== undefined) this.#deciderStates.delete(oldest);
-    }
   }
 
   /** Appends events of registered types (validated against their schemas) without a decider. */

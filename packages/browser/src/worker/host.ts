@@ -27,7 +27,15 @@ export function hostChronicle(
   return api;
 }
 
-/** The host API over an engine opened on the first `open` call (no comlink: testable as is). */
+/**
+ * The host API over an engine opened on the first `open` call, without comlink: for hosting on
+ * another transport, or for tests.
+ *
+ * @example
+ * const api = createHostApi({ name: "kanban", deciders: [board], projections: [boardView] });
+ * await api.open({});
+ * await api.execute("board", "board:1", { type: "addCard", title: "Write docs" });
+ */
 export function createHostApi(options: HostChronicleOptions): HostApi {
   let opening: Promise<ChronicleEngine> | undefined;
   let engine: ChronicleEngine | undefined;
@@ -69,13 +77,9 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
     async unwatch(id) {
       engine?.unwatch(id);
     },
-    async diagnostics() {
-      const memory = (globalThis.performance as { memory?: { usedJSHeapSize?: number } })?.memory;
-      const diagnostics: HostDiagnostics = { events: await ready().store.lastCheckpoint() };
-      if (typeof memory?.usedJSHeapSize === "number") {
-        diagnostics.usedJSHeapSize = memory.usedJSHeapSize;
-      }
-      return diagnostics;
+    async diagnostics(): Promise<HostDiagnostics> {
+      const current = ready();
+      return { events: await current.store.lastCheckpoint(), leader: current.isLeader };
     },
     async close() {
       const closing = engine;

@@ -8,9 +8,10 @@ export type {
   HostStatus,
   OpenInfo,
 } from "../shared/host-api.ts";
-export { DexieEventStore, type DexieEventStoreOptions } from "../store/dexie-store.ts";
+export { DexieEventStore } from "../store/dexie-store.ts";
 export { ChronicleDb, type PendingCommand, type PendingRow } from "../store/schema.ts";
 export { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";
+export type { DexieEventStoreOptions, WriteOptions, WriteResult } from "../store/store-types.ts";
 export { SyncTables } from "../store/sync-tables.ts";
 export { ChronicleEngine, type EngineOptions, openEngine } from "./engine.ts";
 export { createHostApi, type HostChronicleOptions, hostChronicle } from "./host.ts";

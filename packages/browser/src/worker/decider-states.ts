@@ -1,0 +1,84 @@
+// internal: not exported. The last state each decider reached on each stream in this worker,
+// after a committed command, so that the next command on the stream reads nothing or only the
+// events another tab added since. Confirmed events never change, so a state folded to a position
+// stays right as long as the event at that position is still the one it was folded to (a sync
+// epoch reset may replace the log: then the state is loaded again).
+import {
+  type AnyEventDefinition,
+  type Decider,
+  foldEvents,
+  type LoadedState,
+  loadState,
+  type SnapshotStore,
+} from "@chronicle/core";
+import type { DexieEventStore } from "../store/dexie-store.ts";
+import type { StreamPosition } from "../store/log-queries.ts";
+
+export interface DeciderState extends LoadedState<unknown> {
+  /** The id of the event at `position` (undefined at position 0). */
+  lastId: string | undefined;
+}
+
+/** The most streams whose decider states are kept (least recently used go first). */
+const capacity = 256;
+
+export class DeciderStates {
+  readonly #states = new Map<string, DeciderState>();
+
+  /**
+   * The decider's state at the stream's head, inside the caller's transaction: from the cache
+   * when it is current, folded forward when other tabs wrote, loaded (snapshot + tail) otherwise.
+   */
+  async load(
+    store: DexieEventStore,
+    decider: Decider<any, any, any>,
+    stream: string,
+    position: StreamPosition,
+    snapshots: SnapshotStore,
+  ): Promise<DeciderState> {
+    const cached = this.#states.get(keyOf(decider, stream));
+    if (cached && cached.position === position.head && cached.lastId === position.lastId) {
+      return cached;
+    }
+    if (cached && position.head > cached.position) {
+      // Read from the cached position itself: its event must still be the one folded to.
+      const tail = await store.readStream(stream, { from: Math.max(1, cached.position) });
+      if (cached.position === 0 || tail[0]?.id === cached.lastId) {
+        const after = cached.position === 0 ? tail : tail.slice(1);
+        return {
+          state: foldEvents(decider, cached.state, after),
+          position: after.at(-1)?.position ?? cached.position,
+          snapshotPosition: cached.snapshotPosition,
+          lastId: position.lastId,
+        };
+      }
+    }
+    const loaded = await loadState(store, decider, stream, { snapshots });
+    return { ...loaded, lastId: position.lastId };
+  }
+
+  /** Keeps a state reached by a committed command (call only after the commit). */
+  remember(decider: Decider<any, any, any>, stream: string, state: DeciderState): void {
+    const key = keyOf(decider, stream);
+    this.#states.delete(key);
+    this.#states.set(key, state);
+    if (this.#states.size > capacity) {
+      const oldest = this.#states.keys().next().value;
+      if (oldest !== undefined) this.#states.delete(oldest);
+    }
+  }
+}
+
+const keyOf = (decider: Decider<any, any, any>, stream: string) => `${decider.name}/${stream}`;
+
+const typesOfDecider = new WeakMap<Decider<any, any, any>, ReadonlySet<string>>();
+
+/** The event types a decider writes (the projections its commands can move). */
+export function deciderTypes(decider: Decider<any, any, any>): ReadonlySet<string> {
+  let types = typesOfDecider.get(decider);
+  if (!types) {
+    types = new Set(decider.events.map((definition: AnyEventDefinition) => definition.type));
+    typesOfDecider.set(decider, types);
+  }
+  return types;
+}

@@ -60,17 +60,31 @@ function asRows(batch: NewEvent[], head: number, seq: number): EventRow[] {
 }
 
 /**
+ * printTable, as one console.log call: in browser mode Vitest prefixes every intercepted call
+ * with the test name, which would split the table line by line.
+ */
+function printBrowserTable(...args: Parameters<typeof printTable>): void {
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...parts: unknown[]) => lines.push(parts.map(String).join(" "));
+  try {
+    printTable(...args);
+  } finally {
+    console.log = log;
+  }
+  console.log(lines.join("\n"));
+}
+
+/**
  * The JS heap in use of a worker whose URL contains `urlPart`, after a GC, through the DevTools
  * protocol (workers have no performance.memory). Undefined when the protocol is unavailable.
  */
 async function workerHeap(urlPart: string): Promise<number | undefined> {
-  type Attached = { sessionId: string; targetInfo: { type: string; url: string } };
+  type TargetInfo = { targetId: string; type: string; url: string };
   const session = cdp() as unknown as {
     send(method: string, params?: object): Promise<unknown>;
     on(event: string, listener: (payload: never) => void): void;
   };
-  const workers: Attached[] = [];
-  session.on("Target.attachedToTarget", (event: Attached) => workers.push(event));
   const replies = new Map<number, (result: unknown) => void>();
   session.on("Target.receivedMessageFromTarget", (event: { message: string }) => {
     const message = JSON.parse(event.message) as { id?: number; result?: unknown };
@@ -87,19 +101,30 @@ async function workerHeap(urlPart: string): Promise<number | undefined> {
       });
     });
   try {
-    // Attaching reports the workers that already exist before this call returns.
-    await session.send("Target.setAutoAttach", {
-      autoAttach: true,
-      waitForDebuggerOnStart: false,
-      flatten: false,
-    });
-    const target = workers.find(
-      (w) => w.targetInfo.type === "worker" && w.targetInfo.url.includes(urlPart),
-    );
-    if (!target) return undefined;
-    await call(target.sessionId, "HeapProfiler.collectGarbage");
-    const usage = (await call(target.sessionId, "Runtime.getHeapUsage")) as { usedSize: number };
-    return usage.usedSize;
+    const { targetInfos } = (await session.send("Target.getTargets")) as {
+      targetInfos: TargetInfo[];
+    };
+    // Workers of earlier benchmarks may still be listed though terminated, and never answer:
+    // try the newest first, each with a time limit (a bench is not a test: n/a beats a hang).
+    const candidates = targetInfos
+      .filter((t) => t.type === "worker" && t.url.includes(urlPart))
+      .reverse();
+    const within = <T>(promise: Promise<T>) =>
+      Promise.race([promise, new Promise<undefined>((resolve) => setTimeout(resolve, 2_000))]);
+    for (const candidate of candidates) {
+      const target = (await session.send("Target.attachToTarget", {
+        targetId: candidate.targetId,
+        flatten: false,
+      })) as { sessionId: string };
+      if ((await within(call(target.sessionId, "HeapProfiler.collectGarbage"))) === undefined) {
+        continue;
+      }
+      const usage = (await within(call(target.sessionId, "Runtime.getHeapUsage"))) as
+        | { usedSize: number }
+        | undefined;
+      if (usage) return usage.usedSize;
+    }
+    return undefined;
   } catch {
     return undefined;
   }
@@ -152,7 +177,7 @@ it("append throughput: engine vs raw IndexedDB (same rows, same page)", async ()
     raw.close();
     await store.close();
   }
-  printTable(
+  printBrowserTable(
     "Append throughput in Chromium (target: engine >= 0.8x raw for batches)",
     rows as never,
   );
@@ -205,7 +230,7 @@ it("write-to-render latency: execute until the subscriber sees it, vs the floor"
   latencies.sort((a, b) => a - b);
   floors.sort((a, b) => a - b);
   const p = (values: number[], q: number) => percentile(values, q);
-  printTable("Write-to-render latency in Chromium (target: p50 <= 1.5x floor)", [
+  printBrowserTable("Write-to-render latency in Chromium (target: p50 <= 1.5x floor)", [
     { case: "floor: IDB commit + postMessage round trip", p50: p(floors, 50), p95: p(floors, 95) },
     { case: "execute -> subscriber (main thread)", p50: p(latencies, 50), p95: p(latencies, 95) },
     {
@@ -258,7 +283,7 @@ it("cold start: 100,000 events with a snapshot and persisted projection", async 
     throw new Error("cold start read the wrong state");
   const mib = (bytes: number | undefined) =>
     bytes === undefined ? "n/a" : (bytes / 2 ** 20).toFixed(1);
-  printTable("Cold start on 100,000 events + snapshot (worker boot, open, first read)", [
+  printBrowserTable("Cold start on 100,000 events + snapshot (worker boot, open, first read)", [
     { case: "seed 100,000 events (not part of the start)", ms: seedMs, "worker heap MiB": "" },
     { case: "createChronicle (worker + open)", ms: openMs, "worker heap MiB": "" },
     { case: "time to first read", ms: firstReadMs, "worker heap MiB": mib(heap) },

@@ -95,7 +95,15 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
     options.onStatus?.(status);
   };
   const persisted = options.persist === false ? false : await requestPersistence();
-  const info = await remote.open({ name: options.name, actor: options.actor }, proxy(onStatus));
+  let info: Awaited<ReturnType<HostApi["open"]>>;
+  try {
+    info = await remote.open({ name: options.name, actor: options.actor }, proxy(onStatus));
+  } catch (error) {
+    // Nothing to hand back: do not leave a worker holding the database behind.
+    remote[releaseProxy]();
+    if (options.terminate !== false && "terminate" in options.worker) options.worker.terminate();
+    throw error;
+  }
   leader ||= info.leader;
   const keyOf = (projection: Projection<any, any>, stream: string) =>
     `${projection.name}/${stream}`;

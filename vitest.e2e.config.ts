@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     name: "e2e",
-    include: ["test/sync-node/**/*.e2e.test.ts"],
+    include: ["test/**/*.e2e.test.ts"],
     environment: "node",
     // Starting wrangler dev takes a few seconds; the tests themselves await frames, not time.
     hookTimeout: 60_000,

@@ -15,6 +15,7 @@ const wrangler = join(
 
 export interface RunningNode {
   url: string;
+  port: number;
   wsUrl: string;
   /** Everything wrangler printed (for failure messages). */
   output(): string;
@@ -36,8 +37,10 @@ async function freePort(): Promise<number> {
 export async function startNode(options: {
   persistTo: string;
   vars?: Record<string, string>;
+  /** Listen here (to restart a node where its clients will reconnect). @default a free port */
+  port?: number;
 }): Promise<RunningNode> {
-  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const [port, inspectorPort] = [options.port ?? (await freePort()), await freePort()];
   const vars = Object.entries(options.vars ?? {}).flatMap(([key, value]) => [
     "--var",
     `${key}:${value}`,
@@ -80,6 +83,7 @@ export async function startNode(options: {
   });
   await ready;
   return {
+    port,
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,
     output: () => output,

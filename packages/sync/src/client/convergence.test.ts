@@ -97,6 +97,8 @@ async function scenario(deviceCount: number, actions: Action[], seed: number): P
     engine.onRejected((notice) => {
       if (notice.commandId) rejected.add(notice.commandId);
     });
+    if (process.env.CONVERGENCE_DEBUG)
+      engine.onStatus(STREAM, (s) => console.log(name, network.now, JSON.stringify(s)));
     engine.start(STREAM);
     return { name, local, transport, engine, online };
   };
@@ -208,6 +210,16 @@ async function scenario(deviceCount: number, actions: Action[], seed: number): P
     issued.size - [...issued.keys()].filter((id) => rejected.has(id)).length,
   );
 }
+
+// Replays one counterexample exactly as fast-check printed it: CONVERGENCE_EXAMPLE='[6,[...],0]'
+it.runIf(process.env.CONVERGENCE_EXAMPLE)("replays a counterexample", async () => {
+  const [devices, actions, seed] = JSON.parse(process.env.CONVERGENCE_EXAMPLE!) as [
+    number,
+    Action[],
+    number,
+  ];
+  await scenario(devices, actions, seed);
+});
 
 it("converges under random offline edits, faults and restarts (200 seeded runs)", async () => {
   const seed = process.env.CONVERGENCE_SEED ? Number(process.env.CONVERGENCE_SEED) : undefined;

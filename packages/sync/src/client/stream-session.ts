@@ -79,53 +79,62 @@ export class StreamSession {
     } while (chain !== this.#chain);
   }
 
+  // Connection changes go through the chain like everything else, so no step is interleaved
+  // with a disconnect at one of its awaits (a stale step could otherwise arm timers or send on
+  // a connection that is gone).
+
   /** Keeps a live connection until `stop`. */
   start(): void {
-    this.#wanted = true;
-    this.#once = false;
-    this.#halted = false;
-    this.#enqueue(() => this.#refreshStatus());
-    if (!this.#connection && this.#reconnectTimer === undefined) this.#connect();
+    void this.#enqueue(() => {
+      this.#wanted = true;
+      this.#once = false;
+      this.#halted = false;
+      if (!this.#connection && this.#reconnectTimer === undefined) this.#connect();
+      return this.#refreshStatus();
+    });
   }
 
   /** Connects, pushes everything pending, catches up, then disconnects. */
   syncOnce(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#onceDone.push((error) => (error ? reject(error) : resolve()));
-      if (this.#wanted && !this.#once) {
-        // Already live: resolve when the live session is synced.
-        this.#enqueue(() => this.#pump());
-        return;
-      }
-      this.#wanted = true;
-      this.#once = true;
-      this.#halted = false;
-      if (!this.#connection && this.#reconnectTimer === undefined) this.#connect();
-      else this.#enqueue(() => this.#pump());
+      void this.#enqueue(() => {
+        this.#onceDone.push((error) => (error ? reject(error) : resolve()));
+        if (this.#wanted && !this.#once) return this.#pump(); // live already: resolves when synced
+        this.#wanted = true;
+        this.#once = true;
+        this.#halted = false;
+        if (!this.#connection && this.#reconnectTimer === undefined) this.#connect();
+        else return this.#pump();
+      });
     });
   }
 
   stop(): void {
-    this.#wanted = false;
-    this.#disconnect();
-    this.#engine.scheduler.clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = undefined;
-    this.#enqueue(() => this.#refreshStatus());
+    void this.#enqueue(() => {
+      this.#wanted = false;
+      this.#disconnect();
+      this.#engine.scheduler.clearTimeout(this.#reconnectTimer);
+      this.#reconnectTimer = undefined;
+      return this.#refreshStatus();
+    });
   }
 
   /** Network reachability changed (or the app's offline switch). */
   networkChanged(online: boolean): void {
-    if (!online) {
-      this.#disconnect();
-      this.#engine.scheduler.clearTimeout(this.#reconnectTimer);
-      this.#reconnectTimer = undefined;
-      this.#enqueue(() => this.#refreshStatus());
-    } else if (this.#wanted && !this.#connection) {
-      this.#engine.scheduler.clearTimeout(this.#reconnectTimer);
-      this.#reconnectTimer = undefined;
-      this.#attempt = 0;
-      this.#connect();
-    }
+    void this.#enqueue(() => {
+      if (!online) {
+        this.#disconnect();
+        this.#engine.scheduler.clearTimeout(this.#reconnectTimer);
+        this.#reconnectTimer = undefined;
+        return this.#refreshStatus();
+      }
+      if (this.#wanted && !this.#connection) {
+        this.#engine.scheduler.clearTimeout(this.#reconnectTimer);
+        this.#reconnectTimer = undefined;
+        this.#attempt = 0;
+        this.#connect();
+      }
+    });
   }
 
   /** New local pending events: push them when connected. */
@@ -147,11 +156,16 @@ export class StreamSession {
     this.#setState("connecting");
     let connection: Connection | undefined;
     const isCurrent = () => connection !== undefined && connection === this.#connection;
+    // Steps run later on the chain: check again when they run, so nothing from a connection
+    // that has since been replaced touches the session.
     connection = this.#engine.transport.connect(this.stream, {
       onOpen: () => {
-        if (isCurrent()) void this.#enqueue(() => this.#onOpen());
+        if (isCurrent()) void this.#enqueue(() => (isCurrent() ? this.#onOpen() : undefined));
       },
-      onFrame: (frame) => (isCurrent() ? this.#enqueue(() => this.#onFrame(frame)) : undefined),
+      onFrame: (frame) =>
+        isCurrent()
+          ? this.#enqueue(() => (isCurrent() ? this.#onFrame(frame) : undefined))
+          : undefined,
       onClose: (error) => {
         if (connection === this.#connection) void this.#enqueue(() => this.#onClose(error));
       },
@@ -179,16 +193,20 @@ export class StreamSession {
   }
 
   async #onOpen(): Promise<void> {
+    const connection = this.#connection;
     const [head, meta] = await Promise.all([
       this.#engine.local.confirmedHead(this.stream),
       this.#engine.local.readMeta(this.stream),
     ]);
+    // The network may have gone away while we read: a hello (and its timer) would be stale.
+    if (!connection || connection !== this.#connection) return;
     this.#send({
       t: "hello",
       protocol: 1,
       after: head,
       ...(meta.epoch ? { epoch: meta.epoch } : {}),
     });
+    this.#engine.scheduler.clearTimeout(this.#helloTimer);
     this.#helloTimer = this.#timeout();
   }
 
@@ -217,7 +235,7 @@ export class StreamSession {
     this.#attempt++;
     this.#reconnectTimer = this.#engine.scheduler.setTimeout(() => {
       this.#reconnectTimer = undefined;
-      this.#connect();
+      void this.#enqueue(() => this.#connect());
     }, delay);
   }
 

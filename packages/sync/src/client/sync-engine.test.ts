@@ -210,9 +210,12 @@ describe("sync engine against the in-memory node", () => {
     );
     await engine.execute(STREAM, account, { deposit: 3 });
     engine.setOnline(true);
-    await network.run({ until: network.now + 10_000 });
-    await engine.idle();
-    await network.run({ until: network.now + 10_000 });
+    const deadline = network.now + 30_000;
+    do {
+      await engine.idle();
+      await network.run({ until: deadline });
+      await engine.idle();
+    } while (!network.quiet || network.nextTimerDue <= deadline);
     expect(node.log(STREAM).map((e) => e.data)).toEqual([{ amount: 1 }, { amount: 3 }]);
     expect(rejected).toHaveLength(1);
     expect(rejected[0]).toMatchObject({ code: "too-large", command: { deposit: 2 } });

@@ -59,6 +59,7 @@ export {
   type LoadStateOptions,
   loadState,
   type PointInTime,
+  resolvePoint,
   snapshotIfDue,
   stateAt,
 } from "./fold/load-state.ts";

@@ -75,7 +75,19 @@ export async function stateAt<State>(
   at: PointInTime,
   options: Omit<LoadStateOptions, "maxPosition"> = {},
 ): Promise<LoadedState<State>> {
-  let maxPosition: number;
+  const maxPosition = await resolvePoint(store, stream, at);
+  return loadState(store, foldable, stream, { ...options, maxPosition });
+}
+
+/**
+ * The last position at a point in time: the position itself (validated), or the last event
+ * recorded at or before `time` (0 when none).
+ */
+export async function resolvePoint(
+  store: EventStore,
+  stream: string,
+  at: PointInTime,
+): Promise<number> {
   if ("position" in at) {
     if (!Number.isInteger(at.position) || at.position < 0) {
       throw new ChronicleError(
@@ -86,21 +98,19 @@ export async function stateAt<State>(
         },
       );
     }
-    maxPosition = at.position;
-  } else {
-    if (typeof at.time !== "number" || Number.isNaN(at.time)) {
-      throw new ChronicleError("validation", `time must be a number, got ${String(at.time)}`, {
-        details: { path: "time" },
-      });
-    }
-    const [last] = await store.readStream(stream, {
-      direction: "backward",
-      untilTime: at.time,
-      limit: 1,
-    });
-    maxPosition = last?.position ?? 0;
+    return at.position;
   }
-  return loadState(store, foldable, stream, { ...options, maxPosition });
+  if (typeof at.time !== "number" || Number.isNaN(at.time)) {
+    throw new ChronicleError("validation", `time must be a number, got ${String(at.time)}`, {
+      details: { path: "time" },
+    });
+  }
+  const [last] = await store.readStream(stream, {
+    direction: "backward",
+    untilTime: at.time,
+    limit: 1,
+  });
+  return last?.position ?? 0;
 }
 
 /**

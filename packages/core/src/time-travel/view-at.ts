@@ -1,7 +1,6 @@
-import { ChronicleError } from "../errors.ts";
 import type { ConfirmedEvent } from "../events/envelope.ts";
 import type { Foldable } from "../fold/foldable.ts";
-import { loadState, type PointInTime } from "../fold/load-state.ts";
+import { loadState, type PointInTime, resolvePoint } from "../fold/load-state.ts";
 import type { SnapshotStore } from "../snapshot/snapshot-store.ts";
 import type { EventStore } from "../store/types.ts";
 
@@ -29,26 +28,7 @@ export async function viewAt(
   at: PointInTime,
   options: { snapshots?: SnapshotStore } = {},
 ): Promise<StreamView> {
-  let position: number;
-  if ("position" in at) {
-    if (!Number.isInteger(at.position) || at.position < 0) {
-      throw new ChronicleError(
-        "validation",
-        `position must be an integer >= 0, got ${at.position}`,
-        {
-          details: { path: "position" },
-        },
-      );
-    }
-    position = Math.min(at.position, await store.head(stream));
-  } else {
-    const [last] = await store.readStream(stream, {
-      direction: "backward",
-      untilTime: at.time,
-      limit: 1,
-    });
-    position = last?.position ?? 0;
-  }
+  const position = Math.min(await resolvePoint(store, stream, at), await store.head(stream));
   const cache = new Map<Foldable<unknown>, Promise<unknown>>();
   return {
     stream,

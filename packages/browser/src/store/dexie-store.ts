@@ -34,7 +34,7 @@ import {
   toEvent,
 } from "./log-queries.ts";
 import { ChronicleDb, type EventRow } from "./schema.ts";
-import { isKeyConflict, toStorageError } from "./storage-errors.ts";
+import { allRequests, isKeyConflict, toStorageError } from "./storage-errors.ts";
 import type {
   AppendHook,
   DexieEventStoreOptions,
@@ -125,7 +125,7 @@ export class DexieEventStore implements EventStore {
       const ids = events.map((event) => event.id);
       const known = options.knownHead !== undefined && options.knownTail !== undefined;
       // Issued together: IndexedDB pipelines requests within a transaction.
-      let [position, matches] = await Promise.all([
+      let [position, matches] = await allRequests([
         known ? undefined : this.position(stream),
         options.freshIds || optimistic ? [] : rowsWithIds(this.db, stream, ids),
       ]);
@@ -173,7 +173,7 @@ export class DexieEventStore implements EventStore {
     validateBatch(stream, events);
     return this.transaction(async () => {
       const ids = events.map((event) => event.id);
-      const [{ head, tail }, matches] = await Promise.all([
+      const [{ head, tail }, matches] = await allRequests([
         this.position(stream),
         rowsWithIds(this.db, stream, ids),
       ]);
@@ -308,7 +308,7 @@ export class DexieEventStore implements EventStore {
     // Not awaited one after the other: IndexedDB runs a transaction's requests in the order
     // they were issued, so the hook's reads already see these rows, and a failed add aborts
     // the whole transaction anyway.
-    const [, , projections = []] = await Promise.all([
+    const [, , projections = []] = await allRequests([
       this.db.events.bulkAdd(rows),
       this.db.meta.bulkPut([
         { key: headKey(stream), value: { head: last.position, lastId: last.id } },

@@ -11,6 +11,7 @@ import {
 } from "@chronicle/core";
 import type { DexieEventStore } from "./dexie-store.ts";
 import type { DexieSnapshotStore } from "./state-stores.ts";
+import { allRequests } from "./storage-errors.ts";
 import type { AppendHook } from "./store-types.ts";
 
 export interface ProjectionUpdaterOptions {
@@ -64,7 +65,7 @@ export function createProjectionUpdater(options: ProjectionUpdaterOptions): Proj
       return events.some((event) => types.has(event.type));
     });
     // Each projection's reads and write are independent: issue them together.
-    const updated = await Promise.all(
+    const updated = await allRequests(
       concerned.map((projection) =>
         advance(projection, stream, events, first.position, prefetched),
       ),

@@ -65,3 +65,19 @@ export function toStorageError(error: unknown, action: string): ChronicleError {
     details: { name: nameOf(error) },
   });
 }
+
+/**
+ * Promise.all for requests of one transaction. When one fails, the transaction aborts and the
+ * others fail too ("transaction was aborted"); only the first failure matters, and the others
+ * must not surface as unhandled rejections.
+ */
+export function allRequests<const T extends readonly unknown[]>(
+  promises: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  for (const promise of promises) {
+    if (promise instanceof Promise || (promise as PromiseLike<unknown> | null)?.then) {
+      Promise.resolve(promise).catch(() => {});
+    }
+  }
+  return Promise.all(promises);
+}

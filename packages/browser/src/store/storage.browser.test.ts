@@ -62,4 +62,25 @@ describe("a database blocked by an old tab", () => {
     expect(opened).toBe(true);
     await chronicle.close();
   });
+
+  it("steps aside for a newer version from another tab, and says so", async () => {
+    const name = `upgrade-${run}`;
+    let sawVersionChange: () => void = () => {};
+    const versionChange = new Promise<void>((resolve) => {
+      sawVersionChange = resolve;
+    });
+    const { chronicle } = await connect(name, boardWorker(), (status) => {
+      if (status.type === "version-change") sawVersionChange();
+    });
+    // The "new tab": a higher IndexedDB version than Dexie's 10. It opens only if the host
+    // closes its connection on versionchange.
+    const upgraded = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name, 100);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    await versionChange;
+    upgraded.close();
+    await chronicle.close();
+  });
 });

@@ -27,6 +27,7 @@ import { DexieEventStore } from "../store/dexie-store.ts";
 import { openDatabase } from "../store/open-database.ts";
 import { createProjectionUpdater, type ProjectionUpdater } from "../store/projection-updater.ts";
 import { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";
+import { allRequests } from "../store/storage-errors.ts";
 import { type DeciderState, DeciderStates, deciderTypes } from "./decider-states.ts";
 import { electLeader, type Leadership } from "./leader.ts";
 import { ProjectionWatchers } from "./projection-watchers.ts";
@@ -177,7 +178,7 @@ export class ChronicleEngine {
     const result = await this.store.transaction(async (): Promise<ExecuteResult> => {
       // Everything the command needs is read at once (IndexedDB pipelines the requests): where
       // the stream and the log end, and the projection records the events will move.
-      const [position, records] = await Promise.all([
+      const [position, records] = await allRequests([
         this.store.position(stream),
         this.#updater.prefetch(stream, deciderTypes(decider)),
       ]);

@@ -12,7 +12,11 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 const packages = {
-  core: { dir: "packages/core/src", workspace: [], external: ["zod", "yjs", "vitest", "fast-check"] },
+  core: {
+    dir: "packages/core/src",
+    workspace: [],
+    external: ["zod", "yjs", "vitest", "fast-check"],
+  },
   sync: {
     dir: "packages/sync/src",
     workspace: ["@chronicle/core"],

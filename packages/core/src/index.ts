@@ -6,6 +6,7 @@ export {
   type CommandHandlerOptions,
   type CommandResult,
   createCommandHandler,
+  decideEvents,
 } from "./decider/command-handler.ts";
 export {
   type CommandOf,
@@ -78,6 +79,7 @@ export {
   ProjectionRunner,
   type ProjectionRunnerOptions,
   type ProjectionSource,
+  projectionKey,
 } from "./projection/projection-runner.ts";
 export {
   MemoryProjectionStateStore,

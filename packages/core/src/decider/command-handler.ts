@@ -1,5 +1,10 @@
 import { isChronicleError } from "../errors.ts";
-import { type ConfirmedEvent, createEnvelope, type EventContext } from "../events/envelope.ts";
+import {
+  type ConfirmedEvent,
+  createEnvelope,
+  type EventContext,
+  type RecordedEvent,
+} from "../events/envelope.ts";
 import { foldEvents } from "../fold/foldable.ts";
 import { loadState, snapshotIfDue } from "../fold/load-state.ts";
 import { uuidv7 } from "../ids.ts";
@@ -38,6 +43,32 @@ export type CommandHandler<Command, State> = (
 ) => Promise<CommandResult<State>>;
 
 /**
+ * Runs `decide` and wraps what it returns in envelopes: validated against their schemas, with
+ * fresh ids, the command's correlation (its own id when it starts a workflow) and the command
+ * as their cause. Stores that run the whole command in their own transaction use it directly.
+ *
+ * @example
+ * const events = decideEvents(board, "board:1", { type: "addCard", title: "Hi" }, state, { actor: "alice", device: "d1" });
+ */
+export function decideEvents<Command, State>(
+  decider: Decider<Command, State>,
+  stream: string,
+  command: Command,
+  state: State,
+  context: CommandContext = {},
+): RecordedEvent[] {
+  const commandId = context.commandId ?? uuidv7();
+  const eventContext: EventContext = {
+    ...context,
+    correlationId: context.correlationId ?? commandId,
+    causationId: context.causationId ?? commandId,
+  };
+  return decider
+    .decide(command, state)
+    .map((event) => createEnvelope(stream, decider.registry.validate(event), eventContext));
+}
+
+/**
  * Handles commands with a decider: load state (snapshot + tail), decide, validate the events,
  * append them expecting the version that was loaded, and on `concurrency` start again, at most
  * `maxRetries` more times. Errors thrown by `decide` reach the caller unchanged.
@@ -55,18 +86,13 @@ export function createCommandHandler<Command, State>(
   return async (stream, command, context = {}) => {
     const merged: CommandContext = { ...options.context, ...context };
     const commandId = merged.commandId ?? uuidv7();
-    const eventContext: EventContext = {
-      ...merged,
-      correlationId: merged.correlationId ?? commandId,
-      causationId: merged.causationId ?? commandId,
-    };
     for (let attempt = 0; ; attempt++) {
       const loaded = await loadState(store, decider, stream, { snapshots: options.snapshots });
-      const decided = decider.decide(command, loaded.state);
-      if (decided.length === 0) return { events: [], state: loaded.state, head: loaded.position };
-      const envelopes = decided.map((event) =>
-        createEnvelope(stream, decider.registry.validate(event), eventContext),
-      );
+      const envelopes = decideEvents(decider, stream, command, loaded.state, {
+        ...merged,
+        commandId,
+      });
+      if (envelopes.length === 0) return { events: [], state: loaded.state, head: loaded.position };
       try {
         const { results, head } = await store.append(stream, envelopes, {
           expectedVersion: loaded.position === 0 ? "no-stream" : loaded.position,

@@ -80,7 +80,7 @@ export class ProjectionRunner {
     projection: Projection<State, any>,
     source: ProjectionSource,
   ): Promise<ProjectionRecord<State>> {
-    const key = recordKey(projection, source);
+    const key = projectionKey(projection, source);
     // One run per key at a time: a second caller waits for the first, then folds what is left.
     const previous = this.#running.get(key) ?? Promise.resolve();
     const run = previous.catch(() => {}).then(() => this.#run(projection, source, key));
@@ -232,7 +232,11 @@ export class ProjectionRunner {
   }
 }
 
-function recordKey(projection: Projection<any, any>, source: ProjectionSource): string {
+/** The key of a projection's persisted record for a source: `${name}/${stream}` or `${name}/${prefix}*`. */
+export function projectionKey(
+  projection: Pick<Projection<any, any>, "name">,
+  source: ProjectionSource,
+): string {
   return typeof source === "string"
     ? `${projection.name}/${source}`
     : `${projection.name}/${source.prefix}*`;

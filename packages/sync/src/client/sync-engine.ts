@@ -1,8 +1,8 @@
 import {
   type ChronicleError,
   type CommandContext,
-  createEnvelope,
   type Decider,
+  decideEvents,
   foldEvents,
   initialStateOf,
   type LocalLog,
@@ -154,15 +154,12 @@ export class SyncEngine {
       structuredClone(confirmed),
       pending.map((entry) => entry.event),
     );
-    const events = decider.decide(command, state).map((event) =>
-      createEnvelope(stream, decider.registry.validate(event), {
-        actor: this.#context.actor,
-        device: this.#context.device,
-        ...options.context,
-        correlationId: options.context?.correlationId ?? commandId,
-        causationId: options.context?.causationId ?? commandId,
-      }),
-    );
+    const events = decideEvents(decider, stream, command, state, {
+      actor: this.#context.actor,
+      device: this.#context.device,
+      ...options.context,
+      commandId,
+    });
     if (events.length === 0) return [];
     if (!this.#context.deciders.has(decider.name) && options.strict) {
       (this.#context.deciders as Map<string, Decider>).set(decider.name, decider);

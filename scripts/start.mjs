@@ -42,7 +42,14 @@ process.on("SIGTERM", () => stopAll(0));
 
 const hasNode = existsSync(join(root, "worker/src/index.ts"));
 const hasDemo = existsSync(join(root, "demo/index.html"));
-if (hasNode) start("sync node", process.execPath, ["scripts/dev-node.mjs"]);
+if (hasNode) {
+  console.log(
+    "[chronicle] starting the local sync node on http://127.0.0.1:8787 (Ctrl-C stops it)",
+  );
+  if (!hasDemo)
+    console.log("[chronicle] the demo app has not landed yet: only the sync node runs.");
+  start("sync node", process.execPath, ["scripts/dev-node.mjs"]);
+}
 if (hasDemo)
   start("demo", "npx", ["vite", "--config", "demo/vite.config.ts", "--host", "127.0.0.1"]);
 if (!hasNode && !hasDemo) {

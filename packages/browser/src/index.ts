@@ -13,6 +13,7 @@ export type {
   OpenInfo,
   OpenRequest,
 } from "./shared/host-api.ts";
+export { DexieLocalLog } from "./store/dexie-local-log.ts";
 export { DexieEventStore } from "./store/dexie-store.ts";
 export type { LogTail, StreamPosition } from "./store/log-queries.ts";
 export { type OpenDatabaseOptions, openDatabase } from "./store/open-database.ts";

@@ -17,6 +17,8 @@ export type EventRow = ConfirmedEvent & { seq: number };
 
 /** The command that produced a pending event, kept so a strict push can be re-decided. */
 export interface PendingCommand {
+  /** The command's id (its events' causationId), when the writer gave one (DexieLocalLog does). */
+  id?: string;
   /** The decider's name. */
   decider: string;
   /** The command payload as given to `decide`. */

@@ -8,6 +8,7 @@ export type {
   HostStatus,
   OpenInfo,
 } from "../shared/host-api.ts";
+export { DexieLocalLog } from "../store/dexie-local-log.ts";
 export { DexieEventStore } from "../store/dexie-store.ts";
 export { ChronicleDb, type PendingCommand, type PendingRow } from "../store/schema.ts";
 export { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";

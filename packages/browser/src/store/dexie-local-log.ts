@@ -1,0 +1,174 @@
+// DexieLocalLog: core's LocalLog (the device's confirmed prefix + pending events that the sync
+// engine drives) over the browser database. Confirmed events live in `events` (what
+// DexieEventStore.readStream returns, projections moved in the same transaction), pending ones
+// in `pending` with their command, the epoch in the `meta` row `stream/<id>` (SyncTables).
+import type {
+  ConfirmedEvent,
+  LocalLog,
+  PendingCommand,
+  PendingEvent,
+  RecordedEvent,
+  StreamSyncMeta,
+} from "@chronicle/core";
+import type { DexieEventStore } from "./dexie-store.ts";
+import type { PendingRow, PendingCommand as StoredCommand } from "./schema.ts";
+import { SyncTables } from "./sync-tables.ts";
+
+const toStored = (command: PendingCommand): StoredCommand => ({
+  id: command.id,
+  decider: command.decider,
+  payload: command.command,
+  strict: command.strict,
+  basePosition: command.basePosition,
+});
+
+const toCommand = (stored: StoredCommand & { id: string }): PendingCommand => ({
+  id: stored.id,
+  decider: stored.decider,
+  command: stored.payload,
+  strict: stored.strict,
+  basePosition: stored.basePosition,
+});
+
+/**
+ * The sync engine's LocalLog in IndexedDB, over one DexieEventStore: every method is one
+ * transaction, and confirmed events go through the store, so its heads, projections and commit
+ * notices (to subscribers in every tab) stay consistent. Passes core's LocalLog contract suite.
+ *
+ * @example
+ * const local = new DexieLocalLog(store);
+ * const engine = createSyncEngine({ local, transport, device: deviceId });
+ */
+export class DexieLocalLog implements LocalLog {
+  readonly tables: SyncTables;
+
+  constructor(readonly store: DexieEventStore) {
+    this.tables = new SyncTables(store);
+  }
+
+  confirmedHead(stream: string): Promise<number> {
+    return this.store.head(stream);
+  }
+
+  readConfirmed(stream: string, after = 0, limit?: number): Promise<ConfirmedEvent[]> {
+    return this.store.readStream(stream, {
+      from: Math.max(0, after) + 1,
+      ...(limit === undefined ? {} : { limit }),
+    });
+  }
+
+  async readPending(stream: string): Promise<PendingEvent[]> {
+    return (await this.tables.pending(stream)).map(toPendingEvent);
+  }
+
+  async readCommands(stream: string): Promise<PendingCommand[]> {
+    const commands = new Map<string, PendingCommand>();
+    for (const row of await this.tables.pending(stream)) {
+      const stored = row.command;
+      if (stored?.id !== undefined && !commands.has(stored.id)) {
+        commands.set(stored.id, toCommand({ ...stored, id: stored.id }));
+      }
+    }
+    return [...commands.values()];
+  }
+
+  async addPending(
+    stream: string,
+    events: readonly RecordedEvent[],
+    command?: PendingCommand,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    const unordered = events.map(
+      ({ position: _position, recordedAt: _recordedAt, ...event }) => event,
+    );
+    await this.tables.appendPending(stream, unordered, command && toStored(command));
+  }
+
+  async applyConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.store.transaction(async () => {
+      const head = await this.store.head(stream);
+      const fresh = events.filter((event) => event.position > head);
+      if (fresh.length > 0) await this.tables.insertConfirmed(stream, fresh);
+    }, `apply confirmed events to ${stream}`);
+  }
+
+  async replacePending(
+    stream: string,
+    commandId: string,
+    events: readonly RecordedEvent[],
+    command?: PendingCommand,
+  ): Promise<void> {
+    const db = this.store.db;
+    await this.store.transaction(async () => {
+      const rows = await this.tables.pending(stream);
+      const found = rows.findIndex((row) => row.command?.id === commandId);
+      // A command no longer pending (confirmed meanwhile) gets its new events at the end, as
+      // MemoryLocalLog does.
+      const first = found < 0 ? rows.length : found;
+      const stored = command
+        ? toStored(command)
+        : (rows[found]?.command ?? {
+            id: commandId,
+            decider: "",
+            payload: null,
+            strict: false,
+            basePosition: 0,
+          });
+      // Local order is the auto-incremented key: the command's new events and every pending
+      // event after them are written again, in order, so they keep their place in the stream.
+      const later = rows.slice(first);
+      const after = later.filter((row) => row.command?.id !== commandId);
+      await db.pending.bulkDelete(later.map((row) => row.localSeq!));
+      const replaced: PendingRow[] = events.map((event) => toRow(stream, event, stored));
+      const moved = after.map(({ localSeq: _seq, ...row }) => row);
+      await db.pending.bulkAdd([...replaced, ...moved]);
+    }, `replace pending command ${commandId} of ${stream}`);
+  }
+
+  async dropPending(stream: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.store.transaction(async () => {
+      const wanted = new Set(ids);
+      const rows = (await this.tables.pending(stream)).filter((row) => wanted.has(row.id));
+      await this.store.db.pending.bulkDelete(rows.map((row) => row.localSeq!));
+    }, `drop pending events of ${stream}`);
+  }
+
+  resetConfirmed(stream: string, epoch: string): Promise<void> {
+    return this.tables.resetConfirmed(stream, epoch);
+  }
+
+  async readMeta(stream: string): Promise<StreamSyncMeta> {
+    const state = await this.tables.syncState(stream);
+    return state.epoch === undefined ? {} : { epoch: state.epoch };
+  }
+
+  async writeMeta(stream: string, meta: StreamSyncMeta): Promise<void> {
+    await this.store.transaction(async () => {
+      const { epoch: _epoch, ...state } = await this.tables.syncState(stream);
+      await this.tables.setSyncState(stream, {
+        ...state,
+        ...(meta.epoch === undefined ? {} : { epoch: meta.epoch }),
+      });
+    }, `write the sync state of ${stream}`);
+  }
+
+  async streamsWithPending(): Promise<string[]> {
+    const keys = await this.store.db.pending.orderBy("[stream+localSeq]").keys();
+    return [...new Set(keys.map((key) => (key as unknown as [string, number])[0]))];
+  }
+}
+
+function toRow(stream: string, event: RecordedEvent, command: StoredCommand): PendingRow {
+  const { position: _position, recordedAt: _recordedAt, ...rest } = event;
+  return { id: event.id, stream, event: rest, command };
+}
+
+function toPendingEvent(row: PendingRow): PendingEvent {
+  return {
+    localSeq: row.localSeq!,
+    event: row.event,
+    ...(row.command?.id === undefined ? {} : { commandId: row.command.id }),
+  };
+}

@@ -16,22 +16,16 @@
 import {
   ChronicleError,
   type ConfirmedEvent,
-  createEnvelope,
   isChronicleError,
-  type PendingCommand,
   type PendingEvent,
-  type RecordedEvent,
   toChronicleError,
 } from "@chronicle/core";
 import type { ServerFrame } from "../protocol/frames.ts";
-import { byteLength } from "../protocol/limits.ts";
 import type { EngineContext } from "./engine-context.ts";
+import { dropRefused, redecideStrict, takeBatch } from "./outbox.ts";
 import type { Connection } from "./transport.ts";
 import type { SyncStatus } from "./types.ts";
 import { fromWireConfirmed, toWireEvents } from "./wire.ts";
-
-// Room for the push frame's own fields around its events.
-const FRAME_OVERHEAD = 256;
 
 interface InFlight {
   req: string;
@@ -344,7 +338,10 @@ export class StreamSession {
         // Refused for good. Find the culprit by pushing one event at a time, then drop only it
         // (with the rest of its command, which must not half-apply).
         if (push.entries.length > 1) this.#isolate = true;
-        else await this.#dropRefused(push.entries[0]!, error);
+        else {
+          await dropRefused(this.#engine, this.stream, push.entries[0]!, error);
+          this.#isolate = false;
+        }
         return this.#pump();
       }
       if (code === "rate-limited") return this.#retryLater();
@@ -370,30 +367,6 @@ export class StreamSession {
       this.#retryTimer = undefined;
       void this.#enqueue(() => this.#pump());
     }, delay);
-  }
-
-  async #dropRefused(entry: PendingEvent, error: ChronicleError): Promise<void> {
-    const local = this.#engine.local;
-    const pending = await local.readPending(this.stream);
-    const command = entry.commandId
-      ? (await local.readCommands(this.stream)).find((c) => c.id === entry.commandId)
-      : undefined;
-    const dropped = entry.commandId
-      ? pending.filter((p) => p.commandId === entry.commandId)
-      : [entry];
-    if (entry.commandId) await local.replacePending(this.stream, entry.commandId, []);
-    else await local.dropPending(this.stream, [entry.event.id]);
-    this.#isolate = false;
-    this.#engine.emitRejected({
-      stream: this.stream,
-      ...(command
-        ? { commandId: command.id, decider: command.decider, command: command.command }
-        : {}),
-      code: error.code,
-      message: error.message,
-      events: dropped.map((p) => p.event),
-    });
-    this.#engine.emitChange(this.stream);
   }
 
   #halt(error: ChronicleError): void {
@@ -437,14 +410,14 @@ export class StreamSession {
           (event) => event.meta.device !== this.#engine.device,
         );
       if (stale) {
-        await this.#redecide(command, pending);
+        await redecideStrict(this.#engine, this.stream, command, pending);
         return this.#pump();
       }
       entries = pending.filter((entry) => entry.commandId === command.id);
       expected = head;
     } else {
       const strictIds = new Set(commands.filter((c) => c.strict).map((c) => c.id));
-      entries = this.#batch(pending, strictIds);
+      entries = takeBatch(pending, strictIds, this.#engine.limits, this.#isolate);
     }
     const req = this.#nextReq();
     this.#push = { req, entries, timer: this.#timeout() };
@@ -455,96 +428,6 @@ export class StreamSession {
       ...(expected === undefined ? {} : { expected }),
     });
     await this.#refreshStatus();
-  }
-
-  /** A prefix of rebaseable pending events within the node's limits, cut at a command boundary. */
-  #batch(pending: PendingEvent[], strictIds: Set<string>): PendingEvent[] {
-    const { maxEventsPerPush, maxFrameBytes } = this.#engine.limits;
-    const max = this.#isolate ? 1 : maxEventsPerPush;
-    const batch: PendingEvent[] = [];
-    let bytes = FRAME_OVERHEAD;
-    for (const entry of pending) {
-      if (entry.commandId && strictIds.has(entry.commandId)) break;
-      const size = byteLength(JSON.stringify(entry.event)) + 1;
-      if (batch.length > 0 && (batch.length >= max || bytes + size > maxFrameBytes)) {
-        // Do not split a command across pushes when an earlier boundary exists.
-        const last = batch[batch.length - 1]!;
-        if (entry.commandId !== undefined && entry.commandId === last.commandId) {
-          const start = batch.findIndex((e) => e.commandId === entry.commandId);
-          if (start > 0) batch.length = start;
-        }
-        break;
-      }
-      batch.push(entry);
-      bytes += size;
-    }
-    return batch;
-  }
-
-  async #redecide(command: PendingCommand, pending: PendingEvent[]): Promise<void> {
-    const local = this.#engine.local;
-    const old = pending.filter((entry) => entry.commandId === command.id);
-    const decider = this.#engine.deciders.get(command.decider);
-    const reject = async (error: ChronicleError) => {
-      await local.replacePending(this.stream, command.id, []);
-      await this.#markLaterStrictStale(command.id);
-      this.#engine.emitRejected({
-        stream: this.stream,
-        commandId: command.id,
-        decider: command.decider,
-        command: command.command,
-        code: error.code,
-        message: error.message,
-        events: old.map((entry) => entry.event),
-      });
-      this.#engine.emitChange(this.stream);
-    };
-    if (!decider) {
-      return reject(
-        new ChronicleError(
-          "not-found",
-          `no decider "${command.decider}" is registered to re-run a strict command`,
-        ),
-      );
-    }
-    const { state, position } = await this.#engine.confirmedState(this.stream, decider);
-    let decided: RecordedEvent[];
-    try {
-      const template = old[0]?.event.meta;
-      decided = decider.decide(command.command, state).map((event) =>
-        createEnvelope(this.stream, decider.registry.validate(event), {
-          actor: template?.actor ?? this.#engine.actor,
-          device: this.#engine.device,
-          correlationId: template?.correlationId ?? command.id,
-          causationId: command.id,
-        }),
-      );
-    } catch (error) {
-      return reject(toChronicleError(error, "validation"));
-    }
-    await local.replacePending(this.stream, command.id, decided, {
-      ...command,
-      basePosition: position,
-    });
-    await this.#markLaterStrictStale(command.id);
-    this.#engine.emitChange(this.stream);
-  }
-
-  /**
-   * Later strict commands were decided on a state that included this command's old events:
-   * mark them (persistently, basePosition -1) to be decided again before they are pushed.
-   */
-  async #markLaterStrictStale(changedId: string): Promise<void> {
-    const local = this.#engine.local;
-    const commands = await local.readCommands(this.stream);
-    const pending = await local.readPending(this.stream);
-    for (const other of commands) {
-      if (!other.strict || other.id === changedId || other.basePosition < 0) continue;
-      const events = pending
-        .filter((entry) => entry.commandId === other.id)
-        .map((entry) => entry.event);
-      await local.replacePending(this.stream, other.id, events, { ...other, basePosition: -1 });
-    }
   }
 
   /**

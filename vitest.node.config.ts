@@ -4,7 +4,12 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     name: "node",
-    include: ["packages/*/src/**/*.test.ts", "worker/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "packages/*/src/**/*.test.tsx",
+      "worker/src/**/*.test.ts",
+      "test/**/*.test.ts",
+    ],
     exclude: [
       "**/*.browser.test.ts",
       "**/*.workerd.test.ts",

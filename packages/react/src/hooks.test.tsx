@@ -12,7 +12,7 @@ import {
   MemoryLocalLog,
   type Projection,
 } from "@chronicle/core";
-import { createSyncEngine } from "@chronicle/sync";
+import { createSyncEngine, type SyncStatus } from "@chronicle/sync";
 import { MemoryNetwork, MemoryNode } from "@chronicle/sync/testing";
 import { act } from "react";
 import { createRoot, type Root } from "react-dom/client";
@@ -20,7 +20,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ChronicleProvider } from "./context.tsx";
 import { useCommand, useHistory, useProjection, useSyncStatus, useUndo } from "./hooks.ts";
-import type { ProjectionSource } from "./sources.ts";
+import type { HistorySource, ProjectionSource, SyncStatusSource, UndoSource } from "./sources.ts";
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -83,6 +83,42 @@ function memoryChronicle(actor = "alice") {
   return { store, source, handle };
 }
 
+function Notes() {
+  const state = useProjection(noteList, "notes:1");
+  const add = useCommand(notes);
+  return (
+    <div>
+      <p>{state ? state.texts.join(",") || "empty" : "loading"}</p>
+      <button type="button" onClick={() => add.execute("notes:1", { add: "n1", text: "hello" })}>
+        add
+      </button>
+      {add.error && <p role="alert">{`${add.error.code}: ${add.error.message}`}</p>}
+    </div>
+  );
+}
+
+function Toolbar(props: { undo: UndoSource; source: ProjectionSource }) {
+  const controls = useUndo(props.undo);
+  const state = useProjection(noteList, "notes:1", props.source);
+  return (
+    <div>
+      <button type="button" disabled={!controls.canUndo} onClick={() => void controls.undo()}>
+        {`undo ${controls.undoLabel ?? ""}`}
+      </button>
+      <span>{`redo:${controls.canRedo ? controls.redoLabel : "none"}`}</span>
+      <span>{`notes:${state?.texts.length ?? "?"}`}</span>
+    </div>
+  );
+}
+
+function Status(props: { engine: SyncStatusSource<SyncStatus>; source: HistorySource }) {
+  const status = useSyncStatus(props.engine, "notes:1");
+  const history = useHistory("notes:1", { source: props.source });
+  return (
+    <p>{`${status.state}|${history.map((h) => `${h.position}:${h.type}:${h.actor}`).join(";")}`}</p>
+  );
+}
+
 let root: Root | undefined;
 let container: HTMLElement;
 afterEach(() => {
@@ -111,22 +147,6 @@ async function rendered(text: string) {
 describe("@chronicle/react hooks", () => {
   it("useProjection re-renders on each change; useCommand reports refusals by code", async () => {
     const { source } = memoryChronicle();
-    function Notes() {
-      const state = useProjection(noteList, "notes:1");
-      const add = useCommand(notes);
-      return (
-        <div>
-          <p>{state ? state.texts.join(",") || "empty" : "loading"}</p>
-          <button
-            type="button"
-            onClick={() => add.execute("notes:1", { add: "n1", text: "hello" })}
-          >
-            add
-          </button>
-          {add.error && <p role="alert">{`${add.error.code}: ${add.error.message}`}</p>}
-        </div>
-      );
-    }
     await render(
       <ChronicleProvider chronicle={source as never}>
         <Notes />
@@ -149,20 +169,7 @@ describe("@chronicle/react hooks", () => {
     });
     const { events } = await handle("notes:1", { add: "n1", text: "first" });
     await undo.record("notes:1", notes, events, { label: "Add note" });
-    function Toolbar() {
-      const controls = useUndo(undo);
-      const state = useProjection(noteList, "notes:1", source);
-      return (
-        <div>
-          <button type="button" disabled={!controls.canUndo} onClick={() => void controls.undo()}>
-            {`undo ${controls.undoLabel ?? ""}`}
-          </button>
-          <span>{`redo:${controls.canRedo ? controls.redoLabel : "none"}`}</span>
-          <span>{`notes:${state?.texts.length ?? "?"}`}</span>
-        </div>
-      );
-    }
-    await render(<Toolbar />);
+    await render(<Toolbar undo={undo} source={source} />);
     await rendered("undo Add note");
     await rendered("notes:1");
     await act(async () => container.querySelector("button")!.click());
@@ -181,14 +188,7 @@ describe("@chronicle/react hooks", () => {
     });
     const { source, handle } = memoryChronicle("bob");
     await handle("notes:1", { add: "n1", text: "x" });
-    function Status() {
-      const status = useSyncStatus(engine, "notes:1");
-      const history = useHistory("notes:1", { source });
-      return (
-        <p>{`${status.state}|${history.map((h) => `${h.position}:${h.type}:${h.actor}`).join(";")}`}</p>
-      );
-    }
-    await render(<Status />);
+    await render(<Status engine={engine} source={source} />);
     await rendered("offline|1:note.added:bob");
     await act(async () => {
       engine.start("notes:1");

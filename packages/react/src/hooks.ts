@@ -154,6 +154,7 @@ export function useHistory(
   if (!source) throw new Error("useHistory: no source given and no <ChronicleProvider> above");
   const [entries, setEntries] = useState<HistoryEntry[]>([]);
   const { from, to, limit, version } = options;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the app's "something changed" signal
   useEffect(() => {
     let current = true;
     void source

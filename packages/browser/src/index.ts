@@ -6,12 +6,15 @@ export {
   createChronicle,
 } from "./main/create-chronicle.ts";
 export type {
+  ExecuteOptions,
   ExecuteResult,
   HostApi,
   HostDiagnostics,
   HostStatus,
   OpenInfo,
   OpenRequest,
+  RejectedInfo,
+  SyncStatusInfo,
 } from "./shared/host-api.ts";
 export { DexieLocalLog } from "./store/dexie-local-log.ts";
 export { DexieEventStore } from "./store/dexie-store.ts";

@@ -10,6 +10,12 @@ export {
   type SyncEngineOptions,
 } from "./client/sync-engine.ts";
 export {
+  createSyncStarter,
+  type SyncStarterContext,
+  type SyncStarterHandle,
+  type SyncStarterOptions,
+} from "./client/sync-starter.ts";
+export {
   type Connection,
   type ConnectionListener,
   realScheduler,

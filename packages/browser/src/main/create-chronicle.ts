@@ -16,7 +16,15 @@ import {
 } from "@chronicle/core";
 import { proxy, type Remote, releaseProxy, wrap } from "comlink";
 import { installErrorTransfer } from "../shared/error-transfer.ts";
-import type { ExecuteResult, HostApi, HostDiagnostics, HostStatus } from "../shared/host-api.ts";
+import type {
+  ExecuteOptions,
+  ExecuteResult,
+  HostApi,
+  HostDiagnostics,
+  HostStatus,
+  RejectedInfo,
+  SyncStatusInfo,
+} from "../shared/host-api.ts";
 import { ProjectionCache } from "./projection-cache.ts";
 
 export interface CreateChronicleOptions {
@@ -47,6 +55,7 @@ export interface Chronicle {
     decider: D | string,
     command: CommandOf<D>,
     context?: CommandContext,
+    options?: ExecuteOptions,
   ): Promise<ExecuteResult>;
   /** Appends events of registered types without a decider. */
   append(stream: string, events: EventInput[], options?: AppendOptions): Promise<AppendResult>;
@@ -67,6 +76,17 @@ export interface Chronicle {
     stream: string,
     listener: (state: StateOf<P>) => void,
   ): () => void;
+  /** Whether the worker module configured sync (commands then write pending events). */
+  readonly sync: boolean;
+  /** The stream's last sync status seen by this tab (undefined before the first, or without sync). */
+  syncStatus(stream: string): SyncStatusInfo | undefined;
+  /**
+   * Calls `listener` with the stream's sync status now (when known) and on every change, from
+   * whichever tab leads. Returns the unsubscribe function.
+   */
+  onSyncStatus(stream: string, listener: (status: SyncStatusInfo) => void): () => void;
+  /** Calls `listener` when the sync engine drops a command or events. Returns the unsubscribe. */
+  onRejected(listener: (notice: RejectedInfo) => void): () => void;
   /** Figures about the worker (events stored, leadership). */
   diagnostics(): Promise<HostDiagnostics>;
   /** Releases the worker, its database connection, leadership and subscriptions. */
@@ -90,8 +110,18 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
   const watches = new Map<string, Promise<number>>();
   let leader = false;
   let closed = false;
+  const syncStatuses = new Map<string, SyncStatusInfo>();
+  const syncListeners = new Map<string, Set<(status: SyncStatusInfo) => void>>();
+  const rejectedListeners = new Set<(notice: RejectedInfo) => void>();
   const onStatus = (status: HostStatus) => {
     if (status.type === "leader") leader = status.leader;
+    if (status.type === "sync-status") {
+      syncStatuses.set(status.stream, status.status);
+      for (const listener of [...(syncListeners.get(status.stream) ?? [])]) listener(status.status);
+    }
+    if (status.type === "sync-rejected") {
+      for (const listener of [...rejectedListeners]) listener(status.notice);
+    }
     options.onStatus?.(status);
   };
   const persisted = options.persist === false ? false : await requestPersistence();
@@ -115,10 +145,10 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
     deviceId: info.deviceId,
     persisted,
     isLeader: () => leader,
-    async execute(stream, decider, command, context) {
+    async execute(stream, decider, command, context, executeOptions) {
       assertOpen();
       const name = typeof decider === "string" ? decider : decider.name;
-      const result = await remote.execute(name, stream, command, context);
+      const result = await remote.execute(name, stream, command, context, executeOptions);
       for (const record of result.projections) cache.offer(record);
       return result;
     },
@@ -164,6 +194,32 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
         watches.delete(key);
         void watch?.then((id) => (closed ? undefined : remote.unwatch(id))).catch(() => {});
       };
+    },
+    sync: info.sync,
+    syncStatus: (stream) => syncStatuses.get(stream),
+    onSyncStatus(stream, listener) {
+      assertOpen();
+      const listeners = syncListeners.get(stream) ?? new Set();
+      syncListeners.set(stream, listeners);
+      listeners.add(listener);
+      const known = syncStatuses.get(stream);
+      if (known) listener(known);
+      else {
+        void remote.syncStatus(stream).then(
+          (status) => {
+            if (status && !syncStatuses.has(stream) && listeners.has(listener)) {
+              syncStatuses.set(stream, status);
+              listener(status);
+            }
+          },
+          () => {},
+        );
+      }
+      return () => listeners.delete(listener);
+    },
+    onRejected(listener) {
+      rejectedListeners.add(listener);
+      return () => rejectedListeners.delete(listener);
     },
     diagnostics: () => {
       assertOpen();

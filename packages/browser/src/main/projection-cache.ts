@@ -1,5 +1,6 @@
 // internal: not exported. The main thread's copy of projection states, so reads are synchronous.
-// A record replaces the cached one only when it is newer (higher checkpoint): results of
+// A record replaces the cached one only when it is newer (higher checkpoint, or with sync a
+// higher revision: pending writes change the state without moving the checkpoint): results of
 // `execute` and watch updates from the worker may arrive in either order.
 import type { ProjectionRecord } from "@chronicle/core";
 
@@ -18,15 +19,15 @@ export class ProjectionCache {
   }
 
   /** Stores the record if it is newer and tells the key's listeners. */
-  offer(record: ProjectionRecord): void {
+  offer(record: ProjectionRecord & { revision?: number }): void {
     const entry = this.#entry(record.key);
-    const current = entry.record;
-    if (
-      current !== undefined &&
-      current.version === record.version &&
-      current.checkpoint >= record.checkpoint
-    ) {
-      return;
+    const current = entry.record as (ProjectionRecord & { revision?: number }) | undefined;
+    if (current !== undefined && current.version === record.version) {
+      const older =
+        current.revision !== undefined && record.revision !== undefined
+          ? current.revision >= record.revision
+          : current.checkpoint >= record.checkpoint;
+      if (older) return;
     }
     entry.record = record;
     for (const listener of [...entry.listeners]) listener(record.state);

@@ -10,16 +10,55 @@ import type {
   EventInput,
   ProjectionRecord,
   ReadStreamOptions,
+  RecordedEvent,
 } from "@chronicle/core";
+
+/** One stream's sync status (the same shape as @chronicle/sync's SyncStatus). */
+export interface SyncStatusInfo {
+  /** offline, connecting, syncing (pushes or pulls under way), synced, or error (not retried). */
+  state: "offline" | "connecting" | "syncing" | "synced" | "error";
+  /** Local events the node has not acknowledged yet. */
+  pending: number;
+  /** The highest node position held locally. */
+  confirmedHead: number;
+  lastError?: ChronicleErrorJSON;
+}
+
+/** A strict command that became impossible, or events the node refused (as @chronicle/sync's RejectedNotice). */
+export interface RejectedInfo {
+  stream: string;
+  commandId?: string;
+  decider?: string;
+  command?: unknown;
+  /** The code `decide` threw on the node's newer state, or the node's error code. */
+  code: string;
+  message: string;
+  /** The pending events that were dropped. */
+  events: RecordedEvent[];
+}
+
+/** Options of a command. */
+export interface ExecuteOptions {
+  /** With sync: pushed with the position it was decided on; re-decided (or rejected) if the stream moved. @default false */
+  strict?: boolean;
+}
 
 /** What a command did, as the main thread sees it. */
 export interface ExecuteResult {
-  /** The events the command appended, with positions (empty when it decided nothing). */
-  events: ConfirmedEvent[];
-  /** The stream's head after the command. */
+  /**
+   * The events the command appended (empty when it decided nothing): with positions, or without
+   * when they are pending (sync configured).
+   */
+  events: RecordedEvent[];
+  /** The stream's (confirmed) head after the command. */
   head: number;
-  /** The projection records the command moved, committed in the same transaction. */
+  /**
+   * The projection records the command moved, committed in the same transaction (with sync:
+   * the optimistic records, read after the commit).
+   */
   projections: ProjectionRecord[];
+  /** True when the events are pending: the sync node will give them positions. */
+  pending?: boolean;
 }
 
 /** Things the app may want to show: leadership, a database blocked by an old tab, errors. */
@@ -29,7 +68,11 @@ export type HostStatus =
   | { type: "blocked" }
   /** A newer version of the app wants to upgrade the database: this tab closed it; reload. */
   | { type: "version-change" }
-  | { type: "projection-error"; projection: string; error: ChronicleErrorJSON };
+  | { type: "projection-error"; projection: string; error: ChronicleErrorJSON }
+  /** A stream's sync status changed (reported by the leader, relayed to every tab). */
+  | { type: "sync-status"; stream: string; status: SyncStatusInfo }
+  /** The sync engine dropped a command or events (see RejectedInfo). */
+  | { type: "sync-rejected"; notice: RejectedInfo };
 
 export interface OpenInfo {
   /** The database name. */
@@ -37,6 +80,8 @@ export interface OpenInfo {
   /** This installation's id (stored in the database, shared by its tabs). */
   deviceId: string;
   leader: boolean;
+  /** Whether a sync engine is configured (commands write pending events). */
+  sync: boolean;
 }
 
 export interface OpenRequest {
@@ -61,6 +106,7 @@ export interface HostApi {
     stream: string,
     command: unknown,
     context?: CommandContext,
+    options?: ExecuteOptions,
   ): Promise<ExecuteResult>;
   append(stream: string, events: EventInput[], options?: AppendOptions): Promise<AppendResult>;
   readStream(stream: string, options?: ReadStreamOptions): Promise<ConfirmedEvent[]>;
@@ -73,5 +119,7 @@ export interface HostApi {
   ): Promise<number>;
   unwatch(id: number): Promise<void>;
   diagnostics(): Promise<HostDiagnostics>;
+  /** The stream's last sync status known here (undefined without sync or before the first). */
+  syncStatus(stream: string): Promise<SyncStatusInfo | undefined>;
   close(): Promise<void>;
 }

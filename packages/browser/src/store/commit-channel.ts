@@ -13,6 +13,8 @@ export interface CommitNotice {
    * the records from the database, which is cheaper than posting them to every tab).
    */
   records?: readonly ProjectionRecord[];
+  /** The commit added pending events (sync mode): the leader's sync engine should push them. */
+  pending?: boolean;
 }
 
 export interface CommitChannel {
@@ -48,7 +50,9 @@ export function createCommitChannel(name: string | undefined): CommitChannel {
     },
     announce(notice) {
       dispatch(notice);
-      broadcast?.postMessage({ streams: notice.streams });
+      broadcast?.postMessage(
+        notice.pending ? { streams: notice.streams, pending: true } : { streams: notice.streams },
+      );
     },
     close() {
       listeners.clear();

@@ -280,6 +280,14 @@ export class DexieEventStore implements EventStore {
     return this.#channel.listen(listener);
   }
 
+  /**
+   * Announces a commit made around the store's own writes (pending events, a reset) to every
+   * listener here and in other tabs. Call it after the transaction committed.
+   */
+  announce(notice: CommitNotice): void {
+    if (!this.#closed) this.#channel.announce(notice);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -22,7 +22,14 @@ import {
   uuidv7,
 } from "@chronicle/core";
 import type { DexieOptions } from "dexie";
-import type { ExecuteResult, HostStatus, OpenInfo } from "../shared/host-api.ts";
+import type {
+  ExecuteOptions,
+  ExecuteResult,
+  HostStatus,
+  OpenInfo,
+  SyncStatusInfo,
+} from "../shared/host-api.ts";
+import { DexieLocalLog } from "../store/dexie-local-log.ts";
 import { DexieEventStore } from "../store/dexie-store.ts";
 import { openDatabase } from "../store/open-database.ts";
 import { createProjectionUpdater, type ProjectionUpdater } from "../store/projection-updater.ts";
@@ -30,7 +37,9 @@ import { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-st
 import { allRequests } from "../store/storage-errors.ts";
 import { type DeciderState, DeciderStates, deciderTypes } from "./decider-states.ts";
 import { electLeader, type Leadership } from "./leader.ts";
+import { executePending, type OptimisticDeps, readOptimistic } from "./optimistic.ts";
 import { ProjectionWatchers } from "./projection-watchers.ts";
+import { SyncBridge } from "./sync-bridge.ts";
 import type { SyncHandle, SyncStarter } from "./sync-seam.ts";
 
 export interface EngineOptions {
@@ -40,7 +49,10 @@ export interface EngineOptions {
   events?: readonly AnyEventDefinition[];
   deciders?: readonly Decider<any, any, any>[];
   projections?: readonly Projection<any, any>[];
-  /** Started by the leader only, stopped when leadership ends (see README: the sync seam). */
+  /**
+   * Started by the leader only, stopped when leadership ends (see README: Sync). When set,
+   * commands and appends write pending events and reads show the optimistic state.
+   */
   sync?: SyncStarter | undefined;
   /** `meta.actor` of events written here. @default "anonymous" */
   actor?: string | undefined;
@@ -91,6 +103,10 @@ export class ChronicleEngine {
   readonly #watchers: ProjectionWatchers;
   readonly #unlisten: () => void;
   readonly #deciderStates = new DeciderStates();
+  readonly #local: DexieLocalLog;
+  readonly #bridge: SyncBridge | undefined;
+  readonly #optimistic: OptimisticDeps;
+  #revision = 0;
   #sync: SyncHandle | undefined;
   #closed = false;
 
@@ -132,7 +148,24 @@ export class ChronicleEngine {
       snapshots: this.#leaderSnapshots(),
       ...(options.now ? { now: options.now } : {}),
     });
-    this.#watchers = new ProjectionWatchers(this.#runner);
+    this.#local = new DexieLocalLog(store);
+    this.#optimistic = {
+      local: this.#local,
+      runner: this.#runner,
+      deciderStates: this.#deciderStates,
+      snapshots: this.#leaderSnapshots(),
+      nextRevision: () => ++this.#revision,
+    };
+    const syncing = options.sync !== undefined;
+    this.#bridge = syncing
+      ? new SyncBridge(name, this.#local, (status) => this.#status(status))
+      : undefined;
+    this.#watchers = syncing
+      ? new ProjectionWatchers(
+          (projection, s) => readOptimistic(this.#optimistic, projection, s),
+          true,
+        )
+      : new ProjectionWatchers((projection, s) => this.#runner.catchUp(projection, s));
     this.#unlisten = store.onCommit((notice) => this.#watchers.onCommit(notice));
     this.#leadership = electLeader(`chronicle-leader:${name}`, (leader) => {
       this.#status({ type: "leader", leader });
@@ -145,7 +178,17 @@ export class ChronicleEngine {
   }
 
   info(): OpenInfo {
-    return { name: this.name, deviceId: this.deviceId, leader: this.isLeader };
+    return {
+      name: this.name,
+      deviceId: this.deviceId,
+      leader: this.isLeader,
+      sync: this.#bridge !== undefined,
+    };
+  }
+
+  /** The last sync status of `stream` known here (relayed from the leader). */
+  syncStatus(stream: string): SyncStatusInfo | undefined {
+    return this.#bridge?.status(stream);
   }
 
   /**
@@ -158,6 +201,7 @@ export class ChronicleEngine {
     stream: string,
     command: unknown,
     context: CommandContext = {},
+    options: ExecuteOptions = {},
   ): Promise<ExecuteResult> {
     const decider = this.#deciders.get(deciderName);
     if (!decider) {
@@ -173,6 +217,15 @@ export class ChronicleEngine {
       correlationId: context.correlationId ?? commandId,
       causationId: context.causationId ?? commandId,
     };
+    if (this.#bridge) {
+      return this.#executePending(
+        decider,
+        stream,
+        command,
+        { ...eventContext, commandId },
+        options,
+      );
+    }
     const snapshots = this.#leaderSnapshots();
     let reached: DeciderState | undefined;
     const result = await this.store.transaction(async (): Promise<ExecuteResult> => {
@@ -241,12 +294,27 @@ export class ChronicleEngine {
         device: this.deviceId,
       }),
     );
-    return this.store.append(stream, envelopes, options);
+    if (!this.#bridge) return this.store.append(stream, envelopes, options);
+    if ((options.expectedVersion ?? "any") !== "any") {
+      throw new ChronicleError(
+        "validation",
+        "with sync, appends are ordered by the node: expectedVersion must be 'any' (use a strict command)",
+        { details: { path: "expectedVersion" } },
+      );
+    }
+    await this.#local.addPending(stream, envelopes);
+    this.store.announce({ streams: [stream], pending: true });
+    return { results: [], head: await this.store.head(stream) };
   }
 
-  /** A projection's state over one stream, caught up from its persisted checkpoint. */
+  /**
+   * A projection's state over one stream, caught up from its persisted checkpoint (with sync:
+   * then the pending events, as an OptimisticRecord).
+   */
   read(projectionName: string, stream: string): Promise<ProjectionRecord> {
-    return this.#runner.catchUp(this.#projection(projectionName), stream);
+    const projection = this.#projection(projectionName);
+    if (this.#bridge) return readOptimistic(this.#optimistic, projection, stream);
+    return this.#runner.catchUp(projection, stream);
   }
 
   /** Calls `onRecord` with the projection's record now and after every change; returns an id. */
@@ -270,6 +338,7 @@ export class ChronicleEngine {
     this.#unlisten();
     this.#watchers.clear();
     await this.#stopSync();
+    this.#bridge?.close();
     this.#leadership.release();
     await this.store.close();
     this.store.db.close();
@@ -299,8 +368,46 @@ export class ChronicleEngine {
     if (!leader || this.#closed) return this.#stopSync();
     const start = this.#options.sync;
     if (start) {
-      this.#sync = await start({ store: this.store, db: this.store.db, deviceId: this.deviceId });
+      this.#sync = await start(
+        this.#bridge!.context({
+          deviceId: this.deviceId,
+          actor: this.#options.actor ?? "anonymous",
+          deciders: [...this.#deciders.values()],
+        }),
+      );
+      // Leadership may have ended (or the engine closed) while the starter ran.
+      if (!this.isLeader || this.#closed) await this.#stopSync();
     }
+  }
+
+  // With sync: decide on the optimistic state, store the events as pending with the command,
+  // then tell every tab (and the leader's engine, which pushes them).
+  async #executePending(
+    decider: Decider<any, any, any>,
+    stream: string,
+    command: unknown,
+    context: CommandContext & { commandId: string },
+    options: ExecuteOptions,
+  ): Promise<ExecuteResult> {
+    const written = await executePending(
+      this.#optimistic,
+      decider,
+      stream,
+      command,
+      context,
+      options.strict ?? false,
+    );
+    this.#deciderStates.remember(decider, stream, written.confirmed);
+    if (written.events.length === 0) return { events: [], head: written.head, projections: [] };
+    const types = deciderTypes(decider);
+    const concerned = [...this.#projections.values()].filter((projection) =>
+      Object.keys(projection.handlers as object).some((type) => types.has(type)),
+    );
+    const projections = await Promise.all(
+      concerned.map((projection) => readOptimistic(this.#optimistic, projection, stream)),
+    );
+    this.store.announce({ streams: [stream], records: projections, pending: true });
+    return { events: written.events, head: written.head, projections, pending: true };
   }
 
   async #stopSync(): Promise<void> {

@@ -57,8 +57,8 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
       engine = await opening;
       return engine.info();
     },
-    execute: (decider, stream, command, context) =>
-      ready().execute(decider, stream, command, context),
+    execute: (decider, stream, command, context, executeOptions) =>
+      ready().execute(decider, stream, command, context, executeOptions),
     append: (stream, events, appendOptions) => ready().append(stream, events, appendOptions),
     readStream: (stream, readOptions) => ready().store.readStream(stream, readOptions),
     read: (projection, stream) => ready().read(projection, stream),
@@ -80,6 +80,9 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
     async diagnostics(): Promise<HostDiagnostics> {
       const current = ready();
       return { events: await current.store.lastCheckpoint(), leader: current.isLeader };
+    },
+    async syncStatus(stream) {
+      return ready().syncStatus(stream);
     },
     async close() {
       const closing = engine;

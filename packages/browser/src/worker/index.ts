@@ -2,11 +2,14 @@
 // app's events, deciders and projections; the main thread connects with `createChronicle`.
 
 export type {
+  ExecuteOptions,
   ExecuteResult,
   HostApi,
   HostDiagnostics,
   HostStatus,
   OpenInfo,
+  RejectedInfo,
+  SyncStatusInfo,
 } from "../shared/host-api.ts";
 export { DexieLocalLog } from "../store/dexie-local-log.ts";
 export { DexieEventStore } from "../store/dexie-store.ts";

@@ -6,7 +6,6 @@ import {
   type ChronicleError,
   type Projection,
   type ProjectionRecord,
-  type ProjectionRunner,
   toChronicleError,
 } from "@chronicle/core";
 import type { CommitNotice } from "../store/commit-channel.ts";
@@ -16,18 +15,32 @@ interface Watcher {
   stream: string;
   projection: Projection<any, any>;
   checkpoint: number;
+  revision: number;
   closed: boolean;
   onRecord: (record: ProjectionRecord) => void;
   onError: ((error: ChronicleError) => void) | undefined;
 }
 
+/** How a watcher reads a projection's current record (the runner's catchUp, or optimistic). */
+export type ReadRecord = (
+  projection: Projection<any, any>,
+  stream: string,
+) => Promise<ProjectionRecord & { revision?: number }>;
+
 export class ProjectionWatchers {
-  readonly #runner: ProjectionRunner;
+  readonly #read: ReadRecord;
   readonly #watchers = new Map<number, Watcher>();
   #nextId = 1;
 
-  constructor(runner: ProjectionRunner) {
-    this.#runner = runner;
+  /**
+   * With sync (`optimistic`), records are ordered by their `revision` and a notice's records
+   * are used only when they carry one (confirmed-only records would hide pending events).
+   */
+  constructor(
+    read: ReadRecord,
+    readonly optimistic = false,
+  ) {
+    this.#read = read;
   }
 
   /** Delivers the current record, then every newer one; returns the watch id. */
@@ -43,6 +56,7 @@ export class ProjectionWatchers {
       stream,
       projection,
       checkpoint: -1,
+      revision: -1,
       closed: false,
       onRecord,
       onError,
@@ -68,7 +82,9 @@ export class ProjectionWatchers {
       if (!notice.streams.includes(watcher.stream)) continue;
       const record = notice.records?.find(
         (candidate) =>
-          candidate.key === watcher.key && candidate.version === watcher.projection.version,
+          candidate.key === watcher.key &&
+          candidate.version === watcher.projection.version &&
+          (!this.optimistic || (candidate as { revision?: number }).revision !== undefined),
       );
       if (record) this.#deliver(watcher, record);
       else void this.#refresh(id, watcher);
@@ -77,7 +93,7 @@ export class ProjectionWatchers {
 
   async #refresh(id: number, watcher: Watcher): Promise<void> {
     try {
-      const record = await this.#runner.catchUp(watcher.projection, watcher.stream);
+      const record = await this.#read(watcher.projection, watcher.stream);
       this.#deliver(watcher, record);
     } catch (error) {
       if (watcher.closed) return;
@@ -87,9 +103,13 @@ export class ProjectionWatchers {
   }
 
   // Records may arrive out of order (a catch-up that started before a commit finishes after
-  // it): only a newer checkpoint is delivered.
-  #deliver(watcher: Watcher, record: ProjectionRecord): void {
-    if (watcher.closed || record.checkpoint <= watcher.checkpoint) return;
+  // it): only a newer checkpoint (with sync: revision) is delivered.
+  #deliver(watcher: Watcher, record: ProjectionRecord & { revision?: number }): void {
+    if (watcher.closed) return;
+    if (this.optimistic) {
+      if ((record.revision ?? -1) <= watcher.revision) return;
+      watcher.revision = record.revision ?? -1;
+    } else if (record.checkpoint <= watcher.checkpoint) return;
     watcher.checkpoint = record.checkpoint;
     watcher.onRecord(record);
   }

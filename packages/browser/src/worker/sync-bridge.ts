@@ -1,0 +1,81 @@
+// internal: not exported. What the worker gives a sync engine besides the LocalLog: kicks on
+// local pending writes (from any tab, through the store's commit notices), a way to say "this
+// stream changed" (so projections update everywhere), and status and rejection reports, which
+// reach this tab's main thread and, over a BroadcastChannel, every other tab of the app (only
+// the leader runs the engine).
+import type { Decider } from "@chronicle/core";
+import type { HostStatus, RejectedInfo, SyncStatusInfo } from "../shared/host-api.ts";
+import type { DexieLocalLog } from "../store/dexie-local-log.ts";
+import type { SyncContext } from "./sync-seam.ts";
+
+type Relayed =
+  | { type: "status"; stream: string; status: SyncStatusInfo }
+  | { type: "rejected"; notice: RejectedInfo };
+
+export class SyncBridge {
+  readonly #statuses = new Map<string, SyncStatusInfo>();
+  readonly #local: DexieLocalLog;
+  readonly #emit: (status: HostStatus) => void;
+  readonly #channel: BroadcastChannel | undefined;
+
+  constructor(name: string, local: DexieLocalLog, emit: (status: HostStatus) => void) {
+    this.#local = local;
+    this.#emit = emit;
+    this.#channel =
+      typeof BroadcastChannel === "function"
+        ? new BroadcastChannel(`chronicle-sync:${name}`)
+        : undefined;
+    if (this.#channel) {
+      this.#channel.onmessage = (message: MessageEvent<Relayed>) => this.#receive(message.data);
+    }
+  }
+
+  /** The last status of `stream` known in this context. */
+  status(stream: string): SyncStatusInfo | undefined {
+    return this.#statuses.get(stream);
+  }
+
+  /** The context handed to the app's sync starter. */
+  context(app: {
+    deviceId: string;
+    actor: string;
+    deciders: readonly Decider<any, any, any>[];
+  }): SyncContext {
+    const local = this.#local;
+    return {
+      store: local.store,
+      db: local.store.db,
+      localLog: local,
+      ...app,
+      onLocalWrite: (listener) =>
+        local.store.onCommit((notice) => {
+          if (notice.pending) for (const stream of notice.streams) listener(stream);
+        }),
+      changed: (stream) => local.store.announce({ streams: [stream] }),
+      reportStatus: (stream, status) => this.#relay({ type: "status", stream, status }),
+      reportRejected: (notice) => this.#relay({ type: "rejected", notice }),
+    };
+  }
+
+  close(): void {
+    this.#channel?.close();
+  }
+
+  #relay(message: Relayed): void {
+    this.#receive(message);
+    try {
+      this.#channel?.postMessage(message);
+    } catch {
+      // A notice that cannot be cloned (an app's command holding functions) stays in this tab.
+    }
+  }
+
+  #receive(message: Relayed | undefined): void {
+    if (message?.type === "status") {
+      this.#statuses.set(message.stream, message.status);
+      this.#emit({ type: "sync-status", stream: message.stream, status: message.status });
+    } else if (message?.type === "rejected") {
+      this.#emit({ type: "sync-rejected", notice: message.notice });
+    }
+  }
+}

@@ -1,0 +1,198 @@
+// Node tier: the worker engine with a sync engine (@chronicle/sync's createSyncStarter) over the
+// in-memory node. Each device has its own fake-indexeddb database. Commands write pending
+// events, projections show the optimistic state, and confirmed events from the node move
+// projections and watchers; statuses and rejections reach the host's onStatus.
+import { isChronicleError, type ProjectionRecord } from "@chronicle/core";
+import { type ConnectionListener, createSyncStarter, type SyncEngine } from "@chronicle/sync";
+import { MemoryNode } from "@chronicle/sync/testing";
+import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
+import { afterEach, describe, expect, it } from "vitest";
+import { board, boardView } from "../__fixtures__/board.ts";
+import type { HostStatus, SyncStatusInfo } from "../shared/host-api.ts";
+import { type ChronicleEngine, openEngine } from "./engine.ts";
+
+const S = "board:1";
+let devices = 0;
+const opened: ChronicleEngine[] = [];
+afterEach(async () => {
+  for (const engine of opened.splice(0)) await engine.close();
+});
+
+/** Delivers frames in order, asynchronously, like a socket; refuses while offline. */
+function directTransport(node: MemoryNode) {
+  return {
+    connect(stream: string, listener: ConnectionListener) {
+      let open = true;
+      let chain = Promise.resolve();
+      const later = (step: () => void | Promise<void>) => {
+        chain = chain
+          .then(() => new Promise((resolve) => setTimeout(resolve, 0)))
+          .then(() => {
+            if (open) return step();
+          });
+      };
+      const socket = node.accept(stream, (frame) => {
+        const copy = JSON.parse(JSON.stringify(frame));
+        later(() => listener.onFrame(copy));
+      });
+      later(() => listener.onOpen());
+      return {
+        send: (frame: unknown) => later(() => socket.receive(JSON.stringify(frame))),
+        close: () => {
+          open = false;
+          socket.close();
+        },
+      };
+    },
+  };
+}
+
+async function device(node: MemoryNode, online = true) {
+  const statuses: HostStatus[] = [];
+  const waiters = new Set<() => void>();
+  let engineOf: SyncEngine | undefined;
+  const engine = await openEngine({
+    name: `sync-device-${++devices}`,
+    indexedDB: new IDBFactory(),
+    IDBKeyRange,
+    deciders: [board],
+    projections: [boardView],
+    actor: "user",
+    sync: createSyncStarter({
+      transport: directTransport(node),
+      streams: [S],
+      followNetwork: false,
+      online,
+      onEngine: (created) => {
+        engineOf = created;
+      },
+    }),
+    onStatus: (status) => {
+      statuses.push(status);
+      for (const wake of [...waiters]) wake();
+    },
+  });
+  opened.push(engine);
+  /** Resolves with the first status (already seen or to come) that matches. */
+  const until = (match: (status: HostStatus) => boolean) =>
+    new Promise<HostStatus>((resolve) => {
+      const check = () => {
+        const found = statuses.find(match);
+        if (found) {
+          waiters.delete(check);
+          resolve(found);
+        }
+      };
+      waiters.add(check);
+      check();
+    });
+  const synced = (head: number) =>
+    until(
+      (s) =>
+        s.type === "sync-status" &&
+        s.status.state === "synced" &&
+        s.status.pending === 0 &&
+        s.status.confirmedHead === head,
+    );
+  await until((s) => s.type === "sync-status");
+  return { engine, statuses, until, synced, sync: () => engineOf! };
+}
+
+const titles = (record: ProjectionRecord) =>
+  Object.keys((record.state as { titles: Record<string, string> }).titles).sort();
+
+describe("the worker engine with a sync engine (in-memory node)", () => {
+  it("writes pending events, shows them optimistically, and converges after going online", async () => {
+    const node = new MemoryNode();
+    const a = await device(node, false);
+    const b = await device(node);
+    const seen: string[][] = [];
+    let wake = () => {};
+    a.engine.watch("board-view", S, (record) => {
+      seen.push(titles(record));
+      wake();
+    });
+    /** Resolves once the watcher delivered `want` (it may have already). */
+    const watched = (want: string[]) =>
+      new Promise<void>((resolve) => {
+        wake = () => {
+          if (JSON.stringify(seen.at(-1)) === JSON.stringify(want)) resolve();
+        };
+        wake();
+      });
+
+    const result = await a.engine.execute("board", S, { type: "addCard", id: "a1", title: "A" });
+    expect(result.pending).toBe(true);
+    expect(result.events[0]!.position).toBeUndefined();
+    expect(result.head).toBe(0);
+    expect(titles(result.projections[0]!)).toEqual(["a1"]);
+    expect(await a.engine.store.readStream(S)).toEqual([]);
+    expect(titles(await a.engine.read("board-view", S))).toEqual(["a1"]);
+    expect(seen.at(-1)).toEqual(["a1"]); // the command's own records reach its tab's watchers
+
+    await b.engine.execute("board", S, { type: "addCard", id: "b1", title: "B" });
+    await b.synced(1);
+    expect(node.log(S).map((e) => e.data)).toEqual([{ id: "b1", title: "B" }]);
+    expect(a.engine.syncStatus(S)).toMatchObject({ state: "offline", pending: 1 });
+
+    a.sync().setOnline(true);
+    await a.synced(2);
+    await b.synced(2);
+    const log = node.log(S).map((e) => e.id);
+    expect((await a.engine.store.readStream(S)).map((e) => e.id)).toEqual(log);
+    expect((await b.engine.store.readStream(S)).map((e) => e.id)).toEqual(log);
+    expect(titles(await a.engine.read("board-view", S))).toEqual(["a1", "b1"]);
+    expect(titles(await b.engine.read("board-view", S))).toEqual(["a1", "b1"]);
+    await watched(["a1", "b1"]);
+    // The decider decides on the optimistic state too: a1 exists on both devices now.
+    const error = await b.engine
+      .execute("board", S, { type: "addCard", id: "a1", title: "again" })
+      .catch((e: unknown) => e);
+    expect(isChronicleError(error, "validation")).toBe(true);
+  });
+
+  it("a fresh device catches up from empty; its watcher sees the node's state", async () => {
+    const node = new MemoryNode();
+    const a = await device(node);
+    await a.engine.execute("board", S, { type: "addMany", count: 3, prefix: "c" });
+    await a.synced(3);
+    const fresh = await device(node);
+    await fresh.synced(3);
+    expect(titles(await fresh.engine.read("board-view", S))).toEqual(["c0", "c1", "c2"]);
+    expect(await fresh.engine.store.db.pending.count()).toBe(0);
+  });
+
+  it("reports a strict command that the node's newer state made impossible", async () => {
+    const node = new MemoryNode();
+    const a = await device(node);
+    const b = await device(node);
+    await a.engine.execute("board", S, { type: "addCard", id: "x", title: "X" });
+    await a.synced(1);
+    await b.synced(1);
+    a.sync().setOnline(false);
+    await a.engine.execute("board", S, { type: "removeCard", id: "x" }, {}, { strict: true });
+    expect(titles(await a.engine.read("board-view", S))).toEqual([]);
+    await b.engine.execute("board", S, { type: "removeCard", id: "x" });
+    await b.synced(2);
+    a.sync().setOnline(true);
+    const rejected = await a.until((s) => s.type === "sync-rejected");
+    expect(rejected).toMatchObject({ notice: { stream: S, code: "not-found", decider: "board" } });
+    await a.synced(2);
+    expect(await a.engine.store.db.pending.count()).toBe(0);
+    expect(titles(await a.engine.read("board-view", S))).toEqual([]);
+  });
+
+  it("appends pending events, refusing an expected version with validation", async () => {
+    const node = new MemoryNode();
+    const a = await device(node);
+    const error = await a.engine
+      .append(S, [{ type: "card.added", data: { id: "p", title: "P" } }], { expectedVersion: 0 })
+      .catch((e: unknown) => e);
+    expect(isChronicleError(error, "validation")).toBe(true);
+    await a.engine.append(S, [{ type: "card.added", data: { id: "p", title: "P" } }]);
+    await a.synced(1);
+    expect(node.log(S).map((e) => e.data)).toEqual([{ id: "p", title: "P" }]);
+    const status: SyncStatusInfo | undefined = a.engine.syncStatus(S);
+    expect(status).toMatchObject({ state: "synced", confirmedHead: 1 });
+  });
+});

@@ -1,0 +1,96 @@
+// A ready-made starter for a host's sync seam (the browser worker's `hostChronicle({ sync })`):
+// creates the engine over the host's LocalLog and connects its events to the host. Typed
+// structurally, so this package does not depend on the host's.
+import type { Decider, LocalLog } from "@chronicle/core";
+import { followNetworkStatus } from "./network-status.ts";
+import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from "./sync-engine.ts";
+import type { SyncTransport } from "./transport.ts";
+import type { RejectedNotice, SyncStatus } from "./types.ts";
+
+/** What a host gives its sync starter (the browser's SyncContext has this shape). */
+export interface SyncStarterContext {
+  localLog: LocalLog;
+  deviceId: string;
+  actor: string;
+  deciders: readonly Decider<any, any, any>[];
+  /** Calls back with a stream after pending events were written to it (in any tab). */
+  onLocalWrite(listener: (stream: string) => void): () => void;
+  /** Tells the host that the engine changed a stream's local log. */
+  changed(stream: string): void;
+  reportStatus(stream: string, status: SyncStatus): void;
+  reportRejected(notice: RejectedNotice): void;
+}
+
+export interface SyncStarterOptions
+  extends Omit<SyncEngineOptions, "local" | "transport" | "device" | "deciders"> {
+  /** How to reach the node, or a function of the context that returns it. */
+  transport: SyncTransport | ((context: SyncStarterContext) => SyncTransport);
+  /** Streams kept live from the start; streams with pending events and streams written to are added. */
+  streams?: readonly string[];
+  /** Follow the runtime's online/offline events (`followNetworkStatus`). @default true when it has them */
+  followNetwork?: boolean;
+  /** Called with the engine once created (to call `setOnline`, `start`, `syncOnce` yourself). */
+  onEngine?: (engine: SyncEngine) => void;
+}
+
+export interface SyncStarterHandle {
+  engine: SyncEngine;
+  stop(): void;
+}
+
+/**
+ * Returns a sync starter for a host seam: the leader calls it, it creates a SyncEngine over the
+ * host's LocalLog, starts the configured streams and every stream with pending events, starts
+ * (or kicks) a stream when the host writes pending events to it, and reports statuses,
+ * changes and rejections back to the host. `stop` closes the engine.
+ *
+ * @example
+ * // chronicle.worker.ts
+ * hostChronicle({
+ *   ...app,
+ *   sync: createSyncStarter({ transport: createWebSocketTransport({ url, token }), streams: ["board:1"] }),
+ * });
+ */
+export function createSyncStarter(
+  options: SyncStarterOptions,
+): (context: SyncStarterContext) => Promise<SyncStarterHandle> {
+  const { transport, streams = [], followNetwork, onEngine, ...engineOptions } = options;
+  return async (context) => {
+    const engine = createSyncEngine({
+      ...engineOptions,
+      actor: engineOptions.actor ?? context.actor,
+      local: context.localLog,
+      transport: typeof transport === "function" ? transport(context) : transport,
+      device: context.deviceId,
+      deciders: context.deciders,
+    });
+    const started = new Set<string>();
+    const cleanups: (() => void)[] = [];
+    const start = (stream: string) => {
+      if (started.has(stream)) return void engine.kick(stream);
+      started.add(stream);
+      cleanups.push(engine.onStatus(stream, (status) => context.reportStatus(stream, status)));
+      engine.start(stream);
+      context.reportStatus(stream, engine.status(stream));
+    };
+    cleanups.push(
+      engine.onChange((stream) => context.changed(stream)),
+      engine.onRejected((notice) => context.reportRejected(notice)),
+      context.onLocalWrite(start),
+    );
+    const events = globalThis as { addEventListener?: unknown };
+    if (followNetwork ?? typeof events.addEventListener === "function") {
+      cleanups.push(followNetworkStatus(engine));
+    }
+    onEngine?.(engine);
+    for (const stream of streams) start(stream);
+    for (const stream of await context.localLog.streamsWithPending()) start(stream);
+    return {
+      engine,
+      stop() {
+        for (const cleanup of cleanups.splice(0)) cleanup();
+        engine.close();
+      },
+    };
+  };
+}

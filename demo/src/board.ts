@@ -1,0 +1,132 @@
+// The demo's domain: a kanban board, one stream per board. Events are facts; each says how to
+// undo itself against the current state.
+import { ChronicleError, defineDecider, defineEvent, defineProjection } from "@chronicle/core";
+import { z } from "zod";
+
+export const columns = ["todo", "doing", "done"] as const;
+export type Column = (typeof columns)[number];
+export interface Card {
+  title: string;
+  column: Column;
+}
+export interface BoardState {
+  cards: Record<string, Card>;
+}
+
+const column = z.enum(columns);
+
+export const cardAdded = defineEvent({
+  type: "card.added",
+  schema: z.object({
+    id: z.string(),
+    title: z.string().trim().min(1, "a card needs a title").max(200),
+    column,
+  }),
+  invert: ({ data }, { now }: { now: BoardState }) =>
+    now.cards[data.id]
+      ? { type: "card.removed", data: { id: data.id } }
+      : { skip: "the card was already deleted" },
+});
+export const cardMoved = defineEvent({
+  type: "card.moved",
+  schema: z.object({ id: z.string(), to: column }),
+  invert: ({ data }, { before, now }: { before: BoardState; now: BoardState }) =>
+    before.cards[data.id] && now.cards[data.id]
+      ? { type: "card.moved", data: { id: data.id, to: before.cards[data.id]!.column } }
+      : { skip: "the card was deleted" },
+});
+export const cardRenamed = defineEvent({
+  type: "card.renamed",
+  schema: z.object({
+    id: z.string(),
+    title: z.string().trim().min(1, "a card needs a title").max(200),
+  }),
+  invert: ({ data }, { before, now }: { before: BoardState; now: BoardState }) =>
+    before.cards[data.id] && now.cards[data.id]
+      ? { type: "card.renamed", data: { id: data.id, title: before.cards[data.id]!.title } }
+      : { skip: "the card was deleted" },
+});
+export const cardRemoved = defineEvent({
+  type: "card.removed",
+  schema: z.object({ id: z.string() }),
+  invert: ({ data }, { before, now }: { before: BoardState; now: BoardState }) => {
+    const card = before.cards[data.id];
+    if (!card || now.cards[data.id]) return { skip: "the card cannot be restored" };
+    return { type: "card.added", data: { id: data.id, title: card.title, column: card.column } };
+  },
+});
+
+const boardEvents = [cardAdded, cardMoved, cardRenamed, cardRemoved] as const;
+
+export type BoardCommand =
+  | { type: "addCard"; id: string; title: string; column?: Column }
+  | { type: "moveCard"; id: string; to: Column }
+  | { type: "renameCard"; id: string; title: string }
+  | { type: "removeCard"; id: string };
+
+function apply(state: BoardState, event: { type: string; data: any }): BoardState {
+  const cards = { ...state.cards };
+  switch (event.type) {
+    case "card.added":
+      cards[event.data.id] = { title: event.data.title, column: event.data.column };
+      break;
+    case "card.moved":
+      if (cards[event.data.id])
+        cards[event.data.id] = { ...cards[event.data.id]!, column: event.data.to };
+      break;
+    case "card.renamed":
+      if (cards[event.data.id])
+        cards[event.data.id] = { ...cards[event.data.id]!, title: event.data.title };
+      break;
+    case "card.removed":
+      delete cards[event.data.id];
+      break;
+  }
+  return { cards };
+}
+
+export const board = defineDecider({
+  name: "board",
+  events: boardEvents,
+  initialState: { cards: {} } as BoardState,
+  evolve: apply,
+  decide(command: BoardCommand, state) {
+    const card = command.type === "addCard" ? undefined : state.cards[command.id];
+    switch (command.type) {
+      case "addCard":
+        if (state.cards[command.id])
+          throw new ChronicleError("validation", "this card exists already");
+        return cardAdded.create({
+          id: command.id,
+          title: command.title,
+          column: command.column ?? "todo",
+        });
+      case "moveCard":
+        if (!card) throw new ChronicleError("not-found", "this card was deleted");
+        return card.column === command.to
+          ? []
+          : cardMoved.create({ id: command.id, to: command.to });
+      case "renameCard":
+        if (!card) throw new ChronicleError("not-found", "this card was deleted");
+        return card.title === command.title.trim()
+          ? []
+          : cardRenamed.create({ id: command.id, title: command.title });
+      case "removeCard":
+        if (!card) throw new ChronicleError("not-found", "this card was deleted");
+        return cardRemoved.create({ id: command.id });
+    }
+  },
+});
+
+/** The read model the board renders. */
+export const boardView = defineProjection({
+  name: "board-view",
+  events: boardEvents,
+  initialState: { cards: {} } as BoardState,
+  handlers: {
+    "card.added": apply,
+    "card.moved": apply,
+    "card.renamed": apply,
+    "card.removed": apply,
+  },
+});

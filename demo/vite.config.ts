@@ -1,0 +1,14 @@
+// The demo app: `npm start` serves it with Vite next to the local sync node.
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vite";
+
+export default defineConfig({
+  root: fileURLToPath(new URL(".", import.meta.url)),
+  server: { host: "127.0.0.1", port: 5173, strictPort: false },
+  // Pre-bundle up front: discovering these mid-session reloads the page.
+  optimizeDeps: {
+    include: ["dexie", "comlink", "zod", "yjs", "react", "react-dom", "react-dom/client"],
+  },
+  worker: { format: "es" },
+  oxc: { jsx: { runtime: "automatic" } },
+});

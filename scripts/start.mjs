@@ -46,12 +46,20 @@ if (hasNode) {
   console.log(
     "[chronicle] starting the local sync node on http://127.0.0.1:8787 (Ctrl-C stops it)",
   );
-  if (!hasDemo)
-    console.log("[chronicle] the demo app has not landed yet: only the sync node runs.");
   start("sync node", process.execPath, ["scripts/dev-node.mjs"]);
 }
-if (hasDemo)
-  start("demo", "npx", ["vite", "--config", "demo/vite.config.ts", "--host", "127.0.0.1"]);
+if (hasDemo) {
+  console.log("[chronicle] starting the demo on http://127.0.0.1:5173 (open it in a browser)");
+  start("demo", "npx", [
+    "vite",
+    "--config",
+    "demo/vite.config.ts",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "5173",
+  ]);
+}
 if (!hasNode && !hasDemo) {
   console.log(
     "[chronicle] Nothing to start yet: the sync node (worker/) and the demo (demo/) have not landed.\n" +

@@ -1,6 +1,7 @@
 import { useCommand, useHistory, useProjection } from "@chronicle/react";
 import { useState } from "react";
 import { board, boardView, type Column, columns } from "./board.ts";
+import { TimeTravelBar, useTimeTravel } from "./time-travel.tsx";
 
 const STREAM = "board:demo";
 const labels: Record<Column, string> = { todo: "To do", doing: "Doing", done: "Done" };
@@ -11,7 +12,9 @@ export function App(props: { device: string; user: string }) {
   const command = useCommand(board);
   const history = useHistory(STREAM, { version: state });
   const [title, setTitle] = useState("");
-  const cards = Object.entries(state?.cards ?? {});
+  const travel = useTimeTravel(STREAM, state);
+  const live = travel.past === undefined;
+  const cards = Object.entries((live ? state : travel.past)?.cards ?? {});
 
   const add = async (event: React.FormEvent) => {
     event.preventDefault();
@@ -46,7 +49,14 @@ export function App(props: { device: string; user: string }) {
         </button>
         {command.error && <span role="alert">{command.error.message}</span>}
       </form>
-      <section className="columns">
+      <TimeTravelBar
+        head={travel.head}
+        at={travel.at}
+        event={travel.event}
+        live={live}
+        onChange={travel.setPosition}
+      />
+      <section className={`columns ${live ? "" : "readonly"}`}>
         {columns.map((column) => (
           <div key={column} className="column" data-column={column}>
             <h2>{labels[column]}</h2>
@@ -55,25 +65,27 @@ export function App(props: { device: string; user: string }) {
               .map(([id, card]) => (
                 <article key={id} className="card" data-card={card.title}>
                   <p>{card.title}</p>
-                  <div className="actions">
-                    {columns
-                      .filter((to) => to !== column)
-                      .map((to) => (
-                        <button
-                          key={to}
-                          type="button"
-                          onClick={() => command.execute(STREAM, { type: "moveCard", id, to })}
-                        >
-                          → {labels[to]}
-                        </button>
-                      ))}
-                    <button
-                      type="button"
-                      onClick={() => command.execute(STREAM, { type: "removeCard", id })}
-                    >
-                      Delete
-                    </button>
-                  </div>
+                  {live && (
+                    <div className="actions">
+                      {columns
+                        .filter((to) => to !== column)
+                        .map((to) => (
+                          <button
+                            key={to}
+                            type="button"
+                            onClick={() => command.execute(STREAM, { type: "moveCard", id, to })}
+                          >
+                            → {labels[to]}
+                          </button>
+                        ))}
+                      <button
+                        type="button"
+                        onClick={() => command.execute(STREAM, { type: "removeCard", id })}
+                      >
+                        Delete
+                      </button>
+                    </div>
+                  )}
                 </article>
               ))}
           </div>

@@ -1,0 +1,79 @@
+// The demo in a real Chromium (Playwright driving Debian's chromium) against the Vite dev
+// server: add and move cards, a refused command shows its coded error, the time-travel slider
+// shows the board as it was, and a reload keeps everything (IndexedDB). Screenshots of the key
+// moments go to test/output/ (not committed).
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium, type Page } from "playwright";
+import { createServer, type ViteDevServer } from "vite";
+import { afterAll, beforeAll, expect, it } from "vitest";
+
+const output = fileURLToPath(new URL("../output/", import.meta.url));
+let server: ViteDevServer;
+let browser: Browser;
+let url = "";
+
+beforeAll(async () => {
+  mkdirSync(output, { recursive: true });
+  server = await createServer({
+    configFile: fileURLToPath(new URL("../../demo/vite.config.ts", import.meta.url)),
+    server: { port: 0, host: "127.0.0.1" },
+    logLevel: "error",
+  });
+  await server.listen();
+  const address = server.httpServer?.address();
+  if (!address || typeof address === "string") throw new Error("vite did not listen");
+  url = `http://127.0.0.1:${address.port}/`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function addCard(page: Page, title: string) {
+  await page.getByPlaceholder("New card").fill(title);
+  await page.getByRole("button", { name: "Add card" }).click();
+  await page.locator(`[data-card="${title}"]`).waitFor();
+}
+
+it("runs the board: add, move, refuse, time travel, reload", async () => {
+  const page = await (await browser.newContext()).newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(error.message));
+  await page.goto(`${url}?device=e2e`);
+  await addCard(page, "Write docs");
+  await addCard(page, "Ship it");
+  await page.locator('[data-card="Write docs"]').getByRole("button", { name: "→ Done" }).click();
+  await page.locator('[data-column="done"] [data-card="Write docs"]').waitFor();
+  await page.screenshot({ path: `${output}demo-board.png` });
+
+  await page.getByRole("button", { name: "Add card" }).click(); // empty title
+  await expect.poll(() => page.getByRole("alert").textContent()).toContain("a card needs a title");
+
+  await page.getByLabel("Time travel").fill("1");
+  await page.locator('[data-column="todo"] [data-card="Write docs"]').waitFor();
+  expect(await page.locator('[data-card="Ship it"]').count()).toBe(0);
+  expect(await page.locator(".time-travel span").textContent()).toContain("as of #1: card.added");
+  await page.screenshot({ path: `${output}demo-time-travel.png` });
+  await page.getByRole("button", { name: "Back to live" }).click();
+
+  await page.reload();
+  await page.locator('[data-column="done"] [data-card="Write docs"]').waitFor();
+  await page.locator('[data-column="todo"] [data-card="Ship it"]').waitFor();
+  expect(await page.locator(".log li").count()).toBe(3);
+  expect(errors).toEqual([]);
+}, 60_000);

@@ -4,7 +4,19 @@ import { defineConfig } from "vite";
 
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
-  server: { host: "127.0.0.1", port: 5173, strictPort: false },
+  server: {
+    host: "127.0.0.1",
+    port: 5173,
+    strictPort: false,
+    // The local sync node (npm run dev:node), same-origin for the page and its worker.
+    proxy: {
+      "/sync": {
+        target: process.env.CHRONICLE_NODE_URL ?? "http://127.0.0.1:8787",
+        ws: true,
+        rewrite: (path) => path.replace(/^\/sync/, ""),
+      },
+    },
+  },
   // Pre-bundle up front: discovering these mid-session reloads the page.
   optimizeDeps: {
     include: ["dexie", "comlink", "zod", "yjs", "react", "react-dom", "react-dom/client"],

@@ -1,9 +1,9 @@
 import { useCommand, useHistory, useProjection } from "@chronicle/react";
 import { useState } from "react";
-import { board, boardView, type Column, columns } from "./board.ts";
+import { board, boardView, type Column, columns, STREAM } from "./board.ts";
+import { SyncBadge } from "./sync-badge.tsx";
 import { TimeTravelBar, useTimeTravel } from "./time-travel.tsx";
 
-const STREAM = "board:demo";
 const labels: Record<Column, string> = { todo: "To do", doing: "Doing", done: "Done" };
 
 /** The board: columns of cards, a form to add one, and the event log a developer can read. */
@@ -33,6 +33,7 @@ export function App(props: { device: string; user: string }) {
         <span className="who">
           device {props.device} · {props.user}
         </span>
+        <SyncBadge stream={STREAM} />
         <button type="button" onClick={openSecondDevice}>
           Open a second device
         </button>

@@ -3,6 +3,9 @@
 import { ChronicleError, defineDecider, defineEvent, defineProjection } from "@chronicle/core";
 import { z } from "zod";
 
+/** The one board of the demo (a stream per board). */
+export const STREAM = "board:demo";
+
 export const columns = ["todo", "doing", "done"] as const;
 export type Column = (typeof columns)[number];
 export interface Card {

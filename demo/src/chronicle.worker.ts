@@ -1,11 +1,34 @@
-// The demo's worker: the local log in IndexedDB. Each "device" (`?device=` in the page URL) has
-// its own database, so two windows can act as two devices on one machine.
+// The demo's worker: the local log in IndexedDB, synced through the local sync node. Each
+// "device" (`?device=` in the page URL) has its own database, so two windows act as two devices.
+// The node is reached through the Vite dev server's `/sync` proxy (same origin: no CORS), and
+// each device gets a token for its user from the node's dev-only token route.
+
 import { hostChronicle } from "@chronicle/browser/worker";
-import { board, boardView } from "./board.ts";
+import { ChronicleError } from "@chronicle/core";
+import { createSyncStarter, createWebSocketTransport } from "@chronicle/sync";
+import { board, boardView, STREAM } from "./board.ts";
+
+const node = `${self.location.origin}/sync`;
+
+async function devToken(sub: string): Promise<string> {
+  const response = await fetch(`${node}/v1/dev/token`, {
+    method: "POST",
+    body: JSON.stringify({ sub, streams: { "board:*": "write" } }),
+  });
+  if (!response.ok)
+    throw new ChronicleError("offline", `the sync node answered ${response.status}`);
+  return ((await response.json()) as { token: string }).token;
+}
 
 hostChronicle({
   name: "chronicle-demo",
   deciders: [board],
   projections: [boardView],
   actor: "demo",
+  sync: createSyncStarter({
+    streams: [STREAM],
+    transport: (context) =>
+      createWebSocketTransport({ url: node, token: () => devToken(context.actor) }),
+    backoff: { initialMs: 250, maxMs: 5_000 },
+  }),
 });

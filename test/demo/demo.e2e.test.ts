@@ -1,20 +1,28 @@
 // The demo in a real Chromium (Playwright driving Debian's chromium) against the Vite dev
-// server: add and move cards, a refused command shows its coded error, the time-travel slider
-// shows the board as it was, and a reload keeps everything (IndexedDB). Screenshots of the key
-// moments go to test/output/ (not committed).
-import { mkdirSync } from "node:fs";
+// server and a real local sync node (wrangler dev): add and move cards, a refused command shows
+// its coded error, the time-travel slider shows the board as it was, a reload keeps everything
+// (IndexedDB), and two devices with separate storage converge through the node. Screenshots of
+// the key moments go to test/output/ (not committed).
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright";
 import { createServer, type ViteDevServer } from "vite";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { type RunningNode, startNode } from "../sync-node/node-process.ts";
 
 const output = fileURLToPath(new URL("../output/", import.meta.url));
+const stateDir = mkdtempSync(join(tmpdir(), "chronicle-demo-e2e-"));
+let node: RunningNode;
 let server: ViteDevServer;
 let browser: Browser;
 let url = "";
 
 beforeAll(async () => {
   mkdirSync(output, { recursive: true });
+  node = await startNode({ persistTo: stateDir });
+  process.env.CHRONICLE_NODE_URL = node.url; // the demo's Vite config proxies /sync to it
   server = await createServer({
     configFile: fileURLToPath(new URL("../../demo/vite.config.ts", import.meta.url)),
     server: { port: 0, host: "127.0.0.1" },
@@ -42,6 +50,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
+  await node?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 async function addCard(page: Page, title: string) {
@@ -55,6 +65,7 @@ it("runs the board: add, move, refuse, time travel, reload", async () => {
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
   await page.goto(`${url}?device=e2e`);
+  await page.locator('[data-sync="synced"]').waitFor();
   await addCard(page, "Write docs");
   await addCard(page, "Ship it");
   await page.locator('[data-card="Write docs"]').getByRole("button", { name: "→ Done" }).click();
@@ -74,6 +85,35 @@ it("runs the board: add, move, refuse, time travel, reload", async () => {
   await page.reload();
   await page.locator('[data-column="done"] [data-card="Write docs"]').waitFor();
   await page.locator('[data-column="todo"] [data-card="Ship it"]').waitFor();
-  expect(await page.locator(".log li").count()).toBe(3);
+  await page.locator('[data-sync="synced"][data-pending="0"]').waitFor();
+  await expect.poll(() => page.locator(".log li").count()).toBe(3);
   expect(errors).toEqual([]);
 }, 60_000);
+
+it("converges two devices with separate storage through the node; a fresh one catches up", async () => {
+  const open = async (device: string) => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${url}?device=${device}`);
+    await page.locator('[data-sync="synced"]').waitFor();
+    return page;
+  };
+  const a = await open("a");
+  const b = await open("b");
+  await Promise.all([addCard(a, "From A"), addCard(b, "From B")]);
+  for (const page of [a, b]) {
+    await page.locator('[data-card="From A"]').waitFor();
+    await page.locator('[data-card="From B"]').waitFor();
+  }
+  await b.locator('[data-card="From A"]').getByRole("button", { name: "→ Doing" }).click();
+  await a.locator('[data-column="doing"] [data-card="From A"]').waitFor();
+  await a.screenshot({ path: `${output}demo-device-a.png` });
+  await b.screenshot({ path: `${output}demo-device-b.png` });
+  const fresh = await open("fresh");
+  await fresh.locator('[data-column="doing"] [data-card="From A"]').waitFor();
+  await fresh.locator('[data-card="From B"]').waitFor();
+  const logs = await Promise.all(
+    [a, b, fresh].map((page) => page.locator(".log li").allTextContents()),
+  );
+  expect(logs[1]).toEqual(logs[0]);
+  expect(logs[2]).toEqual(logs[0]);
+}, 90_000);

@@ -7,7 +7,7 @@ import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { expect, it } from "vitest";
 import { board, boardView, probes } from "../__fixtures__/board.ts";
 import { ChronicleDb, type EventRow } from "../store/schema.ts";
-import { openEngine } from "./engine.ts";
+import { openEngine } from "./open-engine.ts";
 
 const total = 100_000;
 const persistedAt = total - 10;

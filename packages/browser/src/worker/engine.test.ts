@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { board, boardView, cardAdded, cardRemoved, probes } from "../__fixtures__/board.ts";
 import type { HostStatus } from "../shared/host-api.ts";
 import { SyncTables } from "../store/sync-tables.ts";
-import { type EngineOptions, openEngine } from "./engine.ts";
+import { type EngineOptions, openEngine } from "./open-engine.ts";
 
 let factory = new IDBFactory();
 const open = (extra: Partial<EngineOptions> = {}) =>

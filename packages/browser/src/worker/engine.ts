@@ -2,7 +2,6 @@
 // events and projection updates they cause, projection reads and watches, leadership. It has no
 // comlink in it, so the node tier tests it directly on fake-indexeddb.
 import {
-  type AnyEventDefinition,
   type AppendOptions,
   type AppendResult,
   ChronicleError,
@@ -12,16 +11,13 @@ import {
   createProjectionRunner,
   type Decider,
   type EventInput,
-  foldEvents,
   type Projection,
   type ProjectionRecord,
   type ProjectionRunner,
   type SnapshotStore,
-  snapshotIfDue,
   toChronicleError,
   uuidv7,
 } from "@chronicle/core";
-import type { DexieOptions } from "dexie";
 import type {
   ExecuteOptions,
   ExecuteResult,
@@ -30,65 +26,20 @@ import type {
   SyncStatusInfo,
 } from "../shared/host-api.ts";
 import { DexieLocalLog } from "../store/dexie-local-log.ts";
-import { DexieEventStore } from "../store/dexie-store.ts";
-import { openDatabase } from "../store/open-database.ts";
+import type { DexieEventStore } from "../store/dexie-store.ts";
 import { createProjectionUpdater, type ProjectionUpdater } from "../store/projection-updater.ts";
 import { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";
-import { allRequests } from "../store/storage-errors.ts";
-import { type DeciderState, DeciderStates, deciderTypes } from "./decider-states.ts";
+import { DeciderStates } from "./decider-states.ts";
+import type { EngineOptions } from "./open-engine.ts";
+
+export type { EngineOptions };
+
+import { executeLocal } from "./execute-local.ts";
 import { electLeader, type Leadership } from "./leader.ts";
-import { executePending, type OptimisticDeps, readOptimistic } from "./optimistic.ts";
+import { appendPending, executeSynced, type OptimisticDeps, readOptimistic } from "./optimistic.ts";
 import { ProjectionWatchers } from "./projection-watchers.ts";
 import { SyncBridge } from "./sync-bridge.ts";
-import type { SyncHandle, SyncStarter } from "./sync-seam.ts";
-
-export interface EngineOptions {
-  /** The IndexedDB database name. @default "chronicle" */
-  name?: string | undefined;
-  /** Every event type the app writes with `append` (deciders and projections bring their own). */
-  events?: readonly AnyEventDefinition[];
-  deciders?: readonly Decider<any, any, any>[];
-  projections?: readonly Projection<any, any>[];
-  /**
-   * Started by the leader only, stopped when leadership ends (see README: Sync). When set,
-   * commands and appends write pending events and reads show the optimistic state.
-   */
-  sync?: SyncStarter | undefined;
-  /** `meta.actor` of events written here. @default "anonymous" */
-  actor?: string | undefined;
-  /** For Node tests: fake-indexeddb's factory and key range. */
-  indexedDB?: DexieOptions["indexedDB"];
-  IDBKeyRange?: DexieOptions["IDBKeyRange"];
-  /** Clock for recordedAt and snapshots. @default Date.now */
-  now?: () => number;
-  onStatus?: ((status: HostStatus) => void) | undefined;
-}
-
-/**
- * Opens the local engine: the database (reporting `blocked` while an old tab holds it), the
- * store with its in-transaction projection updater, and the leader election.
- *
- * @example
- * const engine = await openEngine({ name: "kanban", deciders: [board], projections: [boardView] });
- * await engine.execute("board", "board:1", { type: "addCard", title: "Write docs" });
- */
-export async function openEngine(options: EngineOptions): Promise<ChronicleEngine> {
-  const name = options.name ?? "chronicle";
-  const status = options.onStatus ?? (() => {});
-  const db = await openDatabase(name, {
-    ...(options.indexedDB ? { indexedDB: options.indexedDB } : {}),
-    ...(options.IDBKeyRange ? { IDBKeyRange: options.IDBKeyRange } : {}),
-    onBlocked: () => status({ type: "blocked" }),
-    onVersionChange: () => status({ type: "version-change" }),
-  });
-  const deviceId = String((await db.meta.get("device"))?.value ?? "unknown");
-  return new ChronicleEngine(
-    db.name,
-    deviceId,
-    options,
-    new DexieEventStore({ db, ...(options.now ? { now: options.now } : {}) }),
-  );
-}
+import type { SyncHandle } from "./sync-seam.ts";
 
 export class ChronicleEngine {
   readonly store: DexieEventStore;
@@ -218,68 +169,29 @@ export class ChronicleEngine {
       causationId: context.causationId ?? commandId,
     };
     if (this.#bridge) {
-      return this.#executePending(
+      return executeSynced(
+        this.#optimistic,
+        [...this.#projections.values()],
         decider,
         stream,
         command,
         { ...eventContext, commandId },
-        options,
+        options.strict ?? false,
       );
     }
-    const snapshots = this.#leaderSnapshots();
-    let reached: DeciderState | undefined;
-    const result = await this.store.transaction(async (): Promise<ExecuteResult> => {
-      // Everything the command needs is read at once (IndexedDB pipelines the requests): where
-      // the stream and the log end, and the projection records the events will move.
-      const [position, records] = await allRequests([
-        this.store.position(stream),
-        this.#updater.prefetch(stream, deciderTypes(decider)),
-      ]);
-      const loaded = await this.#deciderStates.load(
-        this.store,
-        decider,
-        stream,
-        position,
-        snapshots,
-      );
-      const decided = decider.decide(command, loaded.state);
-      if (decided.length === 0) {
-        reached = loaded;
-        return { events: [], head: loaded.position, projections: [] };
-      }
-      const envelopes = decided.map((event) =>
-        createEnvelope(stream, decider.registry.validate(event), eventContext),
-      );
-      // The head was read in this transaction (the fold reached it), and the envelopes' ids
-      // were just generated: the store needs to read neither again.
-      const written = await this.store.write(stream, envelopes, {
-        expectedVersion: loaded.position === 0 ? "no-stream" : loaded.position,
-        knownHead: loaded.position,
-        freshIds: true,
-        knownTail: position.tail ?? null,
-        prefetched: records,
-      });
-      const state = foldEvents(decider, loaded.state, written.events);
-      const snapshotPosition = await snapshotIfDue(
-        snapshots,
-        decider,
-        stream,
-        state,
-        written.head,
-        loaded.snapshotPosition,
-        this.#options.now,
-      );
-      reached = {
-        state,
-        position: written.head,
-        snapshotPosition,
-        lastId: written.events.at(-1)?.id,
-      };
-      return { events: written.events, head: written.head, projections: [...written.projections] };
-    }, `execute ${deciderName} on ${stream}`);
-    // Only after the commit: an aborted transaction must not leave its state in the cache.
-    if (reached) this.#deciderStates.remember(decider, stream, reached);
-    return result;
+    return executeLocal(
+      {
+        store: this.store,
+        updater: this.#updater,
+        deciderStates: this.#deciderStates,
+        snapshots: this.#leaderSnapshots(),
+        now: this.#options.now,
+      },
+      decider,
+      stream,
+      command,
+      eventContext,
+    );
   }
 
   /** Appends events of registered types (validated against their schemas) without a decider. */
@@ -295,16 +207,7 @@ export class ChronicleEngine {
       }),
     );
     if (!this.#bridge) return this.store.append(stream, envelopes, options);
-    if ((options.expectedVersion ?? "any") !== "any") {
-      throw new ChronicleError(
-        "validation",
-        "with sync, appends are ordered by the node: expectedVersion must be 'any' (use a strict command)",
-        { details: { path: "expectedVersion" } },
-      );
-    }
-    await this.#local.addPending(stream, envelopes);
-    this.store.announce({ streams: [stream], pending: true });
-    return { results: [], head: await this.store.head(stream) };
+    return appendPending(this.#local, stream, envelopes, options);
   }
 
   /**
@@ -378,36 +281,6 @@ export class ChronicleEngine {
       // Leadership may have ended (or the engine closed) while the starter ran.
       if (!this.isLeader || this.#closed) await this.#stopSync();
     }
-  }
-
-  // With sync: decide on the optimistic state, store the events as pending with the command,
-  // then tell every tab (and the leader's engine, which pushes them).
-  async #executePending(
-    decider: Decider<any, any, any>,
-    stream: string,
-    command: unknown,
-    context: CommandContext & { commandId: string },
-    options: ExecuteOptions,
-  ): Promise<ExecuteResult> {
-    const written = await executePending(
-      this.#optimistic,
-      decider,
-      stream,
-      command,
-      context,
-      options.strict ?? false,
-    );
-    this.#deciderStates.remember(decider, stream, written.confirmed);
-    if (written.events.length === 0) return { events: [], head: written.head, projections: [] };
-    const types = deciderTypes(decider);
-    const concerned = [...this.#projections.values()].filter((projection) =>
-      Object.keys(projection.handlers as object).some((type) => types.has(type)),
-    );
-    const projections = await Promise.all(
-      concerned.map((projection) => readOptimistic(this.#optimistic, projection, stream)),
-    );
-    this.store.announce({ streams: [stream], records: projections, pending: true });
-    return { events: written.events, head: written.head, projections, pending: true };
   }
 
   async #stopSync(): Promise<void> {

@@ -3,7 +3,8 @@ import { ChronicleError, toChronicleError } from "@chronicle/core";
 import { expose } from "comlink";
 import { installErrorTransfer } from "../shared/error-transfer.ts";
 import type { HostApi, HostDiagnostics, HostStatus, OpenRequest } from "../shared/host-api.ts";
-import { type ChronicleEngine, type EngineOptions, openEngine } from "./engine.ts";
+import type { ChronicleEngine } from "./engine.ts";
+import { type EngineOptions, openEngine } from "./open-engine.ts";
 
 export type HostChronicleOptions = Omit<EngineOptions, "onStatus">;
 

@@ -17,6 +17,7 @@ export { ChronicleDb, type PendingCommand, type PendingRow } from "../store/sche
 export { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";
 export type { DexieEventStoreOptions, WriteOptions, WriteResult } from "../store/store-types.ts";
 export { SyncTables } from "../store/sync-tables.ts";
-export { ChronicleEngine, type EngineOptions, openEngine } from "./engine.ts";
+export { ChronicleEngine } from "./engine.ts";
 export { createHostApi, type HostChronicleOptions, hostChronicle } from "./host.ts";
+export { type EngineOptions, openEngine } from "./open-engine.ts";
 export type { SyncContext, SyncHandle, SyncStarter } from "./sync-seam.ts";

@@ -4,6 +4,9 @@
 // Records carry a `revision` (this worker's order of reads and commits) because the confirmed
 // checkpoint no longer orders them: a pending write changes the state without moving it.
 import {
+  type AppendOptions,
+  type AppendResult,
+  ChronicleError,
   type CommandContext,
   type Decider,
   decideEvents,
@@ -14,9 +17,10 @@ import {
   type RecordedEvent,
   type SnapshotStore,
 } from "@chronicle/core";
+import type { ExecuteResult } from "../shared/host-api.ts";
 import type { DexieLocalLog } from "../store/dexie-local-log.ts";
 import { allRequests } from "../store/storage-errors.ts";
-import type { DeciderState, DeciderStates } from "./decider-states.ts";
+import { type DeciderState, type DeciderStates, deciderTypes } from "./decider-states.ts";
 
 /** A projection record with the pending events folded in. */
 export interface OptimisticRecord extends ProjectionRecord {
@@ -101,4 +105,54 @@ export async function executePending(
     });
     return { events, head: confirmed.position, confirmed };
   }, `execute ${decider.name} on ${stream}`);
+}
+
+/**
+ * A command with sync: decided on the optimistic state and stored as pending (see
+ * executePending), then announced to every tab (and to the leader's engine, which pushes it),
+ * with the optimistic records of the projections its event types move.
+ */
+export async function executeSynced(
+  deps: OptimisticDeps,
+  projections: readonly Projection<any, any>[],
+  decider: Decider<any, any, any>,
+  stream: string,
+  command: unknown,
+  context: CommandContext & { commandId: string },
+  strict: boolean,
+): Promise<ExecuteResult> {
+  const written = await executePending(deps, decider, stream, command, context, strict);
+  deps.deciderStates.remember(decider, stream, written.confirmed);
+  if (written.events.length === 0) return { events: [], head: written.head, projections: [] };
+  const types = deciderTypes(decider);
+  const concerned = projections.filter((projection) =>
+    Object.keys(projection.handlers as object).some((type) => types.has(type)),
+  );
+  const records = await Promise.all(
+    concerned.map((projection) => readOptimistic(deps, projection, stream)),
+  );
+  deps.local.store.announce({ streams: [stream], records, pending: true });
+  return { events: written.events, head: written.head, projections: records, pending: true };
+}
+
+/**
+ * `append` with sync: the events are stored as pending (no command) and pushed by the leader.
+ * An expected version cannot hold (the node orders them): only `"any"` is accepted.
+ */
+export async function appendPending(
+  local: DexieLocalLog,
+  stream: string,
+  events: readonly RecordedEvent[],
+  options: AppendOptions,
+): Promise<AppendResult> {
+  if ((options.expectedVersion ?? "any") !== "any") {
+    throw new ChronicleError(
+      "validation",
+      "with sync, appends are ordered by the node: expectedVersion must be 'any' (use a strict command)",
+      { details: { path: "expectedVersion" } },
+    );
+  }
+  await local.addPending(stream, events);
+  local.store.announce({ streams: [stream], pending: true });
+  return { results: [], head: await local.store.head(stream) };
 }

@@ -9,7 +9,8 @@ import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
 import type { HostStatus, SyncStatusInfo } from "../shared/host-api.ts";
-import { type ChronicleEngine, openEngine } from "./engine.ts";
+import type { ChronicleEngine } from "./engine.ts";
+import { openEngine } from "./open-engine.ts";
 
 const S = "board:1";
 let devices = 0;

@@ -1,7 +1,7 @@
 import { useCommand, useHistory, useProjection } from "@chronicle/react";
 import { useState } from "react";
 import { board, boardView, type Column, columns, STREAM } from "./board.ts";
-import { SyncBadge } from "./sync-badge.tsx";
+import { OfflineSwitch, SyncBadge } from "./sync-badge.tsx";
 import { TimeTravelBar, useTimeTravel } from "./time-travel.tsx";
 
 const labels: Record<Column, string> = { todo: "To do", doing: "Doing", done: "Done" };
@@ -33,6 +33,7 @@ export function App(props: { device: string; user: string }) {
         <span className="who">
           device {props.device} · {props.user}
         </span>
+        <OfflineSwitch device={`device-${props.device}`} />
         <SyncBadge stream={STREAM} />
         <button type="button" onClick={openSecondDevice}>
           Open a second device

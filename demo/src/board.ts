@@ -6,6 +6,9 @@ import { z } from "zod";
 /** The one board of the demo (a stream per board). */
 export const STREAM = "board:demo";
 
+/** The BroadcastChannel on which a device's pages tell its worker to go offline or online. */
+export const networkChannel = (device: string) => `chronicle-demo-network-${device}`;
+
 export const columns = ["todo", "doing", "done"] as const;
 export type Column = (typeof columns)[number];
 export interface Card {

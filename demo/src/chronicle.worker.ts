@@ -6,7 +6,7 @@
 import { hostChronicle } from "@chronicle/browser/worker";
 import { ChronicleError } from "@chronicle/core";
 import { createSyncStarter, createWebSocketTransport } from "@chronicle/sync";
-import { board, boardView, STREAM } from "./board.ts";
+import { board, boardView, networkChannel, STREAM } from "./board.ts";
 
 const node = `${self.location.origin}/sync`;
 
@@ -30,5 +30,12 @@ hostChronicle({
     transport: (context) =>
       createWebSocketTransport({ url: node, token: () => devToken(context.actor) }),
     backoff: { initialMs: 250, maxMs: 5_000 },
+    // The page's "Offline" switch: cut (or restore) this device's connection to the node.
+    onEngine: (engine) => {
+      const switchboard = new BroadcastChannel(networkChannel(self.name));
+      switchboard.onmessage = (message: MessageEvent<{ online?: unknown }>) => {
+        engine.setOnline(message.data.online === true);
+      };
+    },
   }),
 });

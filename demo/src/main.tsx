@@ -8,7 +8,10 @@ const device = params.get("device") ?? "1";
 const user = params.get("user") ?? (device === "1" ? "alice" : "bob");
 
 const chronicle = await createChronicle({
-  worker: new Worker(new URL("./chronicle.worker.ts", import.meta.url), { type: "module" }),
+  worker: new Worker(new URL("./chronicle.worker.ts", import.meta.url), {
+    type: "module",
+    name: `device-${device}`,
+  }),
   name: `chronicle-demo-device-${device}`,
   actor: user,
 });

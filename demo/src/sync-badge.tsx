@@ -1,5 +1,6 @@
 import { useChronicle } from "@chronicle/react";
-import { useSyncExternalStore } from "react";
+import { useEffect, useState, useSyncExternalStore } from "react";
+import { networkChannel } from "./board.ts";
 
 interface SyncInfo {
   state: string;
@@ -25,5 +26,21 @@ export function SyncBadge(props: { stream: string }) {
       {state}
       {status && status.pending > 0 ? ` · ${status.pending} pending` : ""}
     </span>
+  );
+}
+
+/** Cuts this device's connection to the node (the worker's sync engine goes offline). */
+export function OfflineSwitch(props: { device: string }) {
+  const [offline, setOffline] = useState(false);
+  useEffect(() => {
+    const channel = new BroadcastChannel(networkChannel(props.device));
+    channel.postMessage({ online: !offline });
+    return () => channel.close();
+  }, [offline, props.device]);
+  return (
+    <label className="offline">
+      <input type="checkbox" checked={offline} onChange={(e) => setOffline(e.target.checked)} />{" "}
+      Offline
+    </label>
   );
 }

@@ -90,7 +90,7 @@ it("runs the board: add, move, refuse, time travel, reload", async () => {
   expect(errors).toEqual([]);
 }, 60_000);
 
-it("converges two devices with separate storage through the node; a fresh one catches up", async () => {
+it("converges two devices with separate storage, edited offline, through the node; a fresh one catches up", async () => {
   const open = async (device: string) => {
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${url}?device=${device}`);
@@ -99,7 +99,15 @@ it("converges two devices with separate storage through the node; a fresh one ca
   };
   const a = await open("a");
   const b = await open("b");
+  // Both go offline, edit, then come back: the boards converge.
+  for (const page of [a, b]) {
+    await page.getByLabel("Offline").check();
+    await page.locator('[data-sync="offline"]').waitFor();
+  }
   await Promise.all([addCard(a, "From A"), addCard(b, "From B")]);
+  await a.locator('[data-sync="offline"][data-pending="1"]').waitFor();
+  expect(await b.locator('[data-card="From A"]').count()).toBe(0);
+  for (const page of [a, b]) await page.getByLabel("Offline").uncheck();
   for (const page of [a, b]) {
     await page.locator('[data-card="From A"]').waitFor();
     await page.locator('[data-card="From B"]').waitFor();

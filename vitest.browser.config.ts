@@ -23,11 +23,15 @@ export default defineConfig({
       "zod",
       "@chronicle/core",
       "@chronicle/core/testing/store-contract",
+      "@chronicle/core/testing/local-log-contract",
+      "@chronicle/sync",
     ],
   },
   test: {
     name: "browser",
     include: ["packages/browser/src/**/*.browser.test.ts"],
+    // One real sync node (wrangler dev) for the tests that sync end to end; see the setup.
+    globalSetup: ["test/browser-sync/global-setup.ts"],
     testTimeout: 60_000,
     browser: {
       enabled: true,

@@ -1,0 +1,90 @@
+// Browser tier, end to end: hosts with separate databases sync through a real local node
+// (`wrangler dev`, started by the browser config's global setup) over real WebSockets. Both
+// write while one is offline, both converge; a fresh host catches up from empty.
+import { createSyncStarter, createWebSocketTransport, type SyncEngine } from "@chronicle/sync";
+import { expect, inject, it } from "vitest";
+import { board, boardView } from "../__fixtures__/board.ts";
+import type { SyncStatusInfo } from "../shared/host-api.ts";
+import { hostChronicle } from "../worker/host.ts";
+import { type Chronicle, createChronicle } from "./create-chronicle.ts";
+
+// Provided by test/browser-sync/global-setup.ts (declared there too, for the setup's program).
+declare module "vitest" {
+  export interface ProvidedContext {
+    syncNode: { url: string; tokens: { alice: string; bob: string } };
+  }
+}
+
+const run = crypto.randomUUID().slice(0, 8);
+const S = `board:${run}`;
+
+async function host(label: string, user: "alice" | "bob", online = true) {
+  const { url, tokens } = inject("syncNode");
+  let engine: SyncEngine | undefined;
+  const { port1, port2 } = new MessageChannel();
+  hostChronicle(
+    {
+      name: `sync-${run}-${label}`,
+      deciders: [board],
+      projections: [boardView],
+      // The node stamps meta.actor with the token's subject; the pusher keeps its own copy, so
+      // the two must agree (README: Sync).
+      actor: user,
+      sync: createSyncStarter({
+        transport: createWebSocketTransport({ url, token: tokens[user] }),
+        streams: [S],
+        followNetwork: false,
+        online,
+        onEngine: (created) => {
+          engine = created;
+        },
+      }),
+    },
+    port2,
+  );
+  const chronicle = await createChronicle({ worker: port1, persist: false });
+  /** Resolves once the stream's status matches (now or later). */
+  const status = (match: (status: SyncStatusInfo) => boolean) =>
+    new Promise<SyncStatusInfo>((resolve) => {
+      const off = chronicle.onSyncStatus(S, (current) => {
+        if (!match(current)) return;
+        queueMicrotask(() => off());
+        resolve(current);
+      });
+    });
+  const synced = (head: number) =>
+    status((s) => s.state === "synced" && s.pending === 0 && s.confirmedHead === head);
+  return { chronicle, status, synced, engine: () => engine! };
+}
+
+const cards = (chronicle: Chronicle) =>
+  Object.keys(chronicle.read(boardView, S)?.titles ?? {}).sort();
+
+it("two hosts converge through a real node, one of them offline for a while; a third catches up", async () => {
+  const a = await host("a", "alice", false);
+  const b = await host("b", "bob");
+  a.chronicle.subscribe(boardView, S, () => {});
+  b.chronicle.subscribe(boardView, S, () => {});
+
+  await a.chronicle.execute(S, board, { type: "addCard", id: "a1", title: "from a" });
+  await a.chronicle.execute(S, board, { type: "addCard", id: "a2", title: "from a" });
+  await b.chronicle.execute(S, board, { type: "addCard", id: "b1", title: "from b" });
+  expect(cards(a.chronicle)).toEqual(["a1", "a2"]); // optimistic, offline
+  await b.synced(1);
+  await a.status((s) => s.state === "offline" && s.pending === 2);
+
+  a.engine().setOnline(true);
+  await Promise.all([a.synced(3), b.synced(3)]);
+  const [logA, logB] = await Promise.all([a.chronicle.readStream(S), b.chronicle.readStream(S)]);
+  expect(logA).toEqual(logB); // ids, positions, recordedAt, data and meta
+  expect(logA.map((e) => e.meta.actor).sort()).toEqual(["alice", "alice", "bob"]);
+  expect(await a.chronicle.load(boardView, S)).toMatchObject({ count: 3 });
+  expect(await b.chronicle.load(boardView, S)).toMatchObject({ count: 3 });
+
+  const c = await host("c", "bob");
+  await c.synced(3);
+  expect(await c.chronicle.readStream(S)).toEqual(logA);
+  expect(await c.chronicle.load(boardView, S)).toMatchObject({ count: 3 });
+  expect(cards(c.chronicle)).toEqual(["a1", "a2", "b1"]);
+  await Promise.all([a.chronicle.close(), b.chronicle.close(), c.chronicle.close()]);
+});

@@ -1,48 +1,21 @@
-// Sync client catch-up, in Node against a local node (wrangler's startWorker): a fresh device
-// pulling 100,000 events through the engine (WebSocket, MemoryLocalLog) vs the floor of fetching
-// the same pages over HTTP and keeping them in an array. The browser version of this benchmark
-// (into IndexedDB, projections current) waits for the engine to be wired into the browser host.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ConfirmedEvent, createEnvelope, MemoryLocalLog } from "@chronicle/core";
 import { createSyncEngine, createWebSocketTransport, type SyncStatus } from "@chronicle/sync";
 import { afterAll, beforeAll, it } from "vitest";
-import { unstable_startWorker } from "wrangler";
 import WebSocket from "ws";
+import { type LocalNode, startLocalNode } from "./local-node.ts";
 import { printTable, time } from "./table.ts";
-
-process.env.WRANGLER_SEND_METRICS = "false";
-process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 
 const COUNT = 100_000;
 const STREAM = "bench:catchup";
 const config = fileURLToPath(new URL("../wrangler.toml", import.meta.url));
-const stateDir = mkdtempSync(join(tmpdir(), "chronicle-catchup-"));
-let worker: Awaited<ReturnType<typeof unstable_startWorker>>;
+let node: LocalNode;
 let base = "";
 let token = "";
 
 beforeAll(async () => {
-  worker = await unstable_startWorker({
-    config,
-    dev: {
-      server: { hostname: "127.0.0.1", port: 0 },
-      inspector: false,
-      persist: stateDir,
-      watch: false,
-      remote: false,
-      logLevel: "warn",
-    },
-  });
-  const url = await worker.url;
-  base = `${url.protocol}//${url.host}`;
-  const response = await fetch(`${base}/v1/dev/token`, {
-    method: "POST",
-    body: JSON.stringify({ sub: "bench", streams: { "*": "write" } }),
-  });
-  token = ((await response.json()) as { token: string }).token;
+  node = await startLocalNode(config);
+  ({ base, token } = node);
   for (let i = 0; i < COUNT; i += 500) {
     const events = Array.from({ length: 500 }, (_, j) =>
       createEnvelope(
@@ -65,8 +38,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await worker?.dispose();
-  rmSync(stateDir, { recursive: true, force: true });
+  await node?.dispose();
 });
 
 it("fresh device catching up 100,000 events: engine vs raw page fetches", async () => {

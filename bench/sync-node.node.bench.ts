@@ -1,50 +1,22 @@
-// Sync node benchmarks against a local node (wrangler's startWorker, workerd) in this run:
-// pushes acked per second and ack latency for 1 and 20 concurrent clients on one stream, and
-// fan-out delay to 20 subscribers. Baseline: a raw WebSocket echo Durable Object (EchoSocket)
-// in the same workerd, driven with frames of the same size. Ratios are node / echo.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createEnvelope } from "@chronicle/core";
 import { afterAll, beforeAll, it } from "vitest";
-import { unstable_startWorker } from "wrangler";
 import WebSocket from "ws";
+import { type LocalNode, startLocalNode } from "./local-node.ts";
 import { percentile, printTable } from "./table.ts";
 
-process.env.WRANGLER_SEND_METRICS = "false";
-process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-
 const config = fileURLToPath(new URL("./sync-node.wrangler.toml", import.meta.url));
-const stateDir = mkdtempSync(join(tmpdir(), "chronicle-bench-"));
-let worker: Awaited<ReturnType<typeof unstable_startWorker>>;
+let node: LocalNode;
 let base = "";
 let token = "";
 
 beforeAll(async () => {
-  worker = await unstable_startWorker({
-    config,
-    dev: {
-      server: { hostname: "127.0.0.1", port: 0 },
-      inspector: false,
-      persist: stateDir,
-      watch: false,
-      remote: false,
-      logLevel: "warn",
-    },
-  });
-  const url = await worker.url;
-  base = `${url.protocol}//${url.host}`;
-  const response = await fetch(`${base}/v1/dev/token`, {
-    method: "POST",
-    body: JSON.stringify({ sub: "bench", streams: { "*": "write" } }),
-  });
-  token = ((await response.json()) as { token: string }).token;
+  node = await startLocalNode(config);
+  ({ base, token } = node);
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.dispose();
-  rmSync(stateDir, { recursive: true, force: true });
+  await node?.dispose();
 });
 
 /** A socket whose incoming text frames can be awaited one by one. */

@@ -4,6 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
+import { chromiumArgs } from "../vitest.browser.config.ts";
 
 export default defineConfig({
   // Explicit, so the include below means bench/ whether run alone or as a project.
@@ -22,18 +23,8 @@ export default defineConfig({
       provider: playwright({
         launchOptions: {
           executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-          args: [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            // Lets the worker report its heap (performance.memory) with real precision.
-            "--enable-precise-memory-info",
-          ],
+          // Lets the worker report its heap (performance.memory) with real precision.
+          args: [...chromiumArgs, "--enable-precise-memory-info"],
         },
       }),
       instances: [{ browser: "chromium" }],

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright";
 import { createServer, type ViteDevServer } from "vite";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { chromiumArgs } from "../../vitest.browser.config.ts";
 import { type RunningNode, startNode } from "../sync-node/node-process.ts";
 
 const output = fileURLToPath(new URL("../output/", import.meta.url));
@@ -34,16 +35,7 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${address.port}/`;
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: chromiumArgs,
   });
 });
 

@@ -18,7 +18,7 @@ declare module "vitest" {
 const run = crypto.randomUUID().slice(0, 8);
 const S = `board:${run}`;
 
-async function host(label: string, user: "alice" | "bob", online = true) {
+async function host(label: string, user: "alice" | "bob", online = true, stream = S) {
   const { url, tokens } = inject("syncNode");
   let engine: SyncEngine | undefined;
   const { port1, port2 } = new MessageChannel();
@@ -32,7 +32,7 @@ async function host(label: string, user: "alice" | "bob", online = true) {
       actor: user,
       sync: createSyncStarter({
         transport: createWebSocketTransport({ url, token: tokens[user] }),
-        streams: [S],
+        streams: [stream],
         followNetwork: false,
         online,
         onEngine: (created) => {
@@ -46,7 +46,7 @@ async function host(label: string, user: "alice" | "bob", online = true) {
   /** Resolves once the stream's status matches (now or later). */
   const status = (match: (status: SyncStatusInfo) => boolean) =>
     new Promise<SyncStatusInfo>((resolve) => {
-      const off = chronicle.onSyncStatus(S, (current) => {
+      const off = chronicle.onSyncStatus(stream, (current) => {
         if (!match(current)) return;
         queueMicrotask(() => off());
         resolve(current);
@@ -87,4 +87,27 @@ it("two hosts converge through a real node, one of them offline for a while; a t
   expect(await c.chronicle.load(boardView, S)).toMatchObject({ count: 3 });
   expect(cards(c.chronicle)).toEqual(["a1", "a2", "b1"]);
   await Promise.all([a.chronicle.close(), b.chronicle.close(), c.chronicle.close()]);
+});
+
+it("a tab that does not lead writes pending events; the leader pushes them and every tab hears the status", async () => {
+  const stream = `board:${run}-tabs`;
+  const leader = await host("tabs", "alice", true, stream);
+  await leader.status((s) => s.state === "synced"); // the starter runs in the leading tab only
+  const follower = await host("tabs", "alice", true, stream);
+  expect(leader.chronicle.isLeader()).toBe(true);
+  expect(follower.chronicle.isLeader()).toBe(false);
+  const seen: number[] = [];
+  leader.chronicle.subscribe(boardView, stream, (state) => seen.push(state.count));
+
+  const result = await follower.chronicle.execute(stream, board, {
+    type: "addCard",
+    id: "t1",
+    title: "from the follower",
+  });
+  expect(result.pending).toBe(true);
+  await Promise.all([leader.synced(1), follower.synced(1)]);
+  expect((await follower.chronicle.readStream(stream)).map((e) => e.position)).toEqual([1]);
+  expect(await leader.chronicle.load(boardView, stream)).toMatchObject({ count: 1 });
+  expect(seen).toContain(1);
+  await Promise.all([follower.chronicle.close(), leader.chronicle.close()]);
 });

@@ -14,6 +14,8 @@ export default defineConfig({
   test: {
     name: "bench-browser",
     include: ["*.browser.bench.ts"],
+    // One real sync node (wrangler dev) for the catch-up benchmark; the browser tier's setup.
+    globalSetup: ["../test/browser-sync/global-setup.ts"],
     testTimeout: 600_000,
     fileParallelism: false,
     disableConsoleIntercept: true,
@@ -24,7 +26,9 @@ export default defineConfig({
         launchOptions: {
           executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
           // Lets the worker report its heap (performance.memory) with real precision.
-          args: [...chromiumArgs, "--enable-precise-memory-info"],
+          // --disable-web-security: the catch-up benchmark fetches from the node, which is on
+          // another origin and sends no CORS headers (WebSockets need none).
+          args: [...chromiumArgs, "--enable-precise-memory-info", "--disable-web-security"],
         },
       }),
       instances: [{ browser: "chromium" }],

@@ -26,9 +26,7 @@ export default defineConfig({
         launchOptions: {
           executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
           // Lets the worker report its heap (performance.memory) with real precision.
-          // --disable-web-security: the catch-up benchmark fetches from the node, which is on
-          // another origin and sends no CORS headers (WebSockets need none).
-          args: [...chromiumArgs, "--enable-precise-memory-info", "--disable-web-security"],
+          args: [...chromiumArgs, "--enable-precise-memory-info"],
         },
       }),
       instances: [{ browser: "chromium" }],

@@ -11,6 +11,7 @@ import {
   validationError,
 } from "@chronicle/sync/protocol";
 import { type Context, Hono } from "hono";
+import { cors } from "hono/cors";
 import { authenticate, authorize, secretOf } from "./auth/authenticate.ts";
 import { signToken } from "./auth/jwt.ts";
 import { limitsFrom, type NodeEnv } from "./env.ts";
@@ -47,6 +48,19 @@ function logOf(c: NodeContext, stream: string) {
  */
 export function createApp(): Hono<{ Bindings: NodeEnv }> {
   const app = new Hono<{ Bindings: NodeEnv }>();
+
+  // Browsers on other origins may call the HTTP API: tokens travel in the Authorization header
+  // (never cookies), so any origin is allowed; the epoch header is exposed to scripts.
+  app.use(
+    "*",
+    cors({
+      origin: "*",
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowHeaders: ["Authorization", "Content-Type"],
+      exposeHeaders: [epochHeader],
+      maxAge: 86_400,
+    }),
+  );
 
   app.get("/health", (c) => c.json({ ok: true, protocol: PROTOCOL_VERSION }));
 

@@ -17,6 +17,35 @@ import {
 } from "./node-client.ts";
 
 describe("HTTP endpoints", () => {
+  it("answers CORS preflights and exposes the epoch header to other origins", async () => {
+    const preflight = await fetchNode("/v1/streams/board:1/events", {
+      method: "OPTIONS",
+      headers: {
+        Origin: "https://app.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(preflight.headers.get("Access-Control-Allow-Headers")?.toLowerCase()).toContain(
+      "authorization",
+    );
+    const stream = freshStream();
+    const pushed = await pushHttp(stream, { events: events(stream, 1) });
+    expect(pushed.status).toBe(200);
+    const pulled = await fetchNode(`/v1/streams/${stream}/events`, {
+      headers: { Origin: "https://app.example", Authorization: `Bearer ${await token()}` },
+    });
+    expect(pulled.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(pulled.headers.get("Access-Control-Expose-Headers")).toContain("X-Chronicle-Epoch");
+    const refused = await fetchNode(`/v1/streams/${stream}/events`, {
+      headers: { Origin: "https://app.example" },
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("Access-Control-Allow-Origin")).toBe("*");
+  });
+
   it("answers /health", async () => {
     const response = await fetchNode("/health");
     expect(response.status).toBe(200);

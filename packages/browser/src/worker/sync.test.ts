@@ -196,4 +196,30 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
     const status: SyncStatusInfo | undefined = a.engine.syncStatus(S);
     expect(status).toMatchObject({ state: "synced", confirmedHead: 1 });
   });
+
+  it("after the node's log was recreated (new epoch), drops the old confirmed events and re-pushes pending ones", async () => {
+    const node = new MemoryNode();
+    const a = await device(node);
+    await a.engine.execute("board", S, { type: "addCard", id: "old", title: "Old" });
+    await a.synced(1);
+    a.sync().setOnline(false);
+    await a.engine.execute("board", S, { type: "addCard", id: "mine", title: "Mine" });
+    node.resetStream(S);
+    const before = a.statuses.length;
+    a.sync().setOnline(true);
+    await a.until(
+      (status) =>
+        a.statuses.indexOf(status) >= before &&
+        status.type === "sync-status" &&
+        status.status.state === "synced" &&
+        status.status.pending === 0 &&
+        status.status.confirmedHead === 1,
+    );
+    expect(node.log(S).map((e) => e.data)).toEqual([{ id: "mine", title: "Mine" }]);
+    expect((await a.engine.store.readStream(S)).map((e) => e.id)).toEqual(
+      node.log(S).map((e) => e.id),
+    );
+    expect(titles(await a.engine.read("board-view", S))).toEqual(["mine"]);
+    expect(await a.engine.store.db.pending.count()).toBe(0);
+  });
 });

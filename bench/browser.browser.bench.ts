@@ -7,6 +7,7 @@ import { board, boardView } from "../packages/browser/src/__fixtures__/board.ts"
 import { createChronicle } from "../packages/browser/src/main/create-chronicle.ts";
 import { DexieEventStore } from "../packages/browser/src/store/dexie-store.ts";
 import { ChronicleDb, type EventRow } from "../packages/browser/src/store/schema.ts";
+import { openRaw, rawPut } from "./raw-idb.ts";
 import { percentile, printTable, time } from "./table.ts";
 
 const run = crypto.randomUUID().slice(0, 8);
@@ -23,31 +24,6 @@ function events(stream: string, count: number, tag: string): NewEvent[] {
       { actor: "bench", device: "bench" },
     ),
   );
-}
-
-/** A raw IndexedDB database with the same object store and indexes as the engine's events. */
-async function openRaw(name: string): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(name, 1);
-    request.onupgradeneeded = () => {
-      const store = request.result.createObjectStore("events", { keyPath: "id" });
-      store.createIndex("seq", "seq");
-      store.createIndex("stream_position", ["stream", "position"]);
-      store.createIndex("stream_recordedAt", ["stream", "recordedAt"]);
-    };
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-function rawPut(db: IDBDatabase, rows: EventRow[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const tx = db.transaction("events", "readwrite");
-    const store = tx.objectStore("events");
-    for (const row of rows) store.put(row);
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-  });
 }
 
 function asRows(batch: NewEvent[], head: number, seq: number): EventRow[] {

@@ -18,6 +18,7 @@ import {
   projectionKey,
 } from "../packages/browser/src/store/projection-updater.ts";
 import { DexieSnapshotStore } from "../packages/browser/src/store/state-stores.ts";
+import { openRaw, rawPut } from "./raw-idb.ts";
 import { printTable } from "./table.ts";
 
 // `inject("syncNode")` is typed by test/browser-sync/global-setup.ts (same tsconfig program).
@@ -52,31 +53,6 @@ function printBrowserTable(...args: Parameters<typeof printTable>): void {
     console.log = log;
   }
   console.log(lines.join("\n"));
-}
-
-/** A raw IndexedDB database with the same object store and indexes as the engine's events. */
-async function openRaw(name: string): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(name, 1);
-    request.onupgradeneeded = () => {
-      const store = request.result.createObjectStore("events", { keyPath: "id" });
-      store.createIndex("seq", "seq");
-      store.createIndex("stream_position", ["stream", "position"]);
-      store.createIndex("stream_recordedAt", ["stream", "recordedAt"]);
-    };
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-function rawPut(db: IDBDatabase, rows: object[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const tx = db.transaction("events", "readwrite");
-    const store = tx.objectStore("events");
-    for (const row of rows) store.put(row);
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-  });
 }
 
 async function call(url: string, token: string, init: RequestInit = {}): Promise<unknown> {

@@ -1,8 +1,8 @@
 // Node tier: the main-thread API with sync, over a MessageChannel (comlink) to a host whose sync
 // starter uses @chronicle/sync's in-memory node: optimistic reads after execute, sync statuses,
 // subscriptions that follow confirmed events.
-import { type ConnectionListener, createSyncStarter, type SyncEngine } from "@chronicle/sync";
-import { MemoryNode } from "@chronicle/sync/testing";
+import { createSyncStarter, type SyncEngine } from "@chronicle/sync";
+import { createLoopbackTransport, MemoryNode } from "@chronicle/sync/testing";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { expect, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
@@ -11,32 +11,6 @@ import { hostChronicle } from "../worker/host.ts";
 import { createChronicle } from "./create-chronicle.ts";
 
 const S = "board:1";
-
-function loopback(node: MemoryNode) {
-  return {
-    connect(stream: string, listener: ConnectionListener) {
-      let open = true;
-      let chain = Promise.resolve();
-      const later = (step: () => void | Promise<void>) => {
-        chain = chain
-          .then(() => new Promise((resolve) => setTimeout(resolve, 0)))
-          .then(() => (open ? step() : undefined));
-      };
-      const socket = node.accept(stream, (frame) => {
-        const copy = JSON.parse(JSON.stringify(frame));
-        later(() => listener.onFrame(copy));
-      });
-      later(() => listener.onOpen());
-      return {
-        send: (frame: unknown) => later(() => socket.receive(JSON.stringify(frame))),
-        close: () => {
-          open = false;
-          socket.close();
-        },
-      };
-    },
-  };
-}
 
 it("execute shows pending state at once; statuses and subscriptions follow the node", async () => {
   const node = new MemoryNode();
@@ -50,7 +24,7 @@ it("execute shows pending state at once; statuses and subscriptions follow the n
       deciders: [board],
       projections: [boardView],
       sync: createSyncStarter({
-        transport: loopback(node),
+        transport: createLoopbackTransport(node),
         streams: [S],
         followNetwork: false,
         online: false,

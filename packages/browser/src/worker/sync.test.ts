@@ -3,8 +3,8 @@
 // events, projections show the optimistic state, and confirmed events from the node move
 // projections and watchers; statuses and rejections reach the host's onStatus.
 import { isChronicleError, type ProjectionRecord } from "@chronicle/core";
-import { type ConnectionListener, createSyncStarter, type SyncEngine } from "@chronicle/sync";
-import { MemoryNode } from "@chronicle/sync/testing";
+import { createSyncStarter, type SyncEngine } from "@chronicle/sync";
+import { createLoopbackTransport, MemoryNode } from "@chronicle/sync/testing";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
@@ -19,35 +19,6 @@ afterEach(async () => {
   for (const engine of opened.splice(0)) await engine.close();
 });
 
-/** Delivers frames in order, asynchronously, like a socket; refuses while offline. */
-function directTransport(node: MemoryNode) {
-  return {
-    connect(stream: string, listener: ConnectionListener) {
-      let open = true;
-      let chain = Promise.resolve();
-      const later = (step: () => void | Promise<void>) => {
-        chain = chain
-          .then(() => new Promise((resolve) => setTimeout(resolve, 0)))
-          .then(() => {
-            if (open) return step();
-          });
-      };
-      const socket = node.accept(stream, (frame) => {
-        const copy = JSON.parse(JSON.stringify(frame));
-        later(() => listener.onFrame(copy));
-      });
-      later(() => listener.onOpen());
-      return {
-        send: (frame: unknown) => later(() => socket.receive(JSON.stringify(frame))),
-        close: () => {
-          open = false;
-          socket.close();
-        },
-      };
-    },
-  };
-}
-
 async function device(node: MemoryNode, online = true) {
   const statuses: HostStatus[] = [];
   const waiters = new Set<() => void>();
@@ -60,7 +31,7 @@ async function device(node: MemoryNode, online = true) {
     projections: [boardView],
     actor: "user",
     sync: createSyncStarter({
-      transport: directTransport(node),
+      transport: createLoopbackTransport(node),
       streams: [S],
       followNetwork: false,
       online,

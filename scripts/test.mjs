@@ -26,6 +26,11 @@ const env = { ...process.env };
 if (existsSync(join(root, "vitest.browser.config.ts"))) env.CHROMIUM_PATH = ensureChromium();
 
 rmSync(report, { force: true });
+// The browser tier pre-bundles the workspace packages (optimizeDeps), and Vite does not notice
+// when their sources change: start from a fresh bundle so the tests run the code on disk.
+for (const dir of ["node_modules/.vite/vitest", "bench/node_modules/.vite/vitest"]) {
+  rmSync(join(root, dir), { recursive: true, force: true });
+}
 if (args.length === 0 || process.env.CI) {
   run("lint", "npx", ["biome", "check", "."]);
   run("dependency boundaries", process.execPath, ["scripts/check-boundaries.mjs"]);

@@ -2,14 +2,29 @@
 import { ChronicleError, defineDecider, defineEvent, defineProjection } from "@chronicle/core";
 import { z } from "zod";
 
+interface BoardState {
+  ids: string[];
+  titles: Record<string, string>;
+}
+
 export const cardAdded = defineEvent({
   type: "card.added",
   schema: z.object({ id: z.string(), title: z.string().min(1) }),
+  invert: ({ data }, { now }: { now: BoardState }) =>
+    now.ids.includes(data.id)
+      ? { type: "card.removed", data: { id: data.id } }
+      : { skip: `card "${data.title}" was removed meanwhile` },
 });
 
 export const cardRemoved = defineEvent({
   type: "card.removed",
   schema: z.object({ id: z.string() }),
+  invert: ({ data }, { before, now }: { before: BoardState; now: BoardState }) => {
+    const title = before.titles[data.id];
+    if (title === undefined) return { skip: "the card did not exist" };
+    if (now.ids.includes(data.id)) return { skip: "a card with this id exists again" };
+    return { type: "card.added", data: { id: data.id, title } };
+  },
 });
 
 export type BoardCommand =
@@ -20,12 +35,18 @@ export type BoardCommand =
 export const board = defineDecider({
   name: "board",
   events: [cardAdded, cardRemoved],
-  initialState: { ids: [] as string[] },
+  initialState: { ids: [], titles: {} } as BoardState,
   snapshotEvery: 1000,
-  evolve(state, event) {
+  evolve(state, event): BoardState {
     probes.evolveCalls++;
-    if (event.type === "card.added") return { ids: [...state.ids, event.data.id] };
-    return { ids: state.ids.filter((id) => id !== event.data.id) };
+    if (event.type === "card.added") {
+      return {
+        ids: [...state.ids, event.data.id],
+        titles: { ...state.titles, [event.data.id]: event.data.title },
+      };
+    }
+    const { [event.data.id]: _removed, ...titles } = state.titles;
+    return { ids: state.ids.filter((id) => id !== event.data.id), titles };
   },
   decide(command: BoardCommand, state) {
     switch (command.type) {

@@ -10,6 +10,7 @@ hostChronicle({
   deciders: [board],
   projections: [boardView],
   actor: "tester",
+  undo: { captureWindowMs: 0 },
 });
 
 globalThis.addEventListener("message", (message: MessageEvent) => {

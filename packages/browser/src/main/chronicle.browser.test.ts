@@ -1,6 +1,6 @@
 // Browser tier: the main thread talking to real module workers over comlink, on Chromium's
 // IndexedDB: synchronous reads, subscriptions, coded errors, two hosts on one database.
-import { isChronicleError } from "@chronicle/core";
+import { isChronicleError, type UndoState } from "@chronicle/core";
 import { describe, expect, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
 import { connect, firstMatching } from "../__fixtures__/connect.ts";
@@ -139,5 +139,59 @@ describe("tabs: two hosts on one database", () => {
     await seenByWriter.reach((state) => state.count === 1);
     await writer.chronicle.close();
     await reader.chronicle.close();
+  });
+
+  it("undo/redo from the main thread: shared by the tabs of the device, kept across a reload", async () => {
+    const name = freshName();
+    const tabA = await connect(name);
+    const tabB = await connect(name);
+    const S = "board:undo";
+    tabA.chronicle.subscribe(boardView, S, () => {});
+    await tabA.chronicle.execute(
+      S,
+      board,
+      { type: "addCard", id: "c1", title: "One" },
+      {},
+      {
+        label: "Add One",
+      },
+    );
+    await tabA.chronicle.undoManager.group("Add two more", async () => {
+      await tabA.chronicle.execute(S, board, { type: "addCard", id: "c2", title: "Two" });
+      await tabA.chronicle.execute(S, board, { type: "addCard", id: "c3", title: "Three" });
+    });
+    expect(tabA.chronicle.undoManager.state).toMatchObject({ undoLabel: "Add two more" });
+    // The other tab hears of the change to the shared stacks, and can undo it.
+    await firstMatching<UndoState>(
+      (listener) => tabB.chronicle.undoManager.subscribe(listener),
+      (state) => state.undoLabel === "Add two more",
+    );
+    expect(await tabB.chronicle.undoManager.undo()).toMatchObject({
+      status: "done",
+      label: "Add two more",
+    });
+    await firstMatching<{ count: number }>(
+      (listener) => tabA.chronicle.subscribe(boardView, S, listener),
+      (state) => state.count === 1,
+    );
+    expect(tabA.chronicle.read(boardView, S)?.titles).toEqual({ c1: "One" });
+    await firstMatching<UndoState>(
+      (listener) => tabA.chronicle.undoManager.subscribe(listener),
+      (state) => state.redoLabel === "Add two more" && state.undoLabel === "Add One",
+    );
+    await Promise.all([tabA.chronicle.close(), tabB.chronicle.close()]);
+
+    // A reload: a new worker on the same database finds the stacks.
+    const reloaded = await connect(name);
+    await firstMatching<UndoState>(
+      (listener) => reloaded.chronicle.undoManager.subscribe(listener),
+      (state) => state.canRedo && state.undoLabel === "Add One",
+    );
+    expect(await reloaded.chronicle.undoManager.redo()).toMatchObject({ status: "done" });
+    expect(await reloaded.chronicle.load(boardView, S)).toMatchObject({ count: 3 });
+    const log = await reloaded.chronicle.readStream(S);
+    expect(log.slice(3, 5).map((event) => event.meta.undoOf)).toEqual([[log[2]!.id], [log[1]!.id]]);
+    expect(log.slice(5).map((event) => event.meta.redoOf)).toEqual([[log[1]!.id], [log[2]!.id]]);
+    await reloaded.chronicle.close();
   });
 });

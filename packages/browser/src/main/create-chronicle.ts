@@ -13,6 +13,8 @@ import {
   type Projection,
   type ReadStreamOptions,
   type StateOf,
+  type UndoOutcome,
+  type UndoState,
 } from "@chronicle/core";
 import { proxy, type Remote, releaseProxy, wrap } from "comlink";
 import { installErrorTransfer } from "../shared/error-transfer.ts";
@@ -40,6 +42,25 @@ export interface CreateChronicleOptions {
   onStatus?: (status: HostStatus) => void;
   /** Terminate the worker on close(). @default true */
   terminate?: boolean;
+}
+
+/**
+ * Undo/redo of this actor's commands on this device, by compensating events (see README: Undo
+ * and redo). The stacks are shared by the device's tabs and survive reloads; they never sync.
+ */
+export interface ChronicleUndo {
+  /** canUndo / canRedo and the labels of the next steps, as last reported by the worker. */
+  readonly state: UndoState;
+  /** Calls `listener` now and whenever the state changes (in this tab or another). */
+  subscribe(listener: (state: UndoState) => void): () => void;
+  /** Compensates the latest step against the current state: `done`, `skipped` (with a reason) or `empty`. */
+  undo(): Promise<UndoOutcome>;
+  /** Re-applies the latest undone step. */
+  redo(): Promise<UndoOutcome>;
+  /** Runs `work` with every command it executes merged into one step labelled `label`. */
+  group<T>(label: string, work: () => Promise<T>): Promise<T>;
+  /** Forgets both stacks. */
+  clear(): Promise<void>;
 }
 
 export interface Chronicle {
@@ -87,6 +108,8 @@ export interface Chronicle {
   onSyncStatus(stream: string, listener: (status: SyncStatusInfo) => void): () => void;
   /** Calls `listener` when the sync engine drops a command or events. Returns the unsubscribe. */
   onRejected(listener: (notice: RejectedInfo) => void): () => void;
+  /** Undo/redo of this actor's commands on this device: `useUndo(chronicle.undoManager)`. */
+  readonly undoManager: ChronicleUndo;
   /** Figures about the worker (events stored, leadership). */
   diagnostics(): Promise<HostDiagnostics>;
   /** Releases the worker, its database connection, leadership and subscriptions. */
@@ -113,7 +136,15 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
   const syncStatuses = new Map<string, SyncStatusInfo>();
   const syncListeners = new Map<string, Set<(status: SyncStatusInfo) => void>>();
   const rejectedListeners = new Set<(notice: RejectedInfo) => void>();
+  let undoState: UndoState = { canUndo: false, canRedo: false };
+  let undoReported = false;
+  const undoListeners = new Set<(state: UndoState) => void>();
   const onStatus = (status: HostStatus) => {
+    if (status.type === "undo") {
+      undoReported = true;
+      undoState = status.state;
+      for (const listener of [...undoListeners]) listener(undoState);
+    }
     if (status.type === "leader") leader = status.leader;
     if (status.type === "sync-status") {
       syncStatuses.set(status.stream, status.status);
@@ -139,6 +170,47 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
     `${projection.name}/${stream}`;
   const assertOpen = () => {
     if (closed) throw new ChronicleError("internal", "this Chronicle is closed");
+  };
+  // The worker's first undo report may have crossed `open`'s answer (statuses travel on their
+  // own channel): ask once, and keep the answer only if no report came meanwhile.
+  void remote.undoState().then(
+    (state) => {
+      if (!undoReported) onStatus({ type: "undo", state });
+    },
+    () => {},
+  );
+  const undoManager: ChronicleUndo = {
+    get state() {
+      return undoState;
+    },
+    subscribe(listener) {
+      undoListeners.add(listener);
+      listener(undoState);
+      return () => undoListeners.delete(listener);
+    },
+    undo: () => {
+      assertOpen();
+      return remote.undo();
+    },
+    redo: () => {
+      assertOpen();
+      return remote.redo();
+    },
+    async group<T>(label: string, work: () => Promise<T>): Promise<T> {
+      assertOpen();
+      let result: T | undefined;
+      await remote.undoGroup(
+        label,
+        proxy(async () => {
+          result = await work();
+        }),
+      );
+      return result as T;
+    },
+    clear: () => {
+      assertOpen();
+      return remote.clearUndo();
+    },
   };
 
   return {
@@ -221,6 +293,7 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
       rejectedListeners.add(listener);
       return () => rejectedListeners.delete(listener);
     },
+    undoManager,
     diagnostics: () => {
       assertOpen();
       return remote.diagnostics();

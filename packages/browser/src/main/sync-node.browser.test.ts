@@ -30,6 +30,7 @@ async function host(label: string, user: "alice" | "bob", online = true, stream 
       // The node stamps meta.actor with the token's subject; the pusher keeps its own copy, so
       // the two must agree (README: Sync).
       actor: user,
+      undo: { captureWindowMs: 0 },
       sync: createSyncStarter({
         transport: createWebSocketTransport({ url, token: tokens[user] }),
         streams: [stream],
@@ -110,4 +111,50 @@ it("a tab that does not lead writes pending events; the leader pushes them and e
   expect(await leader.chronicle.load(boardView, stream)).toMatchObject({ count: 1 });
   expect(seen).toContain(1);
   await Promise.all([follower.chronicle.close(), leader.chronicle.close()]);
+});
+
+it("undo on one device removes only its own change, on both devices, through the real node", async () => {
+  const stream = `board:${run}-undo`;
+  const a = await host("undo-a", "alice", true, stream);
+  const b = await host("undo-b", "bob", true, stream);
+  const cardsOf = (chronicle: Chronicle) =>
+    Object.keys(chronicle.read(boardView, stream)?.titles ?? {}).sort();
+  const shows = (chronicle: Chronicle, want: string[]) =>
+    new Promise<void>((resolve) => {
+      const off = chronicle.subscribe(boardView, stream, (state) => {
+        if (JSON.stringify(Object.keys(state.titles).sort()) !== JSON.stringify(want)) return;
+        queueMicrotask(() => off());
+        resolve();
+      });
+    });
+  await a.chronicle.execute(
+    stream,
+    board,
+    { type: "addCard", id: "a1", title: "A" },
+    {},
+    {
+      label: "Add A",
+    },
+  );
+  await a.synced(1);
+  await b.chronicle.execute(stream, board, { type: "addCard", id: "b1", title: "B" });
+  await Promise.all([a.synced(2), b.synced(2)]);
+
+  expect(await a.chronicle.undoManager.undo()).toMatchObject({ status: "done", label: "Add A" });
+  await Promise.all([
+    a.synced(3),
+    b.synced(3),
+    shows(a.chronicle, ["b1"]),
+    shows(b.chronicle, ["b1"]),
+  ]);
+  expect(cardsOf(a.chronicle)).toEqual(["b1"]);
+  expect(cardsOf(b.chronicle)).toEqual(["b1"]);
+  const log = await b.chronicle.readStream(stream);
+  expect(log[2]).toMatchObject({
+    type: "card.removed",
+    meta: { actor: "alice", undoOf: [log[0]!.id] },
+  });
+  expect(b.chronicle.undoManager.state).toMatchObject({ canUndo: true, canRedo: false });
+  expect(a.chronicle.undoManager.state).toMatchObject({ canUndo: false, canRedo: true });
+  await Promise.all([a.chronicle.close(), b.chronicle.close()]);
 });

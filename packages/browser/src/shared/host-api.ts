@@ -11,6 +11,8 @@ import type {
   ProjectionRecord,
   ReadStreamOptions,
   RecordedEvent,
+  UndoOutcome,
+  UndoState,
 } from "@chronicle/core";
 
 /** One stream's sync status (the same shape as @chronicle/sync's SyncStatus). */
@@ -41,6 +43,10 @@ export interface RejectedInfo {
 export interface ExecuteOptions {
   /** With sync: pushed with the position it was decided on; re-decided (or rejected) if the stream moved. @default false */
   strict?: boolean;
+  /** The label of its undo step ("Move card"). @default the host's `undo.labelOf`, else the event types */
+  label?: string;
+  /** Record it for undo. @default true */
+  undoable?: boolean;
 }
 
 /** What a command did, as the main thread sees it. */
@@ -72,7 +78,9 @@ export type HostStatus =
   /** A stream's sync status changed (reported by the leader, relayed to every tab). */
   | { type: "sync-status"; stream: string; status: SyncStatusInfo }
   /** The sync engine dropped a command or events (see RejectedInfo). */
-  | { type: "sync-rejected"; notice: RejectedInfo };
+  | { type: "sync-rejected"; notice: RejectedInfo }
+  /** This actor's undo/redo stacks on this device changed (in any tab). */
+  | { type: "undo"; state: UndoState };
 
 export interface OpenInfo {
   /** The database name. */
@@ -121,5 +129,11 @@ export interface HostApi {
   diagnostics(): Promise<HostDiagnostics>;
   /** The stream's last sync status known here (undefined without sync or before the first). */
   syncStatus(stream: string): Promise<SyncStatusInfo | undefined>;
+  undo(): Promise<UndoOutcome>;
+  redo(): Promise<UndoOutcome>;
+  undoState(): Promise<UndoState>;
+  clearUndo(): Promise<void>;
+  /** Runs `work` (a proxied callback into the main thread) as one undo step. */
+  undoGroup(label: string, work: () => Promise<unknown>): Promise<unknown>;
   close(): Promise<void>;
 }

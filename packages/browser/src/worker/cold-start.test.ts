@@ -37,7 +37,7 @@ async function seed(factory: IDBFactory): Promise<void> {
     key: "decider/board/board:1",
     position: persistedAt,
     version: board.version,
-    state: { ids: ["from-snapshot"] },
+    state: { ids: ["from-snapshot"], titles: { "from-snapshot": "From the snapshot" } },
     takenAt: 0,
   });
   db.close();

@@ -9,6 +9,7 @@ import {
   createEnvelope,
   createEventRegistry,
   createProjectionRunner,
+  createUndoManager,
   type Decider,
   type EventInput,
   type Projection,
@@ -16,6 +17,9 @@ import {
   type ProjectionRunner,
   type SnapshotStore,
   toChronicleError,
+  type UndoManager,
+  type UndoOutcome,
+  type UndoState,
   uuidv7,
 } from "@chronicle/core";
 import type {
@@ -40,6 +44,7 @@ import { appendPending, executeSynced, type OptimisticDeps, readOptimistic } fro
 import { ProjectionWatchers } from "./projection-watchers.ts";
 import { SyncBridge } from "./sync-bridge.ts";
 import type { SyncHandle } from "./sync-seam.ts";
+import { createEngineUndoHost, DexieUndoStorage } from "./undo.ts";
 
 export class ChronicleEngine {
   readonly store: DexieEventStore;
@@ -57,6 +62,8 @@ export class ChronicleEngine {
   readonly #local: DexieLocalLog;
   readonly #bridge: SyncBridge | undefined;
   readonly #optimistic: OptimisticDeps;
+  readonly #undoStorage: DexieUndoStorage;
+  readonly #undo: UndoManager;
   #revision = 0;
   #sync: SyncHandle | undefined;
   #closed = false;
@@ -118,6 +125,28 @@ export class ChronicleEngine {
         )
       : new ProjectionWatchers((projection, s) => this.#runner.catchUp(projection, s));
     this.#unlisten = store.onCommit((notice) => this.#watchers.onCommit(notice));
+    this.#undoStorage = new DexieUndoStorage(store, name);
+    const undoOptions = options.undo ?? {};
+    this.#undo = createUndoManager({
+      host: createEngineUndoHost({
+        local: this.#local,
+        snapshots: this.#leaderSnapshots(),
+        sync: syncing,
+        appendConfirmed: async (stream, events) => (await store.write(stream, events)).events,
+        appendPending: async (stream, events) => {
+          await appendPending(this.#local, stream, events, {});
+        },
+      }),
+      actor: options.actor ?? "anonymous",
+      device: deviceId,
+      deciders: [...this.#deciders.values()],
+      storage: this.#undoStorage,
+      ...(undoOptions.captureWindowMs === undefined
+        ? {}
+        : { captureWindowMs: undoOptions.captureWindowMs }),
+      ...(undoOptions.maxSteps === undefined ? {} : { maxSteps: undoOptions.maxSteps }),
+    });
+    this.#undo.subscribe((state) => this.#status({ type: "undo", state }));
     this.#leadership = electLeader(`chronicle-leader:${name}`, (leader) => {
       this.#status({ type: "leader", leader });
       void this.#onLeadership(leader);
@@ -168,30 +197,60 @@ export class ChronicleEngine {
       correlationId: context.correlationId ?? commandId,
       causationId: context.causationId ?? commandId,
     };
-    if (this.#bridge) {
-      return executeSynced(
-        this.#optimistic,
-        [...this.#projections.values()],
-        decider,
-        stream,
-        command,
-        { ...eventContext, commandId },
-        options.strict ?? false,
-      );
+    const result = this.#bridge
+      ? await executeSynced(
+          this.#optimistic,
+          [...this.#projections.values()],
+          decider,
+          stream,
+          command,
+          { ...eventContext, commandId },
+          options.strict ?? false,
+        )
+      : await executeLocal(
+          {
+            store: this.store,
+            updater: this.#updater,
+            deciderStates: this.#deciderStates,
+            snapshots: this.#leaderSnapshots(),
+            now: this.#options.now,
+          },
+          decider,
+          stream,
+          command,
+          eventContext,
+        );
+    if (options.undoable !== false && result.events.length > 0) {
+      const label = options.label ?? this.#options.undo?.labelOf?.(command, decider.name);
+      await this.#undo.record(stream, decider, result.events, label === undefined ? {} : { label });
     }
-    return executeLocal(
-      {
-        store: this.store,
-        updater: this.#updater,
-        deciderStates: this.#deciderStates,
-        snapshots: this.#leaderSnapshots(),
-        now: this.#options.now,
-      },
-      decider,
-      stream,
-      command,
-      eventContext,
-    );
+    return result;
+  }
+
+  /** Compensates this actor's latest change on this device (see README: Undo and redo). */
+  undo(): Promise<UndoOutcome> {
+    return this.#undo.undo();
+  }
+
+  /** Re-applies the latest undone change. */
+  redo(): Promise<UndoOutcome> {
+    return this.#undo.redo();
+  }
+
+  /** Whether undo/redo can run, and the labels of the next steps. */
+  async undoState(): Promise<UndoState> {
+    await this.#undo.ready;
+    return this.#undo.state;
+  }
+
+  /** Forgets this actor's undo and redo stacks on this device. */
+  clearUndo(): Promise<void> {
+    return this.#undo.clear();
+  }
+
+  /** Runs `work` with every command it executes merged into one undo step labelled `label`. */
+  undoGroup<T>(label: string, work: () => Promise<T>): Promise<T> {
+    return this.#undo.group(label, work);
   }
 
   /** Appends events of registered types (validated against their schemas) without a decider. */
@@ -240,6 +299,8 @@ export class ChronicleEngine {
     this.#closed = true;
     this.#unlisten();
     this.#watchers.clear();
+    this.#undo.dispose();
+    this.#undoStorage.close();
     await this.#stopSync();
     this.#bridge?.close();
     this.#leadership.release();

@@ -1,6 +1,6 @@
 // The worker side of createChronicle: exposes the local engine to the main thread with comlink.
 import { ChronicleError, toChronicleError } from "@chronicle/core";
-import { expose } from "comlink";
+import { expose, type Remote, releaseProxy } from "comlink";
 import { installErrorTransfer } from "../shared/error-transfer.ts";
 import type { HostApi, HostDiagnostics, HostStatus, OpenRequest } from "../shared/host-api.ts";
 import type { ChronicleEngine } from "./engine.ts";
@@ -84,6 +84,18 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
     },
     async syncStatus(stream) {
       return ready().syncStatus(stream);
+    },
+    undo: () => ready().undo(),
+    redo: () => ready().redo(),
+    undoState: () => ready().undoState(),
+    clearUndo: () => ready().clearUndo(),
+    async undoGroup(label, work) {
+      try {
+        return await ready().undoGroup(label, () => Promise.resolve(work()));
+      } finally {
+        // A comlink-proxied callback keeps its port open until released.
+        (work as Partial<Remote<unknown>>)[releaseProxy]?.();
+      }
     },
     async close() {
       const closing = engine;

@@ -7,6 +7,18 @@ import { openDatabase } from "../store/open-database.ts";
 import { ChronicleEngine } from "./engine.ts";
 import type { SyncStarter } from "./sync-seam.ts";
 
+export interface UndoOptions {
+  /** Consecutive commands closer than this merge into one undo step. @default 500 */
+  captureWindowMs?: number;
+  /** Oldest steps beyond this are forgotten. @default 100 */
+  maxSteps?: number;
+  /**
+   * The label of a command's undo step ("Move card"), unless `execute` gives one.
+   * @default the event types it wrote
+   */
+  labelOf?: (command: any, decider: string) => string | undefined;
+}
+
 export interface EngineOptions {
   /** The IndexedDB database name. @default "chronicle" */
   name?: string | undefined;
@@ -21,6 +33,8 @@ export interface EngineOptions {
   sync?: SyncStarter | undefined;
   /** `meta.actor` of events written here. @default "anonymous" */
   actor?: string | undefined;
+  /** Undo/redo of this actor's commands on this device (see README: Undo and redo). */
+  undo?: UndoOptions;
   /** For Node tests: fake-indexeddb's factory and key range. */
   indexedDB?: DexieOptions["indexedDB"];
   IDBKeyRange?: DexieOptions["IDBKeyRange"];

@@ -30,6 +30,7 @@ async function device(node: MemoryNode, online = true) {
     deciders: [board],
     projections: [boardView],
     actor: "user",
+    undo: { captureWindowMs: 0 },
     sync: createSyncStarter({
       transport: createLoopbackTransport(node),
       streams: [S],
@@ -192,5 +193,63 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
     );
     expect(titles(await a.engine.read("board-view", S))).toEqual(["mine"]);
     expect(await a.engine.store.db.pending.count()).toBe(0);
+  });
+
+  it("undo with sync: compensations are pending events with meta.undoOf, pushed like any write, and only my change is undone", async () => {
+    const node = new MemoryNode();
+    const a = await device(node);
+    const b = await device(node);
+    await a.engine.execute(
+      "board",
+      S,
+      { type: "addCard", id: "a1", title: "A" },
+      {},
+      { label: "Add A" },
+    );
+    await a.synced(1);
+    await b.synced(1);
+    await b.engine.execute("board", S, { type: "addCard", id: "b1", title: "B" });
+    await a.synced(2);
+    a.sync().setOnline(false);
+
+    // Offline: the compensation is written as a pending event and read optimistically.
+    expect(await a.engine.undoState()).toMatchObject({ canUndo: true, undoLabel: "Add A" });
+    const undone = await a.engine.undo();
+    expect(undone).toMatchObject({ status: "done", label: "Add A" });
+    expect(titles(await a.engine.read("board-view", S))).toEqual(["b1"]);
+    const [pending] = await a.engine.store.db.pending.toArray();
+    expect(pending?.event).toMatchObject({ type: "card.removed", data: { id: "a1" } });
+    const original = node.log(S)[0]!;
+    expect(pending?.event.meta.undoOf).toEqual([original.id]);
+
+    a.sync().setOnline(true);
+    await a.synced(3);
+    await b.synced(3);
+    expect(node.log(S)[2]).toMatchObject({ type: "card.removed", meta: { undoOf: [original.id] } });
+    expect(titles(await b.engine.read("board-view", S))).toEqual(["b1"]);
+    // b's change was not touched, and b's own stack is b's alone.
+    expect(await b.engine.undoState()).toMatchObject({ canUndo: true, canRedo: false });
+
+    // Redo of a compensation that is confirmed by now: the state before it is the node's log.
+    expect(await a.engine.redo()).toMatchObject({ status: "done", label: "Add A" });
+    await a.synced(4);
+    await b.synced(4);
+    expect(node.log(S)[3]).toMatchObject({ type: "card.added", meta: { redoOf: [original.id] } });
+    expect(titles(await b.engine.read("board-view", S))).toEqual(["a1", "b1"]);
+  });
+
+  it("skips an undo whose change another device made impossible, with a reason", async () => {
+    const node = new MemoryNode();
+    const a = await device(node);
+    const b = await device(node);
+    await a.engine.execute("board", S, { type: "addCard", id: "x", title: "X" });
+    await a.synced(1);
+    await b.synced(1);
+    await b.engine.execute("board", S, { type: "removeCard", id: "x" });
+    await a.synced(2);
+    const outcome = await a.engine.undo();
+    expect(outcome).toMatchObject({ status: "skipped", reason: 'card "X" was removed meanwhile' });
+    expect(await a.engine.store.db.pending.count()).toBe(0);
+    expect(node.log(S)).toHaveLength(2);
   });
 });

@@ -170,6 +170,34 @@ describe("undo/redo", () => {
     expect(bounded.state.undoLabel).toBe("step 3");
   });
 
+  it("shares one actor's stacks between managers on the same storage (tabs of a device)", async () => {
+    const { run, alice, makeUndo, cards } = setup();
+    const otherTab = makeUndo("alice");
+    await otherTab.ready;
+    const seen: UndoState[] = [];
+    otherTab.subscribe((state) => seen.push(state));
+    await run(alice, { type: "addCard", id: "c1", title: "One" }, "Add card");
+    await run(alice, { type: "moveCard", id: "c1", to: "done" }, "Move card");
+    await expect.poll(() => otherTab.state.undoLabel).toBe("Move card");
+    // The other tab undoes the change this one made; both see the same stacks afterwards.
+    expect(await otherTab.undo()).toMatchObject({ status: "done", label: "Move card" });
+    expect((await cards()).c1?.column).toBe("todo");
+    await expect
+      .poll(() => alice.undo.state)
+      .toEqual({
+        canUndo: true,
+        canRedo: true,
+        undoLabel: "Add card",
+        redoLabel: "Move card",
+      });
+    expect(await alice.undo.undo()).toMatchObject({ status: "done", label: "Add card" });
+    expect(await cards()).toEqual({});
+    expect(await otherTab.redo()).toMatchObject({ status: "done", label: "Add card" });
+    expect(Object.keys(await cards())).toEqual(["c1"]);
+    expect(seen.at(-1)).toMatchObject({ canUndo: true, undoLabel: "Add card" });
+    otherTab.dispose();
+  });
+
   it("returns every projection to its earlier state, step by step, and redo restores it (property)", async () => {
     const command = fc.oneof(
       fc.record({

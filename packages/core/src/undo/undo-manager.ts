@@ -5,7 +5,8 @@
 //    undo (selective undo); an inverse that no longer applies skips its step with a reason.
 // 3. A step is all the events of one change (a command, a capture window, or an app group),
 //    inverted together in reverse order and appended atomically, or not at all.
-// 4. The stacks belong to one actor on one device, persist locally, and never sync.
+// 4. The stacks belong to one actor on one device, persist locally, and never sync. Managers
+//    sharing a storage (tabs of one device) work on them one at a time, each on the latest copy.
 import type { Decider } from "../decider/define-decider.ts";
 import type { EventInput, UndoSkip } from "../events/define-event.ts";
 import { createEnvelope, type RecordedEvent } from "../events/envelope.ts";
@@ -78,6 +79,7 @@ export class UndoManager {
   #stacks: UndoStacks = { undo: [], redo: [] };
   #group: { label: string; stepId?: string } | undefined;
   #chain: Promise<unknown>;
+  readonly #unwatch: () => void;
 
   constructor(options: UndoManagerOptions) {
     this.#host = options.host;
@@ -89,11 +91,13 @@ export class UndoManager {
     this.#window = options.captureWindowMs ?? 500;
     this.#maxSteps = options.maxSteps ?? 100;
     this.#now = options.now ?? Date.now;
-    this.ready = this.#storage.load(this.#key).then((stacks) => {
-      if (stacks) this.#stacks = stacks;
-      this.#notify();
-    });
+    this.ready = this.#reload().then(() => this.#notify());
     this.#chain = this.ready;
+    // Another context (tab) changed the shared stacks: take its copy.
+    this.#unwatch =
+      this.#storage.watch?.(this.#key, () => {
+        void this.#serial(async () => {}).catch(() => {});
+      }) ?? (() => {});
   }
 
   get state(): UndoState {
@@ -188,6 +192,12 @@ export class UndoManager {
     });
   }
 
+  /** Stops following other contexts' changes (the stacks stay stored). */
+  dispose(): void {
+    this.#unwatch();
+    this.#listeners.clear();
+  }
+
   async #apply(direction: "undo" | "redo"): Promise<UndoOutcome> {
     const from = direction === "undo" ? this.#stacks.undo : this.#stacks.redo;
     const step = from.at(-1);
@@ -244,10 +254,24 @@ export class UndoManager {
     return { events: out };
   }
 
+  // One operation at a time; with shared storage, under its lock and on the latest stacks.
   #serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#chain.then(work);
+    const storage = this.#storage;
+    const run = this.#chain.then(() =>
+      storage.exclusive
+        ? storage.exclusive(this.#key, async () => {
+            await this.#reload();
+            return work();
+          })
+        : work(),
+    );
     this.#chain = run.catch(() => {});
     return run.finally(() => this.#notify());
+  }
+
+  async #reload(): Promise<void> {
+    const stacks = await this.#storage.load(this.#key);
+    if (stacks) this.#stacks = stacks;
   }
 
   async #save(): Promise<void> {

@@ -19,15 +19,31 @@ export interface UndoStacks {
   redo: UndoStep[];
 }
 
-/** Where an undo manager keeps its stacks: local to the device, never synced. */
+/**
+ * Where an undo manager keeps its stacks: local to the device, never synced. Storage shared by
+ * several managers of the same actor and device (browser tabs) implements `exclusive` and
+ * `watch`, so each manager works on the latest stacks and hears of the others' changes.
+ */
 export interface UndoStorage {
   load(key: string): Promise<UndoStacks | undefined>;
   save(key: string, stacks: UndoStacks): Promise<void>;
+  /**
+   * Runs `work` while no other manager on `key` runs one (a cross-context lock); the manager
+   * reloads the stacks first thing inside it.
+   */
+  exclusive?<T>(key: string, work: () => Promise<T>): Promise<T>;
+  /** Calls `listener` when another context saved the stacks of `key`; returns the unwatch. */
+  watch?(key: string, listener: () => void): () => void;
 }
 
-/** UndoStorage in memory (one instance shared across reloads in tests). */
+/**
+ * UndoStorage in memory. One instance shared by several managers (as across reloads or tabs in
+ * tests) behaves like shared storage: operations take turns and every manager hears of saves.
+ */
 export class MemoryUndoStorage implements UndoStorage {
   readonly #stacks = new Map<string, UndoStacks>();
+  readonly #turns = new Map<string, Promise<unknown>>();
+  readonly #watchers = new Map<string, Set<() => void>>();
 
   async load(key: string): Promise<UndoStacks | undefined> {
     const stacks = this.#stacks.get(key);
@@ -36,5 +52,22 @@ export class MemoryUndoStorage implements UndoStorage {
 
   async save(key: string, stacks: UndoStacks): Promise<void> {
     this.#stacks.set(key, structuredClone(stacks));
+    for (const watcher of [...(this.#watchers.get(key) ?? [])]) watcher();
+  }
+
+  exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.#turns.get(key) ?? Promise.resolve()).then(work);
+    this.#turns.set(
+      key,
+      run.catch(() => {}),
+    );
+    return run;
+  }
+
+  watch(key: string, listener: () => void): () => void {
+    const watchers = this.#watchers.get(key) ?? new Set();
+    this.#watchers.set(key, watchers);
+    watchers.add(listener);
+    return () => watchers.delete(listener);
   }
 }

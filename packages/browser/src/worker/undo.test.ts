@@ -1,0 +1,153 @@
+// Node tier: undo/redo in the worker engine without sync, on fake-indexeddb. The stacks live
+// in the database (they survive a reopen) and are shared by engines on the same database (tabs).
+import type { UndoState } from "@chronicle/core";
+import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
+import { afterEach, describe, expect, it } from "vitest";
+import { board, boardView } from "../__fixtures__/board.ts";
+import type { HostStatus } from "../shared/host-api.ts";
+import type { ChronicleEngine } from "./engine.ts";
+import { type EngineOptions, openEngine } from "./open-engine.ts";
+
+const S = "board:1";
+let factory = new IDBFactory();
+const opened: ChronicleEngine[] = [];
+const open = (extra: Partial<EngineOptions> = {}) =>
+  openEngine({
+    name: "undo-test",
+    deciders: [board],
+    projections: [boardView],
+    actor: "alice",
+    undo: {
+      captureWindowMs: 0,
+      labelOf: (command: { type: string }) => (command.type === "addCard" ? "Add card" : undefined),
+    },
+    indexedDB: factory,
+    IDBKeyRange,
+    ...extra,
+  }).then((engine) => {
+    opened.push(engine);
+    return engine;
+  });
+
+afterEach(async () => {
+  for (const engine of opened.splice(0)) await engine.close();
+  factory = new IDBFactory();
+});
+
+const titles = async (engine: ChronicleEngine) =>
+  Object.keys(((await engine.read("board-view", S)).state as { titles: object }).titles).sort();
+
+describe("undo/redo in the worker engine", () => {
+  it("appends compensations with meta.undoOf and redo with meta.redoOf; projections follow", async () => {
+    const statuses: HostStatus[] = [];
+    const engine = await open({ onStatus: (status) => statuses.push(status) });
+    await engine.execute("board", S, { type: "addCard", id: "c1", title: "One" });
+    await engine.execute("board", S, { type: "addCard", id: "c2", title: "Two" });
+    await engine.execute("board", S, { type: "removeCard", id: "c1" }, {}, { label: "Delete One" });
+    expect(await engine.undoState()).toEqual({
+      canUndo: true,
+      canRedo: false,
+      undoLabel: "Delete One",
+    });
+
+    expect(await engine.undo()).toMatchObject({ status: "done", label: "Delete One" });
+    expect(await titles(engine)).toEqual(["c1", "c2"]);
+    expect(await engine.undo()).toMatchObject({ status: "done", label: "Add card" });
+    expect(await titles(engine)).toEqual(["c1"]);
+    expect(await engine.redo()).toMatchObject({ status: "done", label: "Add card" });
+    expect(await titles(engine)).toEqual(["c1", "c2"]);
+
+    const log = await engine.store.readStream(S);
+    expect(log.map((event) => event.type)).toEqual([
+      "card.added",
+      "card.added",
+      "card.removed",
+      "card.added",
+      "card.removed",
+      "card.added",
+    ]);
+    expect(log[3]!.meta.undoOf).toEqual([log[2]!.id]);
+    expect(log[4]!.meta.undoOf).toEqual([log[1]!.id]);
+    expect(log[5]!.meta.redoOf).toEqual([log[1]!.id]);
+    expect(log[5]!.meta.actor).toBe("alice");
+    // The worker reports the stacks to its tab as they change.
+    expect(statuses.filter((s) => s.type === "undo").at(-1)).toEqual({
+      type: "undo",
+      state: { canUndo: true, canRedo: true, undoLabel: "Add card", redoLabel: "Delete One" },
+    });
+  });
+
+  it("leaves out commands run with undoable: false, and merges commands inside the capture window", async () => {
+    const engine = await open({ undo: { captureWindowMs: 60_000 } });
+    await engine.execute("board", S, { type: "addCard", id: "c1", title: "One" });
+    await engine.execute("board", S, { type: "addCard", id: "c2", title: "Two" });
+    await engine.execute(
+      "board",
+      S,
+      { type: "addCard", id: "c3", title: "Three" },
+      {},
+      {
+        undoable: false,
+      },
+    );
+    expect(await engine.undo()).toMatchObject({ status: "done" });
+    expect(await titles(engine)).toEqual(["c3"]);
+    expect(await engine.undoState()).toMatchObject({ canUndo: false, canRedo: true });
+  });
+
+  it("groups the commands run inside undoGroup into one step", async () => {
+    const engine = await open();
+    await engine.undoGroup("Add two cards", async () => {
+      await engine.execute("board", S, { type: "addCard", id: "g1", title: "G1" });
+      await engine.execute("board", S, { type: "addCard", id: "g2", title: "G2" });
+    });
+    expect(await engine.undoState()).toMatchObject({ undoLabel: "Add two cards" });
+    await engine.undo();
+    expect(await titles(engine)).toEqual([]);
+    expect(await engine.undoState()).toMatchObject({ canUndo: false });
+  });
+
+  it("keeps the stacks in the database: they survive closing and reopening", async () => {
+    const first = await open();
+    await first.execute("board", S, { type: "addCard", id: "c1", title: "One" });
+    await first.close();
+    const reopened = await open();
+    expect(await reopened.undoState()).toMatchObject({ canUndo: true, undoLabel: "Add card" });
+    expect(await reopened.undo()).toMatchObject({ status: "done" });
+    expect(await titles(reopened)).toEqual([]);
+    await reopened.clearUndo();
+    expect(await reopened.undoState()).toEqual({ canUndo: false, canRedo: false });
+  });
+
+  it("shares one device's stacks between engines on the same database (tabs)", async () => {
+    const tabA = await open();
+    const seenByB: UndoState[] = [];
+    const tabB = await open({
+      onStatus: (status) => {
+        if (status.type === "undo") seenByB.push(status.state);
+      },
+    });
+    expect(tabA.deviceId).toBe(tabB.deviceId);
+    await tabA.execute("board", S, { type: "addCard", id: "c1", title: "One" });
+    await expect.poll(() => seenByB.at(-1)?.undoLabel).toBe("Add card");
+    expect(await tabB.undo()).toMatchObject({ status: "done", label: "Add card" });
+    expect(await titles(tabA)).toEqual([]);
+    expect(await tabA.undoState()).toMatchObject({ canUndo: false, canRedo: true });
+  });
+
+  it("never undoes another actor's commands", async () => {
+    const engine = await open();
+    await engine.execute("board", S, { type: "addCard", id: "mine", title: "Mine" });
+    await engine.execute(
+      "board",
+      S,
+      { type: "addCard", id: "theirs", title: "Theirs" },
+      {
+        actor: "bob",
+      },
+    );
+    expect(await engine.undo()).toMatchObject({ status: "done" });
+    expect(await titles(engine)).toEqual(["theirs"]);
+    expect(await engine.undo()).toEqual({ status: "empty" });
+  });
+});

@@ -1,0 +1,146 @@
+// internal: not exported. Undo/redo in the worker: core's UndoManager over this database.
+// Invariants:
+// 1. The stacks live in the `meta` table (key `undo/<actor>/<device>`), shared by the device's
+//    tabs: every operation runs under a Web Lock on the latest stacks, and a save tells the other
+//    tabs (BroadcastChannel), whose managers reload. They never sync.
+// 2. Compensations are written like any local write: with sync, as pending events (meta.undoOf /
+//    meta.redoOf kept) that the leader pushes; without, appended with the projection updates
+//    they cause in one transaction.
+// 3. States are read in one transaction, so an event moving from pending to confirmed meanwhile
+//    is neither missed nor counted twice. An event in neither table (refused by the node, or
+//    dropped by an epoch reset) is "no longer in the log": its step is skipped.
+import {
+  type Decider,
+  foldEvents,
+  initialStateOf,
+  loadState,
+  type RecordedEvent,
+  type SnapshotStore,
+  type UndoHost,
+  type UndoStacks,
+  type UndoStorage,
+} from "@chronicle/core";
+import type { DexieLocalLog } from "../store/dexie-local-log.ts";
+import type { DexieEventStore } from "../store/dexie-store.ts";
+
+interface LockManagerLike {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+
+/** Undo stacks in the database's meta table, shared by the tabs of this device. */
+export class DexieUndoStorage implements UndoStorage {
+  readonly #store: DexieEventStore;
+  readonly #lockPrefix: string;
+  readonly #channel: BroadcastChannel | undefined;
+  readonly #watchers = new Map<string, Set<() => void>>();
+  // Without Web Locks (Node tests) this context is the only one: take turns in process.
+  #turn: Promise<unknown> = Promise.resolve();
+
+  constructor(store: DexieEventStore, name: string) {
+    this.#store = store;
+    this.#lockPrefix = `chronicle-undo:${name}:`;
+    this.#channel =
+      typeof BroadcastChannel === "function"
+        ? new BroadcastChannel(`chronicle-undo:${name}`)
+        : undefined;
+    if (this.#channel) {
+      this.#channel.onmessage = (message: MessageEvent<{ key?: unknown }>) => {
+        const key = message.data?.key;
+        if (typeof key !== "string") return;
+        for (const watcher of [...(this.#watchers.get(key) ?? [])]) watcher();
+      };
+    }
+  }
+
+  async load(key: string): Promise<UndoStacks | undefined> {
+    const row = await this.#store.db.meta.get(`undo/${key}`);
+    return row?.value as UndoStacks | undefined;
+  }
+
+  async save(key: string, stacks: UndoStacks): Promise<void> {
+    await this.#store.transaction(async () => {
+      await this.#store.db.meta.put({ key: `undo/${key}`, value: stacks });
+    }, "save the undo stacks");
+    this.#channel?.postMessage({ key });
+  }
+
+  exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const locks = (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
+    if (locks) return locks.request(`${this.#lockPrefix}${key}`, work);
+    const run = this.#turn.then(work);
+    this.#turn = run.catch(() => {});
+    return run;
+  }
+
+  watch(key: string, listener: () => void): () => void {
+    const watchers = this.#watchers.get(key) ?? new Set();
+    this.#watchers.set(key, watchers);
+    watchers.add(listener);
+    return () => watchers.delete(listener);
+  }
+
+  close(): void {
+    this.#watchers.clear();
+    this.#channel?.close();
+  }
+}
+
+export interface EngineUndoDeps {
+  local: DexieLocalLog;
+  snapshots: SnapshotStore;
+  /** With sync: states are optimistic and compensations are written as pending events. */
+  sync: boolean;
+  /** Writes compensations when there is no sync (the engine's append, which keeps envelopes). */
+  appendConfirmed: (stream: string, events: readonly RecordedEvent[]) => Promise<RecordedEvent[]>;
+  /** Writes compensations as pending events (sync). */
+  appendPending: (stream: string, events: readonly RecordedEvent[]) => Promise<void>;
+}
+
+/** The UndoHost of a worker engine: states from this database, writes through the engine. */
+export function createEngineUndoHost(deps: EngineUndoDeps): UndoHost {
+  const { local, snapshots } = deps;
+  const store = local.store;
+  const confirmedState = async (decider: Decider, stream: string, maxPosition?: number) =>
+    (
+      await loadState(store, decider, stream, {
+        snapshots,
+        ...(maxPosition === undefined ? {} : { maxPosition }),
+      })
+    ).state;
+  return {
+    stateBefore: (decider, stream, event) =>
+      store.transaction(async () => {
+        const confirmed = await store.db.events.get(event.id);
+        if (confirmed) {
+          if (confirmed.stream !== stream) return undefined;
+          if (confirmed.position === 1) return initialStateOf(decider);
+          return confirmedState(decider, stream, confirmed.position - 1);
+        }
+        if (!deps.sync) return undefined;
+        const pending = await local.tables.pending(stream);
+        const index = pending.findIndex((row) => row.id === event.id);
+        if (index < 0) return undefined;
+        return foldEvents(
+          decider,
+          await confirmedState(decider, stream),
+          pending.slice(0, index).map((row) => row.event),
+        );
+      }, `read the state before ${event.id}`),
+    currentState: (decider, stream) =>
+      store.transaction(async () => {
+        const state = await confirmedState(decider, stream);
+        if (!deps.sync) return state;
+        const pending = await local.tables.pending(stream);
+        return foldEvents(
+          decider,
+          state,
+          pending.map((row) => row.event),
+        );
+      }, `read the state of ${stream}`),
+    async append(stream, events) {
+      if (!deps.sync) return deps.appendConfirmed(stream, events);
+      await deps.appendPending(stream, events);
+      return events.map(({ position: _position, recordedAt: _recordedAt, ...event }) => event);
+    },
+  };
+}

@@ -22,6 +22,7 @@ export default defineConfig({
       "comlink",
       "zod",
       "@chronicle/core",
+      "@chronicle/core/text",
       "@chronicle/core/testing/store-contract",
       "@chronicle/core/testing/local-log-contract",
       "@chronicle/sync",

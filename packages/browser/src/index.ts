@@ -2,12 +2,15 @@
 // synchronously, subscribe to their changes. The worker side is "@chronicle/browser/worker".
 export {
   type Chronicle,
+  type ChronicleUndo,
+  type ChronicleView,
   type CreateChronicleOptions,
   createChronicle,
 } from "./main/create-chronicle.ts";
 export type {
   ExecuteOptions,
   ExecuteResult,
+  FoldableRef,
   HostApi,
   HostDiagnostics,
   HostStatus,
@@ -15,6 +18,8 @@ export type {
   OpenRequest,
   RejectedInfo,
   SyncStatusInfo,
+  TimelineEntry,
+  TimelineOptions,
 } from "./shared/host-api.ts";
 export { DexieLocalLog } from "./store/dexie-local-log.ts";
 export { DexieEventStore } from "./store/dexie-store.ts";

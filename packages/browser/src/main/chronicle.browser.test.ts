@@ -194,4 +194,38 @@ describe("tabs: two hosts on one database", () => {
     expect(log.slice(5).map((event) => event.meta.redoOf)).toEqual([[log[1]!.id], [log[2]!.id]]);
     await reloaded.chronicle.close();
   });
+
+  it("time travel from the main thread: state at a position or time, a frozen view, history, diff", async () => {
+    const { chronicle } = await connect(freshName());
+    const S = "board:past";
+    await chronicle.execute(S, board, { type: "addMany", count: 1_200, prefix: "m" });
+    const [lastOfBatch] = await chronicle.readStream(S, { direction: "backward", limit: 1 });
+    await chronicle.execute(S, board, { type: "addCard", id: "late", title: "Late" });
+
+    expect(await chronicle.stateAt(boardView, S, { position: 1_100 })).toMatchObject({
+      count: 1_100,
+    });
+    const atTime = await chronicle.stateAt(board, S, { time: lastOfBatch!.recordedAt });
+    expect(atTime.ids.length).toBeGreaterThanOrEqual(1_200);
+
+    const view = await chronicle.viewAt(S, { position: 1_200 });
+    await chronicle.execute(S, board, { type: "removeCard", id: "m0" });
+    expect(view.position).toBe(1_200);
+    expect(await view.read(boardView)).toMatchObject({ count: 1_200 });
+    expect((await view.read(boardView)).titles.m0).toBe("Card 0");
+    expect(await view.events({ from: 1_199 })).toHaveLength(2);
+
+    const timeline = await chronicle.history(S, { from: 1_201 });
+    expect(timeline.map((entry) => [entry.position, entry.type, entry.actor])).toEqual([
+      [1_201, "card.added", "tester"],
+      [1_202, "card.removed", "tester"],
+    ]);
+    expect(await chronicle.diff(boardView, S, 1_200, 1_202)).toEqual(
+      expect.arrayContaining([
+        { path: ["titles", "late"], kind: "added", after: "Late" },
+        { path: ["titles", "m0"], kind: "removed", before: "Card 0" },
+      ]),
+    );
+    await chronicle.close();
+  });
 });

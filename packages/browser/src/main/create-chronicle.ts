@@ -10,8 +10,11 @@ import {
   type ConfirmedEvent,
   type Decider,
   type EventInput,
+  type Foldable,
+  type PointInTime,
   type Projection,
   type ReadStreamOptions,
+  type StateChange,
   type StateOf,
   type UndoOutcome,
   type UndoState,
@@ -26,6 +29,8 @@ import type {
   HostStatus,
   RejectedInfo,
   SyncStatusInfo,
+  TimelineEntry,
+  TimelineOptions,
 } from "../shared/host-api.ts";
 import { ProjectionCache } from "./projection-cache.ts";
 
@@ -61,6 +66,17 @@ export interface ChronicleUndo {
   group<T>(label: string, work: () => Promise<T>): Promise<T>;
   /** Forgets both stacks. */
   clear(): Promise<void>;
+}
+
+/** A read-only view of a stream frozen at a position: render it while the live store goes on. */
+export interface ChronicleView {
+  readonly stream: string;
+  /** The last confirmed position included (0: before the first event). */
+  readonly position: number;
+  /** A projection's or decider's state as of this view (from the nearest snapshot below it). */
+  read<State>(foldable: Foldable<State>): Promise<State>;
+  /** The view's events (up to its position). */
+  events(options?: { from?: number; limit?: number }): Promise<ConfirmedEvent[]>;
 }
 
 export interface Chronicle {
@@ -108,6 +124,25 @@ export interface Chronicle {
   onSyncStatus(stream: string, listener: (status: SyncStatusInfo) => void): () => void;
   /** Calls `listener` when the sync engine drops a command or events. Returns the unsubscribe. */
   onRejected(listener: (notice: RejectedInfo) => void): () => void;
+  /**
+   * A projection's or decider's state as it was at a confirmed position, or at a time on the
+   * node's clock (`{ time }`), computed in the worker from the nearest snapshot.
+   */
+  stateAt<State>(foldable: Foldable<State>, stream: string, at: PointInTime): Promise<State>;
+  /** A read-only view of the stream at a position or time (see ChronicleView). */
+  viewAt(stream: string, at: PointInTime): Promise<ChronicleView>;
+  /**
+   * The stream's events as timeline entries (who, when, what, undoOf/redoOf); with sync, the
+   * pending ones last, marked `pending`.
+   */
+  history(stream: string, options?: TimelineOptions): Promise<TimelineEntry[]>;
+  /** What changed in a projection's (or decider's) state between two confirmed positions. */
+  diff<State>(
+    foldable: Foldable<State>,
+    stream: string,
+    fromPosition: number,
+    toPosition: number,
+  ): Promise<StateChange[]>;
   /** Undo/redo of this actor's commands on this device: `useUndo(chronicle.undoManager)`. */
   readonly undoManager: ChronicleUndo;
   /** Figures about the worker (events stored, leadership). */
@@ -293,6 +328,42 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
       rejectedListeners.add(listener);
       return () => rejectedListeners.delete(listener);
     },
+    async stateAt(foldable, stream, at) {
+      assertOpen();
+      return (await remote.stateAt(refOf(foldable), stream, at)).state as never;
+    },
+    async viewAt(stream, at) {
+      assertOpen();
+      const position = await remote.resolvePoint(stream, at);
+      const states = new Map<string, Promise<unknown>>();
+      return {
+        stream,
+        position,
+        read<State>(foldable: Foldable<State>): Promise<State> {
+          const key = `${foldable.kind}/${foldable.name}`;
+          let state = states.get(key);
+          if (!state) {
+            state = remote.stateAt(refOf(foldable), stream, { position }).then((r) => r.state);
+            states.set(key, state);
+          }
+          return state.then((value) => structuredClone(value) as State);
+        },
+        events: (options = {}) =>
+          remote.readStream(stream, {
+            from: options.from ?? 1,
+            toPosition: position,
+            ...(options.limit === undefined ? {} : { limit: options.limit }),
+          }),
+      };
+    },
+    history: (stream, historyOptions) => {
+      assertOpen();
+      return remote.history(stream, historyOptions);
+    },
+    diff: (foldable, stream, from, to) => {
+      assertOpen();
+      return remote.diff(refOf(foldable), stream, from, to);
+    },
     undoManager,
     diagnostics: () => {
       assertOpen();
@@ -313,6 +384,8 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
     },
   };
 }
+
+const refOf = (foldable: Foldable<unknown>) => ({ kind: foldable.kind, name: foldable.name });
 
 async function requestPersistence(): Promise<boolean> {
   // Without it, Chromium may evict the origin's IndexedDB under storage pressure. Browsers grant

@@ -1,6 +1,7 @@
 // Browser tier, end to end: hosts with separate databases sync through a real local node
 // (`wrangler dev`, started by the browser config's global setup) over real WebSockets. Both
 // write while one is offline, both converge; a fresh host catches up from empty.
+import { defineTextField } from "@chronicle/core/text";
 import { createSyncStarter, createWebSocketTransport, type SyncEngine } from "@chronicle/sync";
 import { expect, inject, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
@@ -16,6 +17,8 @@ declare module "vitest" {
 }
 
 const run = crypto.randomUUID().slice(0, 8);
+const notes = defineTextField({ type: "card.notes.edited" });
+const notesView = notes.projection();
 const S = `board:${run}`;
 
 async function host(label: string, user: "alice" | "bob", online = true, stream = S) {
@@ -25,8 +28,8 @@ async function host(label: string, user: "alice" | "bob", online = true, stream 
   hostChronicle(
     {
       name: `sync-${run}-${label}`,
-      deciders: [board],
-      projections: [boardView],
+      deciders: [board, notes.decider],
+      projections: [boardView, notesView],
       // The node stamps meta.actor with the token's subject; the pusher keeps its own copy, so
       // the two must agree (README: Sync).
       actor: user,
@@ -156,5 +159,45 @@ it("undo on one device removes only its own change, on both devices, through the
   });
   expect(b.chronicle.undoManager.state).toMatchObject({ canUndo: true, canRedo: false });
   expect(a.chronicle.undoManager.state).toMatchObject({ canUndo: false, canRedo: true });
+  await Promise.all([a.chronicle.close(), b.chronicle.close()]);
+});
+
+it("a collaborative text field: concurrent offline edits merge on both devices; undo takes back only mine", async () => {
+  const stream = `board:${run}-notes`;
+  const a = await host("notes-a", "alice", true, stream);
+  const b = await host("notes-b", "bob", true, stream);
+  const shows = (chronicle: Chronicle, want: string) =>
+    new Promise<void>((resolve) => {
+      const off = chronicle.subscribe(notesView, stream, (state) => {
+        if (notes.read(state, "c1") !== want) return;
+        queueMicrotask(() => off());
+        resolve();
+      });
+    });
+  const type = async (chronicle: Chronicle, edit: Parameters<typeof notes.edit>[2]) => {
+    const state = (await chronicle.load(notesView, stream)) ?? { fields: {} };
+    const input = notes.edit(notes.doc(state, "c1"), "c1", edit);
+    await chronicle.execute(stream, notes.decider, input!.data);
+  };
+
+  await type(a.chronicle, (text) => text.insert(0, "Hello world"));
+  await Promise.all([a.synced(1), b.synced(1), shows(b.chronicle, "Hello world")]);
+  a.engine().setOnline(false);
+  await type(a.chronicle, (text) => text.insert(6, "brave "));
+  await type(b.chronicle, (text) => text.insert(text.length, "!"));
+  await b.synced(2);
+  a.engine().setOnline(true);
+  await Promise.all([
+    shows(a.chronicle, "Hello brave world!"),
+    shows(b.chronicle, "Hello brave world!"),
+  ]);
+  await Promise.all([a.synced(3), b.synced(3)]);
+
+  // Yjs' own undo, shipped as a new event: alice's insertion goes, bob's "!" stays.
+  expect(await a.chronicle.undoManager.undo()).toMatchObject({ status: "done" });
+  await Promise.all([shows(a.chronicle, "Hello world!"), shows(b.chronicle, "Hello world!")]);
+  const log = await b.chronicle.readStream(stream);
+  const mine = log.filter((event) => event.meta.actor === "alice" && !event.meta.undoOf);
+  expect(log.at(-1)?.meta).toMatchObject({ actor: "alice", undoOf: [mine.at(-1)!.id] });
   await Promise.all([a.chronicle.close(), b.chronicle.close()]);
 });

@@ -8,9 +8,13 @@ import type {
   CommandContext,
   ConfirmedEvent,
   EventInput,
+  HistoryEntry,
+  HistoryOptions,
+  PointInTime,
   ProjectionRecord,
   ReadStreamOptions,
   RecordedEvent,
+  StateChange,
   UndoOutcome,
   UndoState,
 } from "@chronicle/core";
@@ -64,6 +68,26 @@ export interface ExecuteResult {
    */
   projections: ProjectionRecord[];
   /** True when the events are pending: the sync node will give them positions. */
+  pending?: boolean;
+}
+
+/** Names a registered projection or decider across the worker boundary. */
+export interface FoldableRef {
+  kind: "projection" | "decider";
+  name: string;
+}
+
+/** A timeline entry; with sync, pending ones come last. */
+export interface TimelineEntry extends HistoryEntry {
+  /**
+   * Written here and not yet ordered by the node: `position` is provisional (after the confirmed
+   * head, in local order) and `recordedAt` is the writer's clock.
+   */
+  pending?: true;
+}
+
+export interface TimelineOptions extends HistoryOptions {
+  /** With sync, add the pending events after the confirmed ones (not when `to` is given). @default true */
   pending?: boolean;
 }
 
@@ -129,6 +153,14 @@ export interface HostApi {
   diagnostics(): Promise<HostDiagnostics>;
   /** The stream's last sync status known here (undefined without sync or before the first). */
   syncStatus(stream: string): Promise<SyncStatusInfo | undefined>;
+  stateAt(
+    foldable: FoldableRef,
+    stream: string,
+    at: PointInTime,
+  ): Promise<{ state: unknown; position: number }>;
+  resolvePoint(stream: string, at: PointInTime): Promise<number>;
+  history(stream: string, options?: TimelineOptions): Promise<TimelineEntry[]>;
+  diff(foldable: FoldableRef, stream: string, from: number, to: number): Promise<StateChange[]>;
   undo(): Promise<UndoOutcome>;
   redo(): Promise<UndoOutcome>;
   undoState(): Promise<UndoState>;

@@ -11,12 +11,20 @@ import {
   createProjectionRunner,
   createUndoManager,
   type Decider,
+  diff,
   type EventInput,
+  type Foldable,
+  history,
+  type PointInTime,
   type Projection,
   type ProjectionRecord,
   type ProjectionRunner,
+  resolvePoint,
   type SnapshotStore,
+  type StateChange,
+  stateAt,
   toChronicleError,
+  toHistoryEntry,
   type UndoManager,
   type UndoOutcome,
   type UndoState,
@@ -25,9 +33,12 @@ import {
 import type {
   ExecuteOptions,
   ExecuteResult,
+  FoldableRef,
   HostStatus,
   OpenInfo,
   SyncStatusInfo,
+  TimelineEntry,
+  TimelineOptions,
 } from "../shared/host-api.ts";
 import { DexieLocalLog } from "../store/dexie-local-log.ts";
 import type { DexieEventStore } from "../store/dexie-store.ts";
@@ -293,6 +304,62 @@ export class ChronicleEngine {
     this.#watchers.remove(id);
   }
 
+  /**
+   * The state of a projection or decider as it was at a position or time of the stream's
+   * confirmed log (pending events have no position yet), from the nearest snapshot below it.
+   */
+  async stateAt(
+    ref: FoldableRef,
+    stream: string,
+    at: PointInTime,
+  ): Promise<{ state: unknown; position: number }> {
+    const loaded = await stateAt(this.store, this.#foldable(ref), stream, at, {
+      snapshots: this.snapshots,
+    });
+    return { state: loaded.state, position: loaded.position };
+  }
+
+  /** The last confirmed position at a point in time, at most the head. */
+  async resolvePoint(stream: string, at: PointInTime): Promise<number> {
+    const [position, head] = await Promise.all([
+      resolvePoint(this.store, stream, at),
+      this.store.head(stream),
+    ]);
+    return Math.min(position, head);
+  }
+
+  /**
+   * The stream's events as timeline entries; with sync, the pending ones follow the confirmed
+   * ones (`pending: true`, provisional positions after the head).
+   */
+  async timeline(stream: string, options: TimelineOptions = {}): Promise<TimelineEntry[]> {
+    const confirmed: TimelineEntry[] = await history(this.store, stream, options);
+    if (!this.#bridge || options.pending === false || options.to !== undefined) return confirmed;
+    const limit = options.limit ?? 1000;
+    if (confirmed.length >= limit) return confirmed;
+    const [head, pending] = await Promise.all([
+      this.store.head(stream),
+      this.#local.tables.pending(stream),
+    ]);
+    const from = options.from ?? 1;
+    const provisional = pending.map(
+      (row, index): TimelineEntry => ({
+        ...toHistoryEntry({
+          ...row.event,
+          position: head + index + 1,
+          recordedAt: row.event.meta.occurredAt,
+        }),
+        pending: true,
+      }),
+    );
+    return [...confirmed, ...provisional.filter((entry) => entry.position >= from)].slice(0, limit);
+  }
+
+  /** What changed in a projection's (or decider's) state between two confirmed positions. */
+  diff(ref: FoldableRef, stream: string, from: number, to: number): Promise<StateChange[]> {
+    return diff(this.store, this.#foldable(ref), stream, from, to, { snapshots: this.snapshots });
+  }
+
   /** Stops watches and sync, gives up leadership, closes the database. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -306,6 +373,17 @@ export class ChronicleEngine {
     this.#leadership.release();
     await this.store.close();
     this.store.db.close();
+  }
+
+  #foldable(ref: FoldableRef): Foldable<unknown> {
+    if (ref.kind === "projection") return this.#projection(ref.name);
+    const decider = this.#deciders.get(ref.name);
+    if (!decider) {
+      throw new ChronicleError("validation", `no decider named "${ref.name}" is registered`, {
+        details: { path: "decider", decider: ref.name },
+      });
+    }
+    return decider;
   }
 
   #projection(name: string): Projection<any, any> {

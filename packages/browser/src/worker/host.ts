@@ -85,6 +85,10 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
     async syncStatus(stream) {
       return ready().syncStatus(stream);
     },
+    stateAt: (foldable, stream, at) => ready().stateAt(foldable, stream, at),
+    resolvePoint: (stream, at) => ready().resolvePoint(stream, at),
+    history: (stream, historyOptions) => ready().timeline(stream, historyOptions),
+    diff: (foldable, stream, from, to) => ready().diff(foldable, stream, from, to),
     undo: () => ready().undo(),
     redo: () => ready().redo(),
     undoState: () => ready().undoState(),

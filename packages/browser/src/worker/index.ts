@@ -10,6 +10,8 @@ export type {
   OpenInfo,
   RejectedInfo,
   SyncStatusInfo,
+  TimelineEntry,
+  TimelineOptions,
 } from "../shared/host-api.ts";
 export { DexieLocalLog } from "../store/dexie-local-log.ts";
 export { DexieEventStore } from "../store/dexie-store.ts";
@@ -19,5 +21,5 @@ export type { DexieEventStoreOptions, WriteOptions, WriteResult } from "../store
 export { SyncTables } from "../store/sync-tables.ts";
 export { ChronicleEngine } from "./engine.ts";
 export { createHostApi, type HostChronicleOptions, hostChronicle } from "./host.ts";
-export { type EngineOptions, openEngine } from "./open-engine.ts";
+export { type EngineOptions, openEngine, type UndoOptions } from "./open-engine.ts";
 export type { SyncContext, SyncHandle, SyncStarter } from "./sync-seam.ts";

@@ -1,20 +1,33 @@
+import type { HistoryEntry } from "@chronicle/core";
 import { useCommand, useHistory, useProjection } from "@chronicle/react";
-import { useState } from "react";
-import { board, boardView, type Column, columns, STREAM } from "./board.ts";
+import { useMemo, useState } from "react";
+import { board, boardView, columns, labels, STREAM } from "./board.ts";
+import { CardView } from "./card-view.tsx";
+import { description, descriptionView } from "./description.ts";
 import { OfflineSwitch, SyncBadge } from "./sync-badge.tsx";
 import { TimeTravelBar, useTimeTravel } from "./time-travel.tsx";
-
-const labels: Record<Column, string> = { todo: "To do", doing: "Doing", done: "Done" };
 
 /** The board: columns of cards, a form to add one, and the event log a developer can read. */
 export function App(props: { device: string; user: string }) {
   const state = useProjection(boardView, STREAM);
+  const liveDescriptions = useProjection(descriptionView, STREAM);
+  // "The stream grew": description edits leave the board's state as it was.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the states are the change signal
+  const version = useMemo(() => ({}), [state, liveDescriptions]);
   const command = useCommand(board);
-  const history = useHistory(STREAM, { version: state });
+  const history = useHistory(STREAM, { version });
   const [title, setTitle] = useState("");
-  const travel = useTimeTravel(STREAM, state);
+  const travel = useTimeTravel(STREAM, version);
   const live = travel.past === undefined;
-  const cards = Object.entries((live ? state : travel.past)?.cards ?? {});
+  const cards = Object.entries((live ? state : travel.past?.board)?.cards ?? {});
+  const descriptions = live ? liveDescriptions : travel.past?.descriptions;
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  const toggle = (id: string) =>
+    setExpanded((open) => {
+      const next = new Set(open);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
 
   const add = async (event: React.FormEvent) => {
     event.preventDefault();
@@ -65,30 +78,17 @@ export function App(props: { device: string; user: string }) {
             {cards
               .filter(([, card]) => card.column === column)
               .map(([id, card]) => (
-                <article key={id} className="card" data-card={card.title}>
-                  <p>{card.title}</p>
-                  {live && (
-                    <div className="actions">
-                      {columns
-                        .filter((to) => to !== column)
-                        .map((to) => (
-                          <button
-                            key={to}
-                            type="button"
-                            onClick={() => command.execute(STREAM, { type: "moveCard", id, to })}
-                          >
-                            → {labels[to]}
-                          </button>
-                        ))}
-                      <button
-                        type="button"
-                        onClick={() => command.execute(STREAM, { type: "removeCard", id })}
-                      >
-                        Delete
-                      </button>
-                    </div>
-                  )}
-                </article>
+                <CardView
+                  key={id}
+                  id={id}
+                  card={card}
+                  description={descriptions ? description.read(descriptions, id) : ""}
+                  live={live}
+                  expanded={expanded.has(id)}
+                  onToggle={() => toggle(id)}
+                  onMove={(to) => command.execute(STREAM, { type: "moveCard", id, to })}
+                  onRemove={() => command.execute(STREAM, { type: "removeCard", id })}
+                />
               ))}
           </div>
         ))}
@@ -96,10 +96,15 @@ export function App(props: { device: string; user: string }) {
       <section className="log">
         <h2>Event log</h2>
         <ol>
-          {history.map((entry) => (
-            <li key={entry.id}>
-              <code>#{entry.position}</code> {entry.type} <em>by {entry.actor}</em>{" "}
-              <time>{new Date(entry.recordedAt).toLocaleTimeString()}</time>
+          {groupTyping(history).map(({ first, last, count }) => (
+            <li key={first.id}>
+              <code>
+                #{first.position}
+                {count > 1 ? `–#${last.position}` : ""}
+              </code>{" "}
+              {first.type}
+              {count > 1 ? ` ×${count}` : ""} <em>by {first.actor}</em>{" "}
+              <time>{new Date(last.recordedAt).toLocaleTimeString()}</time>
             </li>
           ))}
         </ol>
@@ -107,3 +112,24 @@ export function App(props: { device: string; user: string }) {
     </main>
   );
 }
+
+/** A run of edits of one card's description by one actor is one log line (a word is many edits). */
+function groupTyping(entries: HistoryEntry[]) {
+  const groups: { first: HistoryEntry; last: HistoryEntry; count: number }[] = [];
+  for (const entry of entries) {
+    const group = groups.at(-1);
+    if (
+      group &&
+      entry.type === description.event.type &&
+      group.first.type === entry.type &&
+      group.first.actor === entry.actor &&
+      keyOf(group.first) === keyOf(entry)
+    ) {
+      group.last = entry;
+      group.count++;
+    } else groups.push({ first: entry, last: entry, count: 1 });
+  }
+  return groups;
+}
+
+const keyOf = (entry: HistoryEntry) => (entry.data as { key?: unknown } | null)?.key;

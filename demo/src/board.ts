@@ -11,6 +11,7 @@ export const networkChannel = (device: string) => `chronicle-demo-network-${devi
 
 export const columns = ["todo", "doing", "done"] as const;
 export type Column = (typeof columns)[number];
+export const labels: Record<Column, string> = { todo: "To do", doing: "Doing", done: "Done" };
 export interface Card {
   title: string;
   column: Column;

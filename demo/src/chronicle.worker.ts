@@ -7,6 +7,7 @@ import { hostChronicle } from "@chronicle/browser/worker";
 import { ChronicleError } from "@chronicle/core";
 import { createSyncStarter, createWebSocketTransport } from "@chronicle/sync";
 import { board, boardView, networkChannel, STREAM } from "./board.ts";
+import { description, descriptionView } from "./description.ts";
 
 const node = `${self.location.origin}/sync`;
 
@@ -22,8 +23,8 @@ async function devToken(sub: string): Promise<string> {
 
 hostChronicle({
   name: "chronicle-demo",
-  deciders: [board],
-  projections: [boardView],
+  deciders: [board, description.decider],
+  projections: [boardView, descriptionView],
   actor: "demo",
   sync: createSyncStarter({
     streams: [STREAM],

@@ -1,11 +1,14 @@
 import { type ConfirmedEvent, foldEvents, initialStateOf } from "@chronicle/core";
+import type { TextFieldsState } from "@chronicle/core/text";
 import { useChronicle } from "@chronicle/react";
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { type BoardState, boardView } from "./board.ts";
+import { descriptionView } from "./description.ts";
 
 /**
  * A slider over the board's history: at the head it shows the live board; moved back, it shows
- * the board as it was after event #N (folded from the log, read-only) with who did what.
+ * the board and the card descriptions as they were after event #N (folded from the log,
+ * read-only) with who did what.
  */
 export function useTimeTravel(stream: string, version: unknown) {
   const chronicle = useChronicle();
@@ -23,10 +26,18 @@ export function useTimeTravel(stream: string, version: unknown) {
   }, [chronicle, stream, version]);
   const head = events.length;
   const at = position === undefined ? head : Math.min(position, head);
-  const past: BoardState | undefined =
-    position === undefined
-      ? undefined
-      : foldEvents(boardView, initialStateOf(boardView), events.slice(0, at));
+  const past = useMemo(() => {
+    if (position === undefined) return undefined;
+    const prefix = events.slice(0, at);
+    return {
+      board: foldEvents(boardView, initialStateOf(boardView), prefix) as BoardState,
+      descriptions: foldEvents(
+        descriptionView,
+        initialStateOf(descriptionView),
+        prefix,
+      ) as TextFieldsState,
+    };
+  }, [events, at, position]);
   return { head, at, past, event: events[at - 1], setPosition };
 }
 

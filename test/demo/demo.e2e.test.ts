@@ -1,8 +1,9 @@
 // The demo in a real Chromium (Playwright driving Debian's chromium) against the Vite dev
 // server and a real local sync node (wrangler dev): add and move cards, a refused command shows
 // its coded error, the time-travel slider shows the board as it was, a reload keeps everything
-// (IndexedDB), and two devices with separate storage converge through the node. Screenshots of
-// the key moments go to test/output/ (not committed).
+// (IndexedDB), two devices with separate storage converge through the node, and two devices
+// typing offline into the same card description end with both edits. Screenshots of the key
+// moments go to test/output/ (not committed).
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,6 +47,13 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
+async function openDevice(device: string, user?: string) {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${url}?device=${device}${user ? `&user=${user}` : ""}`);
+  await page.locator('[data-sync="synced"]').waitFor();
+  return page;
+}
+
 async function addCard(page: Page, title: string) {
   await page.getByPlaceholder("New card").fill(title);
   await page.getByRole("button", { name: "Add card" }).click();
@@ -83,12 +91,7 @@ it("runs the board: add, move, refuse, time travel, reload", async () => {
 }, 60_000);
 
 it("converges two devices with separate storage, edited offline, through the node; a fresh one catches up", async () => {
-  const open = async (device: string) => {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(`${url}?device=${device}`);
-    await page.locator('[data-sync="synced"]').waitFor();
-    return page;
-  };
+  const open = (device: string) => openDevice(device);
   const a = await open("a");
   const b = await open("b");
   // Both go offline, edit, then come back: the boards converge.
@@ -116,4 +119,69 @@ it("converges two devices with separate storage, edited offline, through the nod
   );
   expect(logs[1]).toEqual(logs[0]);
   expect(logs[2]).toEqual(logs[0]);
+}, 90_000);
+
+it("merges a card description typed offline on two devices at different places", async () => {
+  const c = await openDevice("c", "carol");
+  const d = await openDevice("d", "dave");
+  const errors: string[] = [];
+  for (const page of [c, d]) page.on("pageerror", (error) => errors.push(error.message));
+  await addCard(c, "Spec");
+  await d.locator('[data-card="Spec"]').waitFor();
+  const editor = (page: Page) => page.getByLabel("Description of Spec");
+  for (const page of [c, d]) {
+    await page.locator('[data-card="Spec"]').getByRole("button", { name: "Description" }).click();
+  }
+  // Typed at full speed: every keystroke is diffed into the Y.Doc at once, commands queue.
+  await editor(c).pressSequentially("The plan.");
+  await expect.poll(() => editor(d).inputValue(), { timeout: 20_000 }).toBe("The plan.");
+  await d.locator('[data-sync="synced"][data-pending="0"]').waitFor();
+
+  for (const page of [c, d]) {
+    await page.getByLabel("Offline").check();
+    await page.locator('[data-sync="offline"]').waitFor();
+  }
+  await editor(c).focus();
+  await editor(c).evaluate((el: HTMLTextAreaElement) => el.setSelectionRange(0, 0));
+  await editor(c).pressSequentially("Draft: ");
+  await editor(d).focus();
+  await editor(d).press("End");
+  await editor(d).pressSequentially(" Ship Friday.");
+  expect(await editor(c).inputValue()).toBe("Draft: The plan.");
+  expect(await editor(d).inputValue()).toBe("The plan. Ship Friday.");
+  await c.locator('[data-sync="offline"]:not([data-pending="0"])').waitFor();
+  await d.locator('[data-sync="offline"]:not([data-pending="0"])').waitFor();
+
+  for (const page of [c, d]) await page.getByLabel("Offline").uncheck();
+  const merged = "Draft: The plan. Ship Friday.";
+  for (const page of [c, d]) {
+    await expect.poll(() => editor(page).inputValue(), { timeout: 20_000 }).toBe(merged);
+    await page.locator('[data-sync="synced"][data-pending="0"]').waitFor();
+  }
+  // Each caret stayed next to what its user typed last.
+  const caret = (page: Page) =>
+    editor(page).evaluate((el: HTMLTextAreaElement) => [el.selectionStart, el.selectionEnd]);
+  expect(await caret(c)).toEqual(["Draft: ".length, "Draft: ".length]);
+  expect(await caret(d)).toEqual([merged.length, merged.length]);
+  await c.screenshot({ path: `${output}demo-description.png` });
+  await d.screenshot({ path: `${output}demo-description-device-2.png` });
+
+  // One event back in time, the card shows its description as it was then (read-only).
+  const head = Number(await d.getByLabel("Time travel").getAttribute("max"));
+  await d.getByLabel("Time travel").fill(String(head - 1));
+  const past = d.locator('[data-card="Spec"] .description');
+  await expect.poll(() => past.textContent()).not.toBe(merged);
+  expect(merged).toContain((await past.textContent())!.slice(0, 5));
+  expect(await editor(d).count()).toBe(0);
+  await d.getByRole("button", { name: "Back to live" }).click();
+
+  // Closed, the card shows the text; after a reload it comes back from IndexedDB.
+  await d.locator('[data-card="Spec"]').getByRole("button", { name: "Description" }).click();
+  await expect.poll(() => d.locator('[data-card="Spec"] .description').textContent()).toBe(merged);
+  await d.reload();
+  await d.locator('[data-card="Spec"]').getByRole("button", { name: "Description" }).click();
+  await expect.poll(() => editor(d).inputValue()).toBe(merged);
+  const logs = await Promise.all([c, d].map((page) => page.locator(".log li").allTextContents()));
+  expect(logs[1]).toEqual(logs[0]);
+  expect(errors).toEqual([]);
 }, 90_000);

@@ -1,8 +1,10 @@
 import { createContext, type ReactNode, useContext } from "react";
-import type { CommandSource, HistorySource, ProjectionSource } from "./sources.ts";
+import type { CommandSource, HistorySource, ProjectionSource, UndoSource } from "./sources.ts";
 
-/** What most apps pass: the browser `Chronicle` (reads, subscriptions, commands, history). */
-export type ChronicleLike = ProjectionSource & CommandSource & HistorySource;
+/** What most apps pass: the browser `Chronicle` (reads, subscriptions, commands, history, undo). */
+export type ChronicleLike = ProjectionSource &
+  CommandSource &
+  HistorySource & { readonly undoManager?: UndoSource };
 
 const ChronicleContext = createContext<ChronicleLike | undefined>(undefined);
 

@@ -11,6 +11,7 @@ import {
   MemoryEventStore,
   MemoryLocalLog,
   type Projection,
+  toHistoryEntry,
 } from "@chronicle/core";
 import { createSyncEngine, type SyncStatus } from "@chronicle/sync";
 import { MemoryNetwork, MemoryNode } from "@chronicle/sync/testing";
@@ -119,6 +120,19 @@ function Status(props: { engine: SyncStatusSource<SyncStatus>; source: HistorySo
   );
 }
 
+function FromProvider() {
+  const controls = useUndo();
+  const history = useHistory("notes:1");
+  return (
+    <p>
+      <button type="button" disabled={!controls.canUndo} onClick={() => void controls.undo()}>
+        {`undo ${controls.undoLabel ?? "-"}`}
+      </button>
+      {history.map((h) => `${h.position}:${h.type}${h.pending ? ":pending" : ""}`).join(";")}
+    </p>
+  );
+}
+
 let root: Root | undefined;
 let container: HTMLElement;
 afterEach(() => {
@@ -201,5 +215,36 @@ describe("@chronicle/react hooks", () => {
     });
     await rendered("synced|");
     engine.close();
+  });
+
+  it("useUndo() and useHistory() use the provider's chronicle: its undoManager, its pending-aware history", async () => {
+    const { store, handle, source } = memoryChronicle();
+    const undoManager = createUndoManager({
+      host: createStoreUndoHost(store),
+      actor: "alice",
+      device: "d",
+      deciders: [notes],
+    });
+    const { events } = await handle("notes:1", { add: "n1", text: "first" });
+    await undoManager.record("notes:1", notes, events, { label: "Add note" });
+    const chronicle = {
+      ...source,
+      undoManager,
+      // As the browser Chronicle with sync: confirmed entries, then pending ones.
+      history: async () => [
+        { ...toHistoryEntry((await store.readStream("notes:1"))[0]!) },
+        { ...toHistoryEntry({ ...events[0]!, id: "p", position: 2 }), pending: true as const },
+      ],
+    };
+    await render(
+      <ChronicleProvider chronicle={chronicle as never}>
+        <FromProvider />
+      </ChronicleProvider>,
+    );
+    await rendered("undo Add note");
+    await rendered("1:note.added;2:note.added:pending");
+    await act(async () => container.querySelector("button")!.click());
+    await rendered("undo -");
+    expect((await store.readStream("notes:1")).at(-1)?.meta.undoOf).toEqual([events[0]!.id]);
   });
 });

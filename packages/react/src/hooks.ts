@@ -1,6 +1,5 @@
 import {
   type ChronicleErrorJSON,
-  type HistoryEntry,
   type Projection,
   type StateOf,
   toChronicleError,
@@ -15,6 +14,7 @@ import type {
   HistorySource,
   ProjectionSource,
   SyncStatusSource,
+  TimelineEntry,
   UndoSource,
 } from "./sources.ts";
 
@@ -100,10 +100,15 @@ export interface UndoControls extends UndoState {
  * canUndo/canRedo, the next steps' labels, and the actions, from an undo manager.
  *
  * @example
- * const { canUndo, undoLabel, undo } = useUndo(undoManager);
+ * const { canUndo, undoLabel, undo } = useUndo(); // the provider's chronicle.undoManager
  * <button disabled={!canUndo} onClick={undo}>Undo {undoLabel}</button>
  */
-export function useUndo(manager: UndoSource): UndoControls {
+export function useUndo(source?: UndoSource): UndoControls {
+  const fromContext = useOptionalChronicle()?.undoManager;
+  const manager = source ?? fromContext;
+  if (!manager) {
+    throw new Error("useUndo: no undo manager given and no <ChronicleProvider> (with one) above");
+  }
   const subscribe = useCallback(
     (onChange: () => void) => manager.subscribe(() => onChange()),
     [manager],
@@ -133,7 +138,8 @@ export function useSyncStatus<Status>(source: SyncStatusSource<Status>, stream: 
 
 /**
  * The stream's events as timeline entries (who, when, what), loaded again whenever `version`
- * changes (pass the projection state or the confirmed head so new events show up).
+ * changes (pass the projection state or the confirmed head so new events show up). A source
+ * with `history` (the browser Chronicle) also lists pending events, last, marked `pending`.
  *
  * @example
  * const board = useProjection(boardView, "board:1");
@@ -148,24 +154,27 @@ export function useHistory(
     version?: unknown;
     source?: HistorySource;
   } = {},
-): HistoryEntry[] {
+): TimelineEntry[] {
   const fromContext = useOptionalChronicle();
   const source = options.source ?? fromContext;
   if (!source) throw new Error("useHistory: no source given and no <ChronicleProvider> above");
-  const [entries, setEntries] = useState<HistoryEntry[]>([]);
+  const [entries, setEntries] = useState<TimelineEntry[]>([]);
   const { from, to, limit, version } = options;
   // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the app's "something changed" signal
   useEffect(() => {
     let current = true;
-    void source
-      .readStream(stream, {
-        ...(from === undefined ? {} : { from }),
-        ...(to === undefined ? {} : { toPosition: to }),
-        ...(limit === undefined ? {} : { limit }),
-      })
-      .then((events) => {
-        if (current) setEntries(events.map(toHistoryEntry));
-      });
+    const range = {
+      ...(from === undefined ? {} : { from }),
+      ...(limit === undefined ? {} : { limit }),
+    };
+    const loading = source.history
+      ? source.history(stream, { ...range, ...(to === undefined ? {} : { to }) })
+      : source
+          .readStream(stream, { ...range, ...(to === undefined ? {} : { toPosition: to }) })
+          .then((events) => events.map(toHistoryEntry));
+    void loading.then((loaded) => {
+      if (current) setEntries(loaded);
+    });
     return () => {
       current = false;
     };

@@ -14,5 +14,6 @@ export type {
   HistorySource,
   ProjectionSource,
   SyncStatusSource,
+  TimelineEntry,
   UndoSource,
 } from "./sources.ts";

@@ -1,6 +1,13 @@
 // What the hooks need from Chronicle, as small structural interfaces: the browser store's
 // `Chronicle`, core's `UndoManager` and the sync engine all fit them without adapters.
-import type { ConfirmedEvent, Projection, StateOf, UndoOutcome, UndoState } from "@chronicle/core";
+import type {
+  ConfirmedEvent,
+  HistoryEntry,
+  Projection,
+  StateOf,
+  UndoOutcome,
+  UndoState,
+} from "@chronicle/core";
 
 /** Synchronous reads plus change notifications (the browser `Chronicle` has both). */
 export interface ProjectionSource {
@@ -31,10 +38,19 @@ export interface SyncStatusSource<Status> {
   onStatus(stream: string, listener: (status: Status) => void): () => void;
 }
 
-/** Reads a stream's events (for timelines). */
+/** A timeline entry; `pending` when the event is not ordered by the node yet. */
+export interface TimelineEntry extends HistoryEntry {
+  pending?: true;
+}
+
+/** Reads a stream's events (for timelines); `history` (with pending events) is used when present. */
 export interface HistorySource {
   readStream(
     stream: string,
     options?: { from?: number; toPosition?: number; limit?: number },
   ): Promise<ConfirmedEvent[]>;
+  history?(
+    stream: string,
+    options?: { from?: number; to?: number; limit?: number },
+  ): Promise<TimelineEntry[]>;
 }

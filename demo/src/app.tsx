@@ -1,11 +1,11 @@
-import type { HistoryEntry } from "@chronicle/core";
-import { useCommand, useHistory, useProjection } from "@chronicle/react";
+import { type TimelineEntry, useCommand, useHistory, useProjection } from "@chronicle/react";
 import { useMemo, useState } from "react";
 import { board, boardView, columns, labels, STREAM } from "./board.ts";
 import { CardView } from "./card-view.tsx";
 import { description, descriptionView } from "./description.ts";
 import { OfflineSwitch, SyncBadge } from "./sync-badge.tsx";
 import { TimeTravelBar, useTimeTravel } from "./time-travel.tsx";
+import { UndoBar } from "./undo-bar.tsx";
 
 /** The board: columns of cards, a form to add one, and the event log a developer can read. */
 export function App(props: { device: string; user: string }) {
@@ -46,6 +46,7 @@ export function App(props: { device: string; user: string }) {
         <span className="who">
           device {props.device} · {props.user}
         </span>
+        <UndoBar />
         <OfflineSwitch device={`device-${props.device}`} />
         <SyncBadge stream={STREAM} />
         <button type="button" onClick={openSecondDevice}>
@@ -87,6 +88,7 @@ export function App(props: { device: string; user: string }) {
                   expanded={expanded.has(id)}
                   onToggle={() => toggle(id)}
                   onMove={(to) => command.execute(STREAM, { type: "moveCard", id, to })}
+                  onRename={(title) => command.execute(STREAM, { type: "renameCard", id, title })}
                   onRemove={() => command.execute(STREAM, { type: "removeCard", id })}
                 />
               ))}
@@ -105,6 +107,9 @@ export function App(props: { device: string; user: string }) {
               {first.type}
               {count > 1 ? ` ×${count}` : ""} <em>by {first.actor}</em>{" "}
               <time>{new Date(last.recordedAt).toLocaleTimeString()}</time>
+              {first.undoOf && <span className="tag">undo</span>}
+              {first.redoOf && <span className="tag">redo</span>}
+              {last.pending && <span className="tag pending">pending</span>}
             </li>
           ))}
         </ol>
@@ -114,8 +119,8 @@ export function App(props: { device: string; user: string }) {
 }
 
 /** A run of edits of one card's description by one actor is one log line (a word is many edits). */
-function groupTyping(entries: HistoryEntry[]) {
-  const groups: { first: HistoryEntry; last: HistoryEntry; count: number }[] = [];
+function groupTyping(entries: TimelineEntry[]) {
+  const groups: { first: TimelineEntry; last: TimelineEntry; count: number }[] = [];
   for (const entry of entries) {
     const group = groups.at(-1);
     if (
@@ -132,4 +137,4 @@ function groupTyping(entries: HistoryEntry[]) {
   return groups;
 }
 
-const keyOf = (entry: HistoryEntry) => (entry.data as { key?: unknown } | null)?.key;
+const keyOf = (entry: TimelineEntry) => (entry.data as { key?: unknown } | null)?.key;

@@ -137,3 +137,19 @@ export const boardView = defineProjection({
     "card.removed": apply,
   },
 });
+
+/** The label of a command's undo step, as the Undo / Redo buttons show it. */
+export function undoLabel(command: unknown, decider: string): string | undefined {
+  if (decider !== board.name) return "Edit description";
+  const c = command as BoardCommand;
+  switch (c.type) {
+    case "addCard":
+      return `Add “${c.title}”`;
+    case "moveCard":
+      return `Move to ${labels[c.to]}`;
+    case "renameCard":
+      return `Rename to “${c.title}”`;
+    case "removeCard":
+      return "Delete card";
+  }
+}

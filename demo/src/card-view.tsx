@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { type Card, type Column, columns, labels } from "./board.ts";
 import { DescriptionEditor } from "./description-editor.tsx";
 
@@ -15,13 +16,32 @@ export function CardView(props: {
   expanded: boolean;
   onToggle: () => void;
   onMove: (to: Column) => void;
+  onRename: (title: string) => void;
   onRemove: () => void;
 }) {
   const { id, card, live } = props;
   const editing = live && props.expanded;
+  const [renaming, setRenaming] = useState<string | undefined>(undefined);
   return (
     <article className="card" data-card={card.title}>
-      <p>{card.title}</p>
+      {live && renaming !== undefined ? (
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            props.onRename(renaming);
+            setRenaming(undefined);
+          }}
+        >
+          <input
+            aria-label={`New title of ${card.title}`}
+            value={renaming}
+            onChange={(event) => setRenaming(event.target.value)}
+            onKeyDown={(event) => event.key === "Escape" && setRenaming(undefined)}
+          />
+        </form>
+      ) : (
+        <p>{card.title}</p>
+      )}
       {editing ? (
         <DescriptionEditor id={id} title={card.title} />
       ) : (
@@ -36,6 +56,9 @@ export function CardView(props: {
                 → {labels[to]}
               </button>
             ))}
+          <button type="button" onClick={() => setRenaming(card.title)}>
+            Rename
+          </button>
           <button type="button" aria-expanded={props.expanded} onClick={props.onToggle}>
             Description
           </button>

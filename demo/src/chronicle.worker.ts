@@ -6,7 +6,7 @@
 import { hostChronicle } from "@chronicle/browser/worker";
 import { ChronicleError } from "@chronicle/core";
 import { createSyncStarter, createWebSocketTransport } from "@chronicle/sync";
-import { board, boardView, networkChannel, STREAM } from "./board.ts";
+import { board, boardView, networkChannel, STREAM, undoLabel } from "./board.ts";
 import { description, descriptionView } from "./description.ts";
 
 const node = `${self.location.origin}/sync`;
@@ -26,6 +26,8 @@ hostChronicle({
   deciders: [board, description.decider],
   projections: [boardView, descriptionView],
   actor: "demo",
+  // What the Undo / Redo buttons say. Typing within half a second is one step (the default).
+  undo: { labelOf: undoLabel },
   sync: createSyncStarter({
     streams: [STREAM],
     transport: (context) =>

@@ -185,3 +185,46 @@ it("merges a card description typed offline on two devices at different places",
   expect(logs[1]).toEqual(logs[0]);
   expect(errors).toEqual([]);
 }, 90_000);
+
+it("undo on one device takes back only its own change, on both devices; redo, rename, Ctrl+Z", async () => {
+  const e = await openDevice("e", "erin");
+  const f = await openDevice("f", "frank");
+  await addCard(e, "Undo me");
+  await addCard(f, "Keep me");
+  for (const page of [e, f]) {
+    await page.locator('[data-card="Undo me"]').waitFor();
+    await page.locator('[data-card="Keep me"]').waitFor();
+  }
+  const gone = (page: Page, title: string) =>
+    expect.poll(() => page.locator(`[data-card="${title}"]`).count(), { timeout: 15_000 }).toBe(0);
+
+  // The button names the next step; undo appends a compensation that syncs like any event.
+  await e.getByRole("button", { name: "Undo Add “Undo me”" }).click();
+  for (const page of [e, f]) {
+    await gone(page, "Undo me");
+    await page.locator('[data-card="Keep me"]').waitFor();
+  }
+  await e.locator(".log .tag", { hasText: "undo" }).first().waitFor();
+  await e.screenshot({ path: `${output}demo-undo.png` });
+  await e.getByRole("button", { name: "Redo Add “Undo me”" }).click();
+  for (const page of [e, f]) await page.locator('[data-card="Undo me"]').waitFor();
+
+  // An edit (rename), undone from the keyboard on the same device.
+  await e.locator('[data-card="Undo me"]').getByRole("button", { name: "Rename" }).click();
+  await e.getByLabel("New title of Undo me").fill("Renamed");
+  await e.getByLabel("New title of Undo me").press("Enter");
+  for (const page of [e, f]) await page.locator('[data-card="Renamed"]').waitFor();
+  await e.getByRole("button", { name: "Undo Rename to “Renamed”" }).waitFor();
+  await e.locator("h1").click(); // out of any text input: Ctrl+Z is the board's
+  await e.keyboard.press("Control+z");
+  for (const page of [e, f]) await page.locator('[data-card="Undo me"]').waitFor();
+
+  // The other device's Ctrl+Z takes back its own card, not erin's.
+  await f.locator("h1").click();
+  await f.keyboard.press("Control+z");
+  for (const page of [e, f]) {
+    await gone(page, "Keep me");
+    await page.locator('[data-card="Undo me"]').waitFor();
+  }
+  await f.screenshot({ path: `${output}demo-undo-device-2.png` });
+}, 90_000);

@@ -6,6 +6,7 @@ import { isChronicleError, type ProjectionRecord } from "@chronicle/core";
 import { createSyncStarter, type SyncEngine } from "@chronicle/sync";
 import { createLoopbackTransport, MemoryNode } from "@chronicle/sync/testing";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
 import type { HostStatus, SyncStatusInfo } from "../shared/host-api.ts";
@@ -251,5 +252,60 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
     expect(outcome).toMatchObject({ status: "skipped", reason: 'card "X" was removed meanwhile' });
     expect(await a.engine.store.db.pending.count()).toBe(0);
     expect(node.log(S)).toHaveLength(2);
+  });
+
+  it("undo all of one device's steps, with another device's edits interleaved, leaves exactly the other's effects on both; redo restores (property)", async () => {
+    // Each device adds cards with its own ids or removes one of its own, so the other device's
+    // effects are independent of them: after A undoes everything, both boards hold exactly what
+    // B's commands alone produce.
+    const step = fc.record({ device: fc.constantFrom("a", "b"), remove: fc.boolean() });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
+        const node = new MemoryNode();
+        const a = await device(node, false); // offline: its edits interleave with b's
+        const b = await device(node);
+        const cards = { a: [] as string[], b: [] as string[] };
+        let events = 0;
+        let undoable = 0;
+        for (const [index, { device: who, remove }] of steps.entries()) {
+          const engine = who === "a" ? a.engine : b.engine;
+          const own = cards[who];
+          const command =
+            remove && own.length > 0
+              ? { type: "removeCard" as const, id: own.splice(index % own.length, 1)[0]! }
+              : { type: "addCard" as const, id: `${who}${index}`, title: `${who} ${index}` };
+          if (command.type === "addCard") own.push(command.id);
+          await engine.execute("board", S, command);
+          events++;
+          if (who === "a") undoable++;
+        }
+        const before = [...cards.a, ...cards.b].sort();
+        expect(titles(await a.engine.read("board-view", S))).toEqual([...cards.a].sort());
+        let outcome = await a.engine.undo();
+        let undone = 0;
+        while (outcome.status === "done") {
+          undone++;
+          outcome = await a.engine.undo();
+        }
+        expect(outcome.status).toBe("empty");
+        expect(undone).toBe(undoable);
+        a.sync().setOnline(true);
+        await Promise.all([a.synced(events + undone), b.synced(events + undone)]);
+        const onlyB = [...cards.b].sort();
+        expect(titles(await a.engine.read("board-view", S))).toEqual(onlyB);
+        expect(titles(await b.engine.read("board-view", S))).toEqual(onlyB);
+        const log = node.log(S);
+        expect(log.filter((event) => event.meta.undoOf)).toHaveLength(undone);
+
+        for (let i = 0; i < undone; i++) {
+          expect(await a.engine.redo()).toMatchObject({ status: "done" });
+        }
+        await Promise.all([a.synced(events + 2 * undone), b.synced(events + 2 * undone)]);
+        expect(titles(await b.engine.read("board-view", S))).toEqual(before);
+        expect(titles(await a.engine.read("board-view", S))).toEqual(before);
+        for (const engine of opened.splice(0)) await engine.close();
+      }),
+      { numRuns: 40 },
+    );
   });
 });

@@ -18,9 +18,9 @@ export function App(props: { device: string; user: string }) {
   const history = useHistory(STREAM, { version });
   const [title, setTitle] = useState("");
   const travel = useTimeTravel(STREAM, version);
-  const live = travel.past === undefined;
-  const cards = Object.entries((live ? state : travel.past?.board)?.cards ?? {});
-  const descriptions = live ? liveDescriptions : travel.past?.descriptions;
+  const { live } = travel;
+  const cards = Object.entries((travel.past?.board ?? state)?.cards ?? {});
+  const descriptions = travel.past?.descriptions ?? liveDescriptions;
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const toggle = (id: string) =>
     setExpanded((open) => {

@@ -133,11 +133,13 @@ describe("WebSocket token transports", () => {
     const stream = freshStream();
     const socket = await connect(stream, await token({ [stream]: "write" }, "dana"));
     await socket.request({ t: "push", req: nextReq(), events: events(stream, 1) });
-    await pushHttp(
+    const answer = await pushHttp(
       stream,
       { events: events(stream, 1) },
       await token({ [stream]: "write" }, "eve"),
     );
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ results: [{ actor: "eve" }] });
     expect((await logOf(stream)).map((e) => e.meta.actor)).toEqual(["dana", "eve"]);
   });
 });

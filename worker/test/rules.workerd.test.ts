@@ -235,7 +235,10 @@ describe("node-owned fields", () => {
       meta: { ...event!.meta, actor: "mallory" },
     };
     const ack = await socket.request({ t: "push", req: nextReq(), events: [forged] });
-    expect(ack).toMatchObject({ t: "ack", results: [{ position: 1 }] });
+    // The ack echoes the stamped actor, so the pusher's copy can match the log.
+    expect(ack).toMatchObject({ t: "ack", results: [{ position: 1, actor: "carol" }] });
+    const again = await socket.request({ t: "push", req: nextReq(), events: [forged] });
+    expect(again).toMatchObject({ t: "ack", results: [{ position: 1, actor: "carol" }] });
     const [stored] = await logOf(stream);
     expect(stored!.position).toBe(1);
     expect(stored!.meta.actor).toBe("carol");

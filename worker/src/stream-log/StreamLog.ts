@@ -264,7 +264,12 @@ export class StreamLog extends DurableObject<NodeEnv> {
     if (plan.kind === "conflict") return plan;
     const written = this.#log.commit(plan.fresh, Date.now(), actor);
     this.#broadcast(before, pusher);
-    return { kind: "ack", results: pushResults(plan, written), head: this.#log.head };
+    // The ack echoes the node-stamped actor, so the pusher's copy equals the log.
+    const results = pushResults(plan, written).map((result, index) => ({
+      ...result,
+      actor: plan.stored[index] ? (this.#log.actorOf(result.id) ?? actor) : actor,
+    }));
+    return { kind: "ack", results, head: this.#log.head };
   }
 
   /** Sends events after `after` to every subscribed socket but `except`, in position order. */

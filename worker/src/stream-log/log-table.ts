@@ -57,6 +57,18 @@ export class LogTable {
     return row && { id, position: row.position, recordedAt: row.recorded_at };
   }
 
+  /** The `meta.actor` an already-stored event was stamped with. */
+  actorOf(id: string): string | undefined {
+    return (
+      this.storage.sql
+        .exec<{ actor: string | null }>(
+          `SELECT json_extract(body, '$.meta.actor') AS actor FROM events WHERE id = ?`,
+          id,
+        )
+        .toArray()[0]?.actor ?? undefined
+    );
+  }
+
   /**
    * Appends events at head+1.. in one transaction (rule 2) and returns where they landed.
    * `recordedAt` never decreases along the log, so temporal reads can cut it by time.

@@ -7,7 +7,7 @@ import { toPublicError } from "../http/errors.ts";
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ChronicleErrorJSON };
 
 export type PushOutcome =
-  | { kind: "ack"; results: AppendedEvent[]; head: number }
+  | { kind: "ack"; results: (AppendedEvent & { actor?: string })[]; head: number }
   | { kind: "conflict"; head: number };
 
 /** Headers the Worker sets on an upgrade it forwards after auth (never taken from the client). */

@@ -30,8 +30,8 @@ async function host(label: string, user: "alice" | "bob", online = true, stream 
       name: `sync-${run}-${label}`,
       deciders: [board, notes.decider],
       projections: [boardView, notesView],
-      // The node stamps meta.actor with the token's subject; the pusher keeps its own copy, so
-      // the two must agree (README: Sync).
+      // The node stamps meta.actor with the token's subject (and echoes it in the ack); the
+      // undo manager records this actor's commands, so the two agree (README: Sync).
       actor: user,
       undo: { captureWindowMs: 0 },
       sync: createSyncStarter({

@@ -256,6 +256,10 @@ export class StreamSession {
           const result = frame.results[index]!;
           const event: ConfirmedEvent = {
             ...entry.event,
+            // Node-owned fields come from the node: the log holds them as stamped there.
+            ...(result.actor === undefined
+              ? {}
+              : { meta: { ...entry.event.meta, actor: result.actor } }),
             position: result.position,
             recordedAt: result.recordedAt,
           };

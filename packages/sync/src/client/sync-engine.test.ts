@@ -11,13 +11,13 @@ const STREAM = "account:1";
 function world(seed = 7) {
   const node = new MemoryNode();
   const network = new MemoryNetwork(node, seed);
-  const device = (name: string, local = new MemoryLocalLog()) => {
+  const device = (name: string, local = new MemoryLocalLog(), actor = "user") => {
     const transport = network.transport();
     const engine = createSyncEngine({
       local,
       transport,
       device: name,
-      actor: "user",
+      actor,
       deciders: [account],
       scheduler: network.scheduler,
     });
@@ -70,6 +70,17 @@ describe("sync engine against the in-memory node", () => {
       confirmedHead: 3,
     });
     expect(balanceOf(log)).toBe(13);
+  });
+
+  it("takes node-owned fields from the ack: a pusher whose actor is not its token's subject ends with the node's log exactly", async () => {
+    const { node, device, settle } = world();
+    const a = device("a", new MemoryLocalLog(), "what-the-app-said");
+    a.engine.start(STREAM);
+    await a.engine.execute(STREAM, account, { deposit: 5 });
+    await settle(a.engine);
+    const log = node.log(STREAM);
+    expect(log[0]!.meta.actor).toBe("user"); // stamped by the node
+    expect(await a.local.readConfirmed(STREAM)).toEqual(log);
   });
 
   it("reports status transitions a UI can show", async () => {

@@ -68,7 +68,16 @@ export const clientFrame = z.discriminatedUnion("t", [helloFrame, pushFrame, pul
 
 // Node -> client ------------------------------------------------------------------------------
 
-export const ackResult = z.object({ id: z.string(), position, recordedAt: z.number() });
+/**
+ * Where a pushed event landed, and the node-owned fields it was stored with: `actor` is the
+ * `meta.actor` the node stamped (the token's subject), so the pusher's copy matches the log.
+ */
+export const ackResult = z.object({
+  id: z.string(),
+  position,
+  recordedAt: z.number(),
+  actor: z.string().optional(),
+});
 
 export const welcomeFrame = z.object({ t: z.literal("welcome"), epoch: z.string(), head: cursor });
 export const ackFrame = z.object({

@@ -154,17 +154,19 @@ export class MemoryNode {
         const results = frame.events.map((event, index) => {
           const known = stored[index];
           if (known !== undefined) {
+            const storedEvent = state.events[known - 1]!;
             return {
               id: event.id,
               position: known,
-              recordedAt: state.events[known - 1]!.recordedAt,
+              recordedAt: storedEvent.recordedAt,
+              actor: storedEvent.meta.actor,
             };
           }
           const confirmed = this.#confirm(stream, event, state.events.length + 1, recordedAt);
           state.events.push(confirmed);
           state.positions.set(confirmed.id, confirmed.position);
           fresh.push(confirmed);
-          return { id: event.id, position: confirmed.position, recordedAt };
+          return { id: event.id, position: confirmed.position, recordedAt, actor: this.#actor };
         });
         if (fresh.length > 0) {
           const frameOut: ServerFrame = {

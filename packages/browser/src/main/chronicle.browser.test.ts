@@ -160,7 +160,11 @@ describe("tabs: two hosts on one database", () => {
       await tabA.chronicle.execute(S, board, { type: "addCard", id: "c2", title: "Two" });
       await tabA.chronicle.execute(S, board, { type: "addCard", id: "c3", title: "Three" });
     });
-    expect(tabA.chronicle.undoManager.state).toMatchObject({ undoLabel: "Add two more" });
+    // Reports travel on their own channel: wait for the one after the group.
+    await firstMatching<UndoState>(
+      (listener) => tabA.chronicle.undoManager.subscribe(listener),
+      (state) => state.undoLabel === "Add two more",
+    );
     // The other tab hears of the change to the shared stacks, and can undo it.
     await firstMatching<UndoState>(
       (listener) => tabB.chronicle.undoManager.subscribe(listener),

@@ -157,8 +157,16 @@ it("undo on one device removes only its own change, on both devices, through the
     type: "card.removed",
     meta: { actor: "alice", undoOf: [log[0]!.id] },
   });
-  expect(b.chronicle.undoManager.state).toMatchObject({ canUndo: true, canRedo: false });
-  expect(a.chronicle.undoManager.state).toMatchObject({ canUndo: false, canRedo: true });
+  await expect
+    .poll(() => b.chronicle.undoManager.state, { timeout: 10_000 })
+    .toMatchObject({ canUndo: true });
+  await expect
+    .poll(() => a.chronicle.undoManager.state)
+    .toMatchObject({
+      canUndo: false,
+      canRedo: true,
+    });
+  expect(b.chronicle.undoManager.state.canRedo).toBe(false);
   await Promise.all([a.chronicle.close(), b.chronicle.close()]);
 });
 

@@ -104,7 +104,9 @@ export type HostStatus =
   /** The sync engine dropped a command or events (see RejectedInfo). */
   | { type: "sync-rejected"; notice: RejectedInfo }
   /** This actor's undo/redo stacks on this device changed (in any tab). */
-  | { type: "undo"; state: UndoState };
+  | { type: "undo"; state: UndoState }
+  /** A command was run but could not be recorded for undo (its events are stored). */
+  | { type: "undo-error"; error: ChronicleErrorJSON };
 
 export interface OpenInfo {
   /** The database name. */

@@ -76,6 +76,7 @@ export class ChronicleEngine {
   readonly #undoStorage: DexieUndoStorage;
   readonly #undo: UndoManager;
   #revision = 0;
+  #recording: Promise<unknown> = Promise.resolve();
   #sync: SyncHandle | undefined;
   #closed = false;
 
@@ -233,7 +234,14 @@ export class ChronicleEngine {
         );
     if (options.undoable !== false && result.events.length > 0) {
       const label = options.label ?? this.#options.undo?.labelOf?.(command, decider.name);
-      await this.#undo.record(stream, decider, result.events, label === undefined ? {} : { label });
+      // Not awaited: the command's caller (and its render) does not wait for the undo stacks
+      // to be saved. The manager runs its operations in order, so an undo() issued after this
+      // command still sees its step.
+      this.#recording = this.#undo
+        .record(stream, decider, result.events, label === undefined ? {} : { label })
+        .catch((error: unknown) =>
+          this.#status({ type: "undo-error", error: toChronicleError(error).toJSON() }),
+        );
     }
     return result;
   }
@@ -248,9 +256,10 @@ export class ChronicleEngine {
     return this.#undo.redo();
   }
 
-  /** Whether undo/redo can run, and the labels of the next steps. */
+  /** Whether undo/redo can run, and the labels of the next steps (after the commands so far). */
   async undoState(): Promise<UndoState> {
     await this.#undo.ready;
+    await this.#recording;
     return this.#undo.state;
   }
 
@@ -366,6 +375,7 @@ export class ChronicleEngine {
     this.#closed = true;
     this.#unlisten();
     this.#watchers.clear();
+    await this.#recording;
     this.#undo.dispose();
     this.#undoStorage.close();
     await this.#stopSync();

@@ -129,7 +129,7 @@ describe("undo/redo in the worker engine", () => {
     });
     expect(tabA.deviceId).toBe(tabB.deviceId);
     await tabA.execute("board", S, { type: "addCard", id: "c1", title: "One" });
-    await expect.poll(() => seenByB.at(-1)?.undoLabel).toBe("Add card");
+    await expect.poll(() => seenByB.at(-1)?.undoLabel, { timeout: 10_000 }).toBe("Add card");
     expect(await tabB.undo()).toMatchObject({ status: "done", label: "Add card" });
     expect(await titles(tabA)).toEqual([]);
     expect(await tabA.undoState()).toMatchObject({ canUndo: false, canRedo: true });

@@ -60,11 +60,13 @@ export type SnapshotRow = Snapshot;
  * Schema history. Dexie needs every version that ever shipped so that it can upgrade a database
  * left by an older tab; add a new entry (never edit an old one) when the layout changes.
  */
-export const schemaVersions: ReadonlyArray<{
+export interface SchemaVersion {
   version: number;
   stores: Record<string, string | null>;
   upgrade?: (tx: import("dexie").Transaction) => Promise<void>;
-}> = [
+}
+
+export const schemaVersions: readonly SchemaVersion[] = [
   {
     version: 1,
     stores: {
@@ -85,13 +87,18 @@ export class ChronicleDb extends Dexie {
   snapshots!: Table<SnapshotRow, [string, number]>;
   meta!: Table<MetaRow, string>;
 
-  constructor(name: string, options: DexieOptions = {}) {
+  /** `versions` is for tests of the upgrade path; apps always get {@link schemaVersions}. */
+  constructor(
+    name: string,
+    options: DexieOptions = {},
+    versions: readonly SchemaVersion[] = schemaVersions,
+  ) {
     // The optimistic liveQuery cache is of no use here (subscriptions pull) and costs memory.
     super(name, { cache: "disabled", ...options });
     // Dexie's liveQuery bookkeeping (mutation ranges per write, broadcast to other tabs) is not
     // used: subscriptions pull, and commit notices go through our own channel.
     this.unuse({ stack: "dbcore", name: "Observability" });
-    for (const entry of schemaVersions) {
+    for (const entry of versions) {
       const version = this.version(entry.version).stores(entry.stores);
       if (entry.upgrade) version.upgrade(entry.upgrade);
     }

@@ -308,4 +308,68 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
       { numRuns: 40 },
     );
   });
+
+  it('with written: "once", a background stream written to is pushed by syncOnce and keeps no connection', async () => {
+    const node = new MemoryNode();
+    const loopback = createLoopbackTransport(node);
+    const open = new Map<string, number>();
+    const counting: typeof loopback = {
+      connect(stream, listener) {
+        open.set(stream, (open.get(stream) ?? 0) + 1);
+        const connection = loopback.connect(stream, listener);
+        return {
+          send: (frame) => connection.send(frame),
+          close: () => {
+            open.set(stream, open.get(stream)! - 1);
+            connection.close();
+          },
+        };
+      },
+    };
+    const statuses: HostStatus[] = [];
+    let wake = () => {};
+    const engine = await openEngine({
+      name: `sync-once-${++devices}`,
+      indexedDB: new IDBFactory(),
+      IDBKeyRange,
+      deciders: [board],
+      projections: [boardView],
+      actor: "user",
+      sync: createSyncStarter({
+        transport: counting,
+        streams: [S],
+        written: "once",
+        followNetwork: false,
+      }),
+      onStatus: (status) => {
+        statuses.push(status);
+        wake();
+      },
+    });
+    opened.push(engine);
+    const background = "board:background";
+    const until = (match: (status: HostStatus) => boolean) =>
+      new Promise<void>((resolve) => {
+        wake = () => {
+          if (statuses.some(match)) resolve();
+        };
+        wake();
+      });
+    const syncedHead = (stream: string, head: number) => (status: HostStatus) =>
+      status.type === "sync-status" &&
+      status.stream === stream &&
+      status.status.pending === 0 &&
+      status.status.confirmedHead === head;
+
+    await engine.execute("board", background, { type: "addCard", id: "b1", title: "B" });
+    await until(syncedHead(background, 1));
+    await engine.execute("board", background, { type: "addCard", id: "b2", title: "B2" });
+    await until(syncedHead(background, 2));
+    expect(node.log(background).map((event) => event.data)).toMatchObject([
+      { id: "b1" },
+      { id: "b2" },
+    ]);
+    await expect.poll(() => open.get(background), { timeout: 10_000 }).toBe(0);
+    expect(open.get(S)).toBe(1); // the listed stream stays live
+  });
 });

@@ -27,6 +27,13 @@ export interface SyncStarterOptions
   transport: SyncTransport | ((context: SyncStarterContext) => SyncTransport);
   /** Streams kept live from the start; streams with pending events and streams written to are added. */
   streams?: readonly string[];
+  /**
+   * Streams written to that are not in `streams`: `"live"` starts them (a connection each, kept
+   * until the engine stops); `"once"` pushes their pending events with `syncOnce` after each
+   * write (connect, push, catch up, disconnect), for apps with many streams of which few are on
+   * screen. @default "live"
+   */
+  written?: "live" | "once";
   /** Follow the runtime's online/offline events (`followNetworkStatus`). @default true when it has them */
   followNetwork?: boolean;
   /** Called with the engine once created (to call `setOnline`, `start`, `syncOnce` yourself). */
@@ -54,7 +61,15 @@ export interface SyncStarterHandle {
 export function createSyncStarter(
   options: SyncStarterOptions,
 ): (context: SyncStarterContext) => Promise<SyncStarterHandle> {
-  const { transport, streams = [], followNetwork, onEngine, ...engineOptions } = options;
+  const {
+    transport,
+    streams = [],
+    written = "live",
+    followNetwork,
+    onEngine,
+    ...engineOptions
+  } = options;
+  const listed = new Set(streams);
   return async (context) => {
     const engine = createSyncEngine({
       ...engineOptions,
@@ -65,13 +80,24 @@ export function createSyncStarter(
       deciders: context.deciders,
     });
     const started = new Set<string>();
+    const reported = new Set<string>();
     const cleanups: (() => void)[] = [];
+    const report = (stream: string) => {
+      if (reported.has(stream)) return;
+      reported.add(stream);
+      cleanups.push(engine.onStatus(stream, (status) => context.reportStatus(stream, status)));
+      context.reportStatus(stream, engine.status(stream));
+    };
     const start = (stream: string) => {
+      if (written === "once" && !listed.has(stream)) {
+        report(stream);
+        // Failures show in the stream's status; pending events stay for the next write or start.
+        return void engine.syncOnce(stream).catch(() => {});
+      }
       if (started.has(stream)) return void engine.kick(stream);
       started.add(stream);
-      cleanups.push(engine.onStatus(stream, (status) => context.reportStatus(stream, status)));
+      report(stream);
       engine.start(stream);
-      context.reportStatus(stream, engine.status(stream));
     };
     cleanups.push(
       engine.onChange((stream) => context.changed(stream)),

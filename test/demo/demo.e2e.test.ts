@@ -100,15 +100,29 @@ it("converges two devices with separate storage, edited offline, through the nod
     await page.locator('[data-sync="offline"]').waitFor();
   }
   await Promise.all([addCard(a, "From A"), addCard(b, "From B")]);
-  await a.locator('[data-sync="offline"][data-pending="1"]').waitFor();
+  // ...and move them, still offline.
+  await a.locator('[data-card="From A"]').getByRole("button", { name: "→ Doing" }).click();
+  await b.locator('[data-card="From B"]').getByRole("button", { name: "→ Done" }).click();
+  await a.locator('[data-sync="offline"][data-pending="2"]').waitFor();
+  await b.locator('[data-sync="offline"][data-pending="2"]').waitFor();
   expect(await b.locator('[data-card="From A"]').count()).toBe(0);
   for (const page of [a, b]) await page.getByLabel("Offline").uncheck();
   for (const page of [a, b]) {
-    await page.locator('[data-card="From A"]').waitFor();
-    await page.locator('[data-card="From B"]').waitFor();
+    await page.locator('[data-column="doing"] [data-card="From A"]').waitFor();
+    await page.locator('[data-column="done"] [data-card="From B"]').waitFor();
+    await page.locator('[data-sync="synced"][data-pending="0"]').waitFor();
   }
-  await b.locator('[data-card="From A"]').getByRole("button", { name: "→ Doing" }).click();
-  await a.locator('[data-column="doing"] [data-card="From A"]').waitFor();
+  const board = (page: Page) =>
+    page
+      .locator(".column")
+      .evaluateAll((columns) =>
+        columns.map((column) =>
+          [...column.querySelectorAll("[data-card]")].map((c) => c.getAttribute("data-card")),
+        ),
+      );
+  expect(await board(b)).toEqual(await board(a)); // identical boards
+  await b.locator('[data-card="From B"]').getByRole("button", { name: "→ Doing" }).click();
+  await a.locator('[data-column="doing"] [data-card="From B"]').waitFor();
   await a.screenshot({ path: `${output}demo-device-a.png` });
   await b.screenshot({ path: `${output}demo-device-b.png` });
   const fresh = await open("fresh");

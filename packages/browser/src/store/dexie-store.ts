@@ -33,6 +33,7 @@ import {
   tailKey,
   toEvent,
 } from "./log-queries.ts";
+import { currentWriteTransaction, writeMany } from "./raw-requests.ts";
 import { ChronicleDb, type EventRow } from "./schema.ts";
 import { allRequests, isKeyConflict, toStorageError } from "./storage-errors.ts";
 import type {
@@ -60,6 +61,10 @@ export class DexieEventStore implements EventStore {
   readonly #channel: CommitChannel;
   #onAppend: AppendHook | undefined;
   #closed = false;
+  // The log's tail after this store's last committed append, while no other context has
+  // committed since (as far as the commit channel tells): a hint for speculative writes, which
+  // must verify it (see tailHint).
+  #tailHint: LogTail | undefined;
 
   constructor(options: DexieEventStoreOptions = {}) {
     const name = options.db?.name ?? options.name ?? "chronicle";
@@ -74,6 +79,19 @@ export class DexieEventStore implements EventStore {
     this.#channel = createCommitChannel(
       options.broadcast === false ? undefined : `chronicle-commits:${name}`,
     );
+    this.#channel.listen((notice) => {
+      if (notice.remote) this.#tailHint = undefined;
+    });
+  }
+
+  /**
+   * The log's tail as this store last committed it, unless another tab or worker announced a
+   * commit since. Only a hint: another context may have committed without the notice having
+   * arrived yet (or with broadcast off), so a writer that uses it must check it against
+   * `position()` in its own transaction before that commits.
+   */
+  get tailHint(): LogTail | undefined {
+    return this.#tailHint;
   }
 
   /** Sets the in-transaction append hook (the engine installs its projection updater). */
@@ -316,15 +334,19 @@ export class DexieEventStore implements EventStore {
     // Not awaited one after the other: IndexedDB runs a transaction's requests in the order
     // they were issued, so the hook's reads already see these rows, and a failed add aborts
     // the whole transaction anyway.
+    const metaRows = [
+      { key: headKey(stream), value: { head: last.position, lastId: last.id } },
+      { key: tailKey, value: nextTail },
+    ];
+    // Raw requests on the transaction when there is one (always, through `transaction`): see
+    // raw-requests.ts for what Dexie's table API costs on this path.
+    const transaction = currentWriteTransaction(this.db, ["events", "meta"]);
     const [, , projections = []] = await allRequests([
-      this.db.events.bulkAdd(rows),
-      this.db.meta.bulkPut([
-        { key: headKey(stream), value: { head: last.position, lastId: last.id } },
-        { key: tailKey, value: nextTail },
-      ]),
+      transaction ? writeMany(transaction, "events", rows, "add") : this.db.events.bulkAdd(rows),
+      transaction ? writeMany(transaction, "meta", metaRows) : this.db.meta.bulkPut(metaRows),
       this.#onAppend?.(stream, events, prefetched),
     ]);
-    this.#announceOnCommit({ streams: [stream], records: projections });
+    this.#announceOnCommit({ streams: [stream], records: projections }, nextTail);
     return projections;
   }
 
@@ -347,13 +369,17 @@ export class DexieEventStore implements EventStore {
   }
 
   // Announce once the outermost transaction has committed: listeners then read durable data.
-  #announceOnCommit(notice: CommitNotice): void {
+  #announceOnCommit(notice: CommitNotice, tail: LogTail): void {
     const transaction = Dexie.currentTransaction;
     const announce = () => {
       if (!this.#closed) this.#channel.announce(notice);
     };
-    if (transaction?.idbtrans) transaction.idbtrans.addEventListener("complete", announce);
-    else queueMicrotask(announce);
+    if (transaction?.idbtrans) {
+      transaction.idbtrans.addEventListener("complete", () => {
+        this.#tailHint = tail;
+        announce();
+      });
+    } else queueMicrotask(announce);
   }
 
   async #read<T>(promise: PromiseLike<T>, action: string): Promise<T> {

@@ -3,7 +3,8 @@
 // transaction they join it.
 import { ChronicleError, type ConfirmedEvent, type ReadStreamOptions } from "@chronicle/core";
 import Dexie from "dexie";
-import type { ChronicleDb, EventRow } from "./schema.ts";
+import { currentWriteTransaction, getMany } from "./raw-requests.ts";
+import type { ChronicleDb, EventRow, MetaRow } from "./schema.ts";
 
 /** The last stored event's commit sequence and recordedAt (what an append continues from). */
 export interface LogTail {
@@ -39,7 +40,10 @@ export async function streamPosition(
   stream: string | undefined,
 ): Promise<StreamPosition> {
   const keys = stream === undefined ? [tailKey] : [tailKey, headKey(stream)];
-  const [tailRow, headRow] = await db.meta.bulkGet(keys);
+  const transaction = currentWriteTransaction(db, ["meta"]);
+  const [tailRow, headRow] = transaction
+    ? await getMany<MetaRow>(transaction, "meta", keys)
+    : await db.meta.bulkGet(keys);
   let tail = tailRow?.value as LogTail | undefined;
   if (tailRow === undefined) {
     const row = await db.events.orderBy("seq").last();

@@ -10,6 +10,7 @@ import {
   snapshotKey,
 } from "@chronicle/core";
 import type { DexieEventStore } from "./dexie-store.ts";
+import { currentWriteTransaction, getMany, writeMany } from "./raw-requests.ts";
 import type { DexieSnapshotStore } from "./state-stores.ts";
 import { allRequests } from "./storage-errors.ts";
 import type { AppendHook } from "./store-types.ts";
@@ -84,7 +85,10 @@ export function createProjectionUpdater(options: ProjectionUpdaterOptions): Proj
     const keys = options.projections
       .filter((projection) => [...handledTypes.get(projection)!].some((type) => types.has(type)))
       .map((projection) => projectionKey(projection, stream));
-    const records = await options.store.db.projections.bulkGet(keys);
+    const transaction = currentWriteTransaction(options.store.db, ["projections"]);
+    const records = transaction
+      ? await getMany<ProjectionRecord>(transaction, "projections", keys)
+      : await options.store.db.projections.bulkGet(keys);
     return new Map(keys.map((key, index) => [key, records[index]]));
   };
 
@@ -132,7 +136,10 @@ export function createProjectionUpdater(options: ProjectionUpdaterOptions): Proj
     }
     const last = fresh[fresh.length - 1] ?? gap[gap.length - 1];
     const next = { ...record, state, checkpoint: last?.position ?? checkpoint };
-    await options.store.db.projections.put(next);
+    // The hook always runs inside the append's transaction; raw when it can (raw-requests.ts).
+    const transaction = currentWriteTransaction(options.store.db, ["projections"]);
+    if (transaction) await writeMany(transaction, "projections", [next]);
+    else await options.store.db.projections.put(next);
     return next;
   }
 }

@@ -9,6 +9,7 @@ import {
   foldEvents,
   type LoadedState,
   loadState,
+  type ProjectionRecord,
   type SnapshotStore,
 } from "@chronicle/core";
 import type { DexieEventStore } from "../store/dexie-store.ts";
@@ -17,6 +18,11 @@ import type { StreamPosition } from "../store/log-queries.ts";
 export interface DeciderState extends LoadedState<unknown> {
   /** The id of the event at `position` (undefined at position 0). */
   lastId: string | undefined;
+  /**
+   * Projection records of the stream this worker committed at `position` (checkpoint ===
+   * position), by key: what the next command would read, when nothing moved meanwhile.
+   */
+  records?: ReadonlyMap<string, ProjectionRecord>;
 }
 
 /** The most streams whose decider states are kept (least recently used go first). */
@@ -55,6 +61,16 @@ export class DeciderStates {
     }
     const loaded = await loadState(store, decider, stream, { snapshots });
     return { ...loaded, lastId: position.lastId };
+  }
+
+  /** The state last remembered for the decider on the stream (unverified: it may be stale). */
+  peek(decider: Decider<any, any, any>, stream: string): DeciderState | undefined {
+    return this.#states.get(keyOf(decider, stream));
+  }
+
+  /** Drops the remembered state (e.g. after a failed command that may have used it). */
+  forget(decider: Decider<any, any, any>, stream: string): void {
+    this.#states.delete(keyOf(decider, stream));
   }
 
   /** Keeps a state reached by a committed command (call only after the commit). */

@@ -49,7 +49,7 @@ import type { EngineOptions } from "./open-engine.ts";
 
 export type { EngineOptions };
 
-import { executeLocal } from "./execute-local.ts";
+import { executeLocal, type SpeculationStats } from "./execute-local.ts";
 import { electLeader, type Leadership } from "./leader.ts";
 import { appendPending, executeSynced, type OptimisticDeps, readOptimistic } from "./optimistic.ts";
 import { ProjectionWatchers } from "./projection-watchers.ts";
@@ -70,6 +70,8 @@ export class ChronicleEngine {
   readonly #watchers: ProjectionWatchers;
   readonly #unlisten: () => void;
   readonly #deciderStates = new DeciderStates();
+  /** How often commands wrote speculatively, and how often that was stale (see execute-local). */
+  readonly speculation: SpeculationStats = { speculated: 0, stale: 0 };
   readonly #local: DexieLocalLog;
   readonly #bridge: SyncBridge | undefined;
   readonly #optimistic: OptimisticDeps;
@@ -226,6 +228,7 @@ export class ChronicleEngine {
             deciderStates: this.#deciderStates,
             snapshots: this.#leaderSnapshots(),
             now: this.#options.now,
+            stats: this.speculation,
           },
           decider,
           stream,

@@ -68,7 +68,12 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
         projection,
         stream,
         (record) => {
-          Promise.resolve(onRecord(record)).catch(() => {});
+          // Posted in a task of its own: a commit made by `execute` delivers its records to
+          // watchers in the commit's microtasks, before the execute reply (which carries the
+          // same records) is posted; the reply goes first this way. Timers run in order.
+          setTimeout(() => {
+            Promise.resolve(onRecord(record)).catch(() => {});
+          }, 0);
         },
         (error) => {
           Promise.resolve(onError?.(toChronicleError(error).toJSON())).catch(() => {});

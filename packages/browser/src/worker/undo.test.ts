@@ -150,4 +150,16 @@ describe("undo/redo in the worker engine", () => {
     expect(await titles(engine)).toEqual(["theirs"]);
     expect(await engine.undo()).toEqual({ status: "empty" });
   });
+
+  it("a command after an undo decides on the state the undo left (the undo's write is seen)", async () => {
+    const engine = await open();
+    await engine.execute("board", S, { type: "addCard", id: "c1", title: "One" });
+    await engine.execute("board", S, { type: "addCard", id: "c2", title: "Two" });
+    await engine.undo(); // removes c2 by a write the command path did not make
+    // On the state remembered from the last command, c2 exists and this would be refused.
+    const result = await engine.execute("board", S, { type: "addCard", id: "c2", title: "Again" });
+    expect(result.head).toBe(4);
+    expect(await titles(engine)).toEqual(["c1", "c2"]);
+    expect((await engine.read("board-view", S)).state).toMatchObject({ titles: { c2: "Again" } });
+  });
 });

@@ -1,0 +1,164 @@
+// Node tier: speculative commands (execute-local.ts) against other writers of the same database.
+// Two engines on one fake-indexeddb database stand in for two tabs. A tab that commits hears of
+// it late (the notice is posted in a later task), so the next command of the other tab still
+// speculates on what it last committed, and must find out in its transaction that it is stale.
+import { isChronicleError } from "@chronicle/core";
+import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
+import { afterEach, describe, expect, it } from "vitest";
+import { board, boardView, cardAdded, cardRemoved } from "../__fixtures__/board.ts";
+import { type EngineOptions, openEngine } from "./open-engine.ts";
+
+let factory = new IDBFactory();
+const open = (extra: Partial<EngineOptions> = {}) =>
+  openEngine({
+    name: "speculation-test",
+    events: [cardAdded, cardRemoved],
+    deciders: [board],
+    projections: [boardView],
+    indexedDB: factory,
+    IDBKeyRange,
+    ...extra,
+  });
+
+afterEach(() => {
+  factory = new IDBFactory();
+});
+
+const add = (id: string) => ({ type: "addCard" as const, id, title: `Card ${id}` });
+
+async function projection(engine: Awaited<ReturnType<typeof open>>, stream: string) {
+  return engine.store.db.projections.get(`${boardView.name}/${stream}`);
+}
+
+describe("speculative commands", () => {
+  it("write without reading first once this worker committed the stream's last command", async () => {
+    const engine = await open();
+    await engine.execute("board", "board:1", add("a"));
+    const result = await engine.execute("board", "board:1", add("b"));
+    expect(engine.speculation).toEqual({ speculated: 1, stale: 0 });
+    expect(result.head).toBe(2);
+    expect(result.projections).toEqual([
+      expect.objectContaining({ checkpoint: 2, state: expect.objectContaining({ count: 2 }) }),
+    ]);
+    expect(await projection(engine, "board:1")).toMatchObject({ checkpoint: 2 });
+    await engine.close();
+  });
+
+  it("runs again, the ordinary way, when another tab appended to the stream meanwhile", async () => {
+    const tab1 = await open();
+    const tab2 = await open();
+    await tab1.execute("board", "board:1", add("a"));
+    await tab1.execute("board", "board:1", add("b"));
+    await tab2.execute("board", "board:1", add("c"));
+    // tab1 has not heard of tab2's commit yet: it speculates on head 2, finds 3, retries.
+    const result = await tab1.execute("board", "board:1", add("d"));
+    expect(tab1.speculation.stale).toBe(1);
+    expect(result.head).toBe(4);
+    const events = await tab1.store.readStream("board:1");
+    expect(events.map((event) => [event.position, (event.data as { id: string }).id])).toEqual([
+      [1, "a"],
+      [2, "b"],
+      [3, "c"],
+      [4, "d"],
+    ]);
+    expect(await projection(tab1, "board:1")).toMatchObject({
+      checkpoint: 4,
+      state: { count: 4, titles: { a: "Card a", b: "Card b", c: "Card c", d: "Card d" } },
+    });
+    await tab1.close();
+    await tab2.close();
+  });
+
+  it("decides again on the current state: a verdict on a stale state is never reported", async () => {
+    const tab1 = await open();
+    const tab2 = await open();
+    await tab1.execute("board", "board:1", add("a"));
+    await tab1.execute("board", "board:1", add("b"));
+    await tab2.execute("board", "board:1", { type: "removeCard", id: "a" });
+    // On tab1's remembered state card "a" exists (decide would refuse); it does not any more.
+    const result = await tab1.execute("board", "board:1", add("a"));
+    expect(tab1.speculation.stale).toBe(1);
+    expect(result.head).toBe(4);
+    // And the other way round: a command that looks fine on the stale state but is not.
+    await tab1.execute("board", "board:1", add("x"));
+    await tab2.execute("board", "board:1", add("y"));
+    const error = await tab1.execute("board", "board:1", add("y")).catch((e: unknown) => e);
+    expect(isChronicleError(error, "validation")).toBe(true);
+    expect(await tab1.store.head("board:1")).toBe(6);
+    expect(await projection(tab1, "board:1")).toMatchObject({ checkpoint: 6, state: { count: 4 } });
+    await tab1.close();
+    await tab2.close();
+  });
+
+  it("keeps the log's commit order when another tab wrote to another stream", async () => {
+    const tab1 = await open();
+    const tab2 = await open();
+    await tab1.execute("board", "board:1", add("a"));
+    await tab1.execute("board", "board:1", add("b"));
+    await tab2.execute("board", "board:2", add("z"));
+    await tab1.execute("board", "board:1", add("c"));
+    expect(tab1.speculation.stale).toBe(1);
+    const all = await tab1.store.readAll();
+    expect(all.map((entry) => [entry.checkpoint, entry.event.stream])).toEqual([
+      [1, "board:1"],
+      [2, "board:1"],
+      [3, "board:2"],
+      [4, "board:1"],
+    ]);
+    await tab1.close();
+    await tab2.close();
+  });
+
+  it("stops speculating once it hears of another tab's commit", async () => {
+    const tab1 = await open();
+    const tab2 = await open();
+    await tab1.execute("board", "board:1", add("a"));
+    const heard = new Promise<void>((resolve) => {
+      const stop = tab1.store.onCommit((notice) => {
+        if (notice.remote) {
+          stop();
+          resolve();
+        }
+      });
+    });
+    await tab2.execute("board", "board:2", add("z"));
+    await heard;
+    await tab1.execute("board", "board:1", add("b"));
+    expect(tab1.speculation).toEqual({ speculated: 0, stale: 0 });
+    await tab1.close();
+    await tab2.close();
+  });
+
+  it("writes nothing when a request fails midway through a speculative transaction", async () => {
+    const engine = await open();
+    await engine.execute("board", "board:1", add("a"));
+    // A failing put of the projection record (the last request) stands in for a full disk.
+    const proto = Object.getPrototypeOf(
+      (await engine.store.db.backendDB()).transaction("projections").objectStore("projections"),
+    ) as { put: (...args: unknown[]) => unknown };
+    const put = proto.put;
+    proto.put = function (this: { name: string }, ...args: unknown[]) {
+      if (this.name === "projections") throw new DOMException("quota", "QuotaExceededError");
+      return put.apply(this, args);
+    };
+    const error = await engine
+      .execute("board", "board:1", { type: "addMany", count: 3, prefix: "m" })
+      .catch((e: unknown) => e)
+      .finally(() => {
+        proto.put = put;
+      });
+    expect(engine.speculation.speculated).toBe(1);
+    expect(isChronicleError(error, "quota")).toBe(true);
+    expect(await engine.store.head("board:1")).toBe(1);
+    expect((await engine.store.readAll()).length).toBe(1);
+    expect(await projection(engine, "board:1")).toMatchObject({ checkpoint: 1 });
+    // The next command starts from what is stored.
+    const result = await engine.execute("board", "board:1", add("b"));
+    expect(result.head).toBe(2);
+    expect(await projection(engine, "board:1")).toMatchObject({
+      checkpoint: 2,
+      state: { count: 2 },
+    });
+    await engine.close();
+  });
+});

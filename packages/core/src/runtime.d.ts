@@ -3,3 +3,7 @@
 // without the DOM or Node type libraries, which keeps it honest about what it may touch.
 declare const crypto: { getRandomValues<T extends Uint8Array>(array: T): T };
 declare function structuredClone<T>(value: T): T;
+/** An opaque timer handle (a number in browsers and workerd, an object in Node). */
+type TimerHandle = { readonly __timer: unique symbol };
+declare function setTimeout(callback: () => void, ms?: number): TimerHandle;
+declare function clearTimeout(handle: TimerHandle | undefined): void;

@@ -159,6 +159,8 @@ export class ChronicleEngine {
         ? {}
         : { captureWindowMs: undoOptions.captureWindowMs }),
       ...(undoOptions.maxSteps === undefined ? {} : { maxSteps: undoOptions.maxSteps }),
+      // A command does not pay for an IndexedDB write of the stacks: bursts are saved once.
+      saveDelayMs: undoOptions.saveDelayMs ?? 250,
     });
     this.#undo.subscribe((state) => this.#status({ type: "undo", state }));
     this.#leadership = electLeader(`chronicle-leader:${name}`, (leader) => {
@@ -379,6 +381,7 @@ export class ChronicleEngine {
     this.#unlisten();
     this.#watchers.clear();
     await this.#recording;
+    await this.#undo.flush().catch(() => {});
     this.#undo.dispose();
     this.#undoStorage.close();
     await this.#stopSync();

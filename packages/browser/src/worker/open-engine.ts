@@ -13,6 +13,12 @@ export interface UndoOptions {
   /** Oldest steps beyond this are forgotten. @default 100 */
   maxSteps?: number;
   /**
+   * The stacks are saved this long after the last command (a burst is one write), and before
+   * any undo, redo or close. A tab killed within it forgets the newest steps (never events).
+   * @default 250
+   */
+  saveDelayMs?: number;
+  /**
    * The label of a command's undo step ("Move card"), unless `execute` gives one.
    * @default the event types it wrote
    */

@@ -198,6 +198,57 @@ describe("undo/redo", () => {
     otherTab.dispose();
   });
 
+  it("with saveDelayMs, saves a burst of records once, on top of what another tab saved meanwhile", async () => {
+    const { store, clock, cards } = setup();
+    const storage = new MemoryUndoStorage();
+    let saves = 0;
+    const save = storage.save.bind(storage);
+    storage.save = async (key, stacks) => {
+      saves++;
+      await save(key, stacks);
+    };
+    const manager = (saveDelayMs?: number) =>
+      createUndoManager({
+        host: createStoreUndoHost(store),
+        actor: "alice",
+        device: "dev",
+        deciders: [boardDecider],
+        storage,
+        now: clock.now,
+        ...(saveDelayMs === undefined ? {} : { saveDelayMs }),
+      });
+    const handle = createCommandHandler(store, boardDecider, {
+      context: { actor: "alice", device: "dev" },
+    });
+    const lazy = manager(60_000);
+    const eager = manager();
+    await Promise.all([lazy.ready, eager.ready]);
+    for (const id of ["a", "b", "c"]) {
+      const { events } = await handle(S, { type: "addCard", id, title: id });
+      await lazy.record(S, boardDecider, events, { label: `Add ${id}` });
+      clock.advance(1_000);
+    }
+    expect(lazy.state).toMatchObject({ undoLabel: "Add c" }); // in memory at once
+    expect(saves).toBe(0);
+    // Another tab records and saves meanwhile.
+    const { events } = await handle(S, { type: "addCard", id: "other", title: "other" });
+    await eager.record(S, boardDecider, events, { label: "Add other" });
+    expect(saves).toBe(1);
+    await lazy.flush();
+    expect(saves).toBe(2);
+    const stored = await storage.load("alice/dev");
+    expect(stored?.undo.map((step) => step.label)).toEqual([
+      "Add other",
+      "Add a",
+      "Add b",
+      "Add c",
+    ]);
+    expect(await lazy.undo()).toMatchObject({ status: "done", label: "Add c" });
+    expect(Object.keys(await cards()).sort()).toEqual(["a", "b", "other"]);
+    lazy.dispose();
+    eager.dispose();
+  });
+
   it("returns every projection to its earlier state, step by step, and redo restores it (property)", async () => {
     const command = fc.oneof(
       fc.record({

@@ -32,6 +32,13 @@ export interface UndoManagerOptions {
   captureWindowMs?: number;
   /** Oldest steps beyond this are forgotten. @default 100 */
   maxSteps?: number;
+  /**
+   * Save recorded steps this long after the last `record` (coalescing a burst of commands into
+   * one write) instead of before `record` resolves. `undo`, `redo`, `clear` and `flush` save
+   * what is waiting first. A step recorded less than this before the device stops is lost (its
+   * events are not). @default 0 (save before `record` resolves)
+   */
+  saveDelayMs?: number;
   now?: () => number;
 }
 
@@ -80,6 +87,10 @@ export class UndoManager {
   #group: { label: string; stepId?: string } | undefined;
   #chain: Promise<unknown>;
   readonly #unwatch: () => void;
+  readonly #saveDelay: number;
+  /** Recorded steps not saved yet, as changes to re-apply to freshly loaded stacks. */
+  #unsaved: ((stacks: UndoStacks) => void)[] = [];
+  #saveTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: UndoManagerOptions) {
     this.#host = options.host;
@@ -91,6 +102,7 @@ export class UndoManager {
     this.#window = options.captureWindowMs ?? 500;
     this.#maxSteps = options.maxSteps ?? 100;
     this.#now = options.now ?? Date.now;
+    this.#saveDelay = options.saveDelayMs ?? 0;
     this.ready = this.#reload().then(() => this.#notify());
     this.#chain = this.ready;
     // Another context (tab) changed the shared stacks: take its copy.
@@ -129,34 +141,65 @@ export class UndoManager {
     events: readonly RecordedEvent[],
     options: { label?: string } = {},
   ): Promise<void> {
+    const mine = events.filter(
+      (event) => event.meta.actor === this.#actor && event.meta.device === this.#device,
+    );
+    if (mine.length === 0) return this.#chain.then(() => {});
+    const change = (now: number, group: { label: string; stepId?: string } | undefined) => {
+      // Everything the change depends on is fixed here, so it gives the same result when it is
+      // applied again to stacks loaded later (another tab may have saved meanwhile).
+      const step: UndoStep = {
+        id: uuidv7(),
+        label: group?.label ?? options.label ?? labelOf(mine),
+        stream,
+        decider: decider.name,
+        events: structuredClone(mine),
+        at: now,
+      };
+      const groupStep = group?.stepId;
+      if (group && groupStep === undefined) group.stepId = step.id;
+      return (stacks: UndoStacks) => {
+        const top = stacks.undo.at(-1);
+        const sameTarget =
+          top !== undefined && top.stream === stream && top.decider === decider.name;
+        // (A step another tab saved meanwhile may be newer than this change: no merge.)
+        const elapsed = sameTarget ? now - top.at : -1;
+        const merge =
+          sameTarget && (group ? groupStep === top.id : elapsed >= 0 && elapsed < this.#window);
+        if (merge) {
+          top.events.push(...structuredClone(mine));
+          top.at = now;
+        } else {
+          stacks.undo.push(structuredClone(step));
+          if (stacks.undo.length > this.#maxSteps) stacks.undo.shift();
+        }
+        stacks.redo = [];
+      };
+    };
+    if (this.#saveDelay <= 0) {
+      return this.#serial(async () => {
+        change(this.#now(), this.#group)(this.#stacks);
+        await this.#save();
+      });
+    }
+    // Deferred: applied now (in order with the other operations, without storage I/O), saved
+    // with the others once recording pauses.
+    const run = this.#chain.then(() => {
+      const apply = change(this.#now(), this.#group);
+      apply(this.#stacks);
+      this.#unsaved.push(apply);
+      this.#cancelSave();
+      this.#saveTimer = setTimeout(() => void this.flush().catch(() => {}), this.#saveDelay);
+    });
+    this.#chain = run.catch(() => {});
+    return run.finally(() => this.#notify());
+  }
+
+  /** Saves the recorded steps that wait for `saveDelayMs` now. */
+  flush(): Promise<void> {
+    this.#cancelSave();
     return this.#serial(async () => {
-      const mine = events.filter(
-        (event) => event.meta.actor === this.#actor && event.meta.device === this.#device,
-      );
-      if (mine.length === 0) return;
-      const at = this.#now();
-      const top = this.#stacks.undo.at(-1);
-      const sameTarget = top !== undefined && top.stream === stream && top.decider === decider.name;
-      const merge =
-        sameTarget && (this.#group ? this.#group.stepId === top.id : at - top.at < this.#window);
-      if (merge) {
-        top.events.push(...structuredClone(mine));
-        top.at = at;
-      } else {
-        const step: UndoStep = {
-          id: uuidv7(),
-          label: this.#group?.label ?? options.label ?? labelOf(mine),
-          stream,
-          decider: decider.name,
-          events: structuredClone(mine),
-          at,
-        };
-        if (this.#group) this.#group.stepId = step.id;
-        this.#stacks.undo.push(step);
-        if (this.#stacks.undo.length > this.#maxSteps) this.#stacks.undo.shift();
-      }
-      this.#stacks.redo = [];
-      await this.#save();
+      if (this.#unsaved.length > 0) await this.#save();
     });
   }
 
@@ -192,8 +235,9 @@ export class UndoManager {
     });
   }
 
-  /** Stops following other contexts' changes (the stacks stay stored). */
+  /** Stops following other contexts' changes (the stacks stay stored; call `flush` first). */
   dispose(): void {
+    this.#cancelSave();
     this.#unwatch();
     this.#listeners.clear();
   }
@@ -269,13 +313,22 @@ export class UndoManager {
     return run.finally(() => this.#notify());
   }
 
+  #cancelSave(): void {
+    if (this.#saveTimer !== undefined) clearTimeout(this.#saveTimer);
+    this.#saveTimer = undefined;
+  }
+
+  // The stored stacks, with the recorded steps not saved yet applied again on top.
   async #reload(): Promise<void> {
     const stacks = await this.#storage.load(this.#key);
-    if (stacks) this.#stacks = stacks;
+    if (!stacks) return;
+    for (const apply of this.#unsaved) apply(stacks);
+    this.#stacks = stacks;
   }
 
   async #save(): Promise<void> {
     await this.#storage.save(this.#key, this.#stacks);
+    this.#unsaved = [];
   }
 
   #notify(): void {

@@ -162,7 +162,14 @@ export class ChronicleEngine {
       // A command does not pay for an IndexedDB write of the stacks: bursts are saved once.
       saveDelayMs: undoOptions.saveDelayMs ?? 250,
     });
-    this.#undo.subscribe((state) => this.#status({ type: "undo", state }));
+    // Only changes cross to the main thread (most commands leave the buttons as they were).
+    let reported = "";
+    this.#undo.subscribe((state) => {
+      const key = JSON.stringify(state);
+      if (key === reported) return;
+      reported = key;
+      this.#status({ type: "undo", state });
+    });
     this.#leadership = electLeader(`chronicle-leader:${name}`, (leader) => {
       this.#status({ type: "leader", leader });
       void this.#onLeadership(leader);

@@ -239,7 +239,7 @@ describe("rate limit (token bucket per connection)", () => {
     const limited = answers.filter((a) => a.t === "error" && a.code === "rate-limited");
     const acked = answers.filter((a) => a.t === "ack");
     // The burst (80) always passes; 120 frames in well under two seconds cannot all refill.
-    expect(answers.slice(0, 80).every((a) => a.t === "ack")).toBe(true);
+    expect(answers.slice(0, 80).filter((a) => a.t !== "ack")).toEqual([]); // names any refusal
     expect(limited.length).toBeGreaterThan(0);
     expect(limited.length + acked.length).toBe(120);
     expect((await logOf(rateStream)).length).toBe(acked.length);

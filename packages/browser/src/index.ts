@@ -7,6 +7,7 @@ export {
   type CreateChronicleOptions,
   createChronicle,
 } from "./main/create-chronicle.ts";
+export { bindTextDoc, type TextDocBinding, type TextDocOptions } from "./main/text-doc.ts";
 export type {
   ExecuteOptions,
   ExecuteResult,

@@ -39,6 +39,40 @@ describe("collaborative text fields", () => {
     expect(description.read(ab, "other")).toBe("");
   });
 
+  it("merges newer states into a live doc, including edits a rebase moved earlier, and wraps raw updates", () => {
+    const fold = (...inputs: { type: string; data: unknown }[]) =>
+      foldEvents(
+        projection,
+        initialStateOf(projection),
+        inputs.map((input, index) => recorded(input, index + 1)),
+      );
+    const base = description.edit(new Y.Doc(), "c1", (text) => text.insert(0, "Hello"))!;
+    const live = description.doc({ fields: {} }, "c1");
+    const remote = { remote: true };
+    const origins: unknown[] = [];
+    live.on("update", (_update: Uint8Array, origin: unknown) => origins.push(origin));
+    description.merge(live, fold(base), "c1", remote);
+    expect(live.getText("text").toString()).toBe("Hello");
+
+    // A local edit, sent as a raw update; then a state where another device's edit was ordered
+    // before it (a rebase): the other edit still reaches the live doc.
+    const updates: Uint8Array[] = [];
+    const capture = (update: Uint8Array) => updates.push(update);
+    live.on("update", capture);
+    live.getText("text").insert(5, "!");
+    live.off("update", capture);
+    const mine = { type: description.event.type, data: description.editOf("c1", updates) };
+    const other = description.edit(description.doc(fold(base), "c1"), "c1", (text) =>
+      text.insert(0, ">> "),
+    )!;
+    description.merge(live, fold(base, mine), "c1", remote);
+    description.merge(live, fold(base, other, mine), "c1", remote);
+    expect(live.getText("text").toString()).toBe(">> Hello!");
+    expect(description.read(fold(base, other, mine), "c1")).toBe(">> Hello!");
+    expect(origins.filter((origin) => origin !== remote)).toHaveLength(1); // only the local edit
+    expect(() => description.editOf("c1", [])).toThrow(/at least one update/);
+  });
+
   it("compacts, stays JSON, and folds on correctly from a cloned (persisted) state", () => {
     const doc = new Y.Doc();
     const events: RecordedEvent[] = [];

@@ -68,10 +68,21 @@ export interface TextField<Type extends string = string> {
   read(state: TextFieldsState, key: string): string;
   /** A fresh Y.Doc holding the field, for an editor binding (`doc.getText("text")`). */
   doc(state: TextFieldsState, key: string): Y.Doc;
+  /**
+   * Merges the field's updates in `state` into a long-lived `doc` (one an editor is bound to),
+   * in one transaction with `origin`; Yjs skips what the doc holds already, so local edits not
+   * in the state yet survive. Cheap when called with each newer state: only what was appended
+   * since the last merge into this doc is applied.
+   */
+  merge(doc: Y.Doc, state: TextFieldsState, key: string, origin?: unknown): void;
+  /** The edit command for raw Yjs updates of the field (what `doc.on("update")` reports). */
+  editOf(key: string, updates: readonly Uint8Array[]): TextEditData;
 }
 
 const TEXT = "text";
 const empty: TextFieldState = { base: "", pending: [] };
+/** Per live doc and field: the base last merged and the updates since that it holds. */
+const merged = new WeakMap<Y.Doc, Map<string, { base: string; updates: Set<string> }>>();
 
 /**
  * Declares a collaborative text field whose edits are events carrying Yjs updates.
@@ -219,6 +230,33 @@ export function defineTextField<const Type extends string>(
       const doc = new Y.Doc();
       Y.applyUpdate(doc, Y.encodeStateAsUpdate(docOf(state.fields[key] ?? empty)));
       return doc;
+    },
+    merge(doc, state, key, origin) {
+      const field = state.fields[key];
+      if (!field) return;
+      const seen = merged.get(doc) ?? new Map<string, { base: string; updates: Set<string> }>();
+      merged.set(doc, seen);
+      const last = seen.get(key);
+      // The same base (no compaction since): only the updates not merged yet. Not "the ones
+      // after the last count": a rebase reorders pending edits among confirmed ones.
+      const fresh =
+        last && last.base === field.base
+          ? field.pending.filter((update) => !last.updates.has(update))
+          : [...(field.base ? [field.base] : []), ...field.pending];
+      seen.set(key, { base: field.base, updates: new Set(field.pending) });
+      if (fresh.length === 0) return;
+      doc.transact(() => {
+        for (const update of fresh) Y.applyUpdate(doc, fromBase64(update), origin);
+      }, origin);
+    },
+    editOf(key, updates) {
+      if (updates.length === 0) {
+        throw new ChronicleError("validation", "an edit needs at least one update", {
+          details: { path: "update" },
+        });
+      }
+      const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates([...updates]);
+      return { key, update: toBase64(update) };
     },
   };
 }

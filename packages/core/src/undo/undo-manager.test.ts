@@ -249,6 +249,22 @@ describe("undo/redo", () => {
     eager.dispose();
   });
 
+  it("never merges a new change into a step an undo or redo just moved", async () => {
+    const { alice, cards } = setup();
+    const handle = async (command: BoardCommand, label: string) => {
+      const { events } = await alice.handle(S, command);
+      await alice.undo.record(S, boardDecider, events, { label }); // no clock advance at all
+    };
+    await handle({ type: "addCard", id: "c1", title: "One" }, "Add card");
+    await alice.undo.undo();
+    await alice.undo.redo();
+    await handle({ type: "moveCard", id: "c1", to: "done" }, "Move card");
+    expect(alice.undo.state).toMatchObject({ undoLabel: "Move card" });
+    await alice.undo.undo();
+    expect(await cards()).toEqual({ c1: { title: "One", column: "todo" } });
+    expect(alice.undo.state).toMatchObject({ undoLabel: "Add card", redoLabel: "Move card" });
+  });
+
   it("returns every projection to its earlier state, step by step, and redo restores it (property)", async () => {
     const command = fc.oneof(
       fc.record({

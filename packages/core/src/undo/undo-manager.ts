@@ -165,7 +165,9 @@ export class UndoManager {
         // (A step another tab saved meanwhile may be newer than this change: no merge.)
         const elapsed = sameTarget ? now - top.at : -1;
         const merge =
-          sameTarget && (group ? groupStep === top.id : elapsed >= 0 && elapsed < this.#window);
+          sameTarget &&
+          top.sealed !== true &&
+          (group ? groupStep === top.id : elapsed >= 0 && elapsed < this.#window);
         if (merge) {
           top.events.push(...structuredClone(mine));
           top.at = now;
@@ -254,7 +256,13 @@ export class UndoManager {
     }
     const recorded = await this.#host.append(step.stream, result.events);
     const opposite = direction === "undo" ? this.#stacks.redo : this.#stacks.undo;
-    opposite.push({ ...step, id: uuidv7(), events: structuredClone(recorded), at: this.#now() });
+    opposite.push({
+      ...step,
+      id: uuidv7(),
+      events: structuredClone(recorded),
+      at: this.#now(),
+      sealed: true,
+    });
     await this.#save();
     return { status: "done", label: step.label, events: recorded };
   }

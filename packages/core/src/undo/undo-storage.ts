@@ -12,6 +12,8 @@ export interface UndoStep {
   events: RecordedEvent[];
   /** When the step last grew (ms): consecutive changes within the capture window merge. */
   at: number;
+  /** Closed to merging: the step was moved by an undo or redo, so a new change starts its own. */
+  sealed?: boolean;
 }
 
 export interface UndoStacks {

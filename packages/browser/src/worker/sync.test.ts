@@ -239,6 +239,28 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
     expect(titles(await b.engine.read("board-view", S))).toEqual(["a1", "b1"]);
   });
 
+  it("skips the undo of a change the node refused (dropped from the log), with a reason", async () => {
+    const node = new MemoryNode();
+    const a = await device(node);
+    const b = await device(node);
+    await a.engine.execute("board", S, { type: "addCard", id: "x", title: "X" });
+    await a.synced(1);
+    await b.synced(1);
+    a.sync().setOnline(false);
+    // Decided on a state the node has moved past: rejected and dropped once a is online.
+    await a.engine.execute("board", S, { type: "removeCard", id: "x" }, {}, { strict: true });
+    await b.engine.execute("board", S, { type: "removeCard", id: "x" });
+    await b.synced(2);
+    a.sync().setOnline(true);
+    await a.until((s) => s.type === "sync-rejected");
+    await a.synced(2);
+    expect(await a.engine.undo()).toMatchObject({
+      status: "skipped",
+      reason: "the change is no longer in the log",
+    });
+    expect(node.log(S)).toHaveLength(2);
+  });
+
   it("skips an undo whose change another device made impossible, with a reason", async () => {
     const node = new MemoryNode();
     const a = await device(node);

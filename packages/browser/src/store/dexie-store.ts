@@ -24,13 +24,11 @@ import {
 import Dexie, { type DexieOptions } from "dexie";
 import { type CommitChannel, type CommitNotice, createCommitChannel } from "./commit-channel.ts";
 import {
-  headKey,
   type LogTail,
   readStreamRows,
   rowsWithIds,
   type StreamPosition,
   streamPosition,
-  tailKey,
   toEvent,
 } from "./log-queries.ts";
 import { currentWriteTransaction, writeMany } from "./raw-requests.ts";
@@ -317,8 +315,8 @@ export class DexieEventStore implements EventStore {
     return this.#closed;
   }
 
-  // Writes ordered events after the log's tail, keeps the stream head and the log tail in
-  // `meta`, runs the append hook, and announces after the commit.
+  // Writes ordered events after the log's tail, runs the append hook, and announces after the
+  // commit.
   async #insert(
     stream: string,
     events: readonly ConfirmedEvent[],
@@ -327,23 +325,18 @@ export class DexieEventStore implements EventStore {
   ): Promise<readonly ProjectionRecord[]> {
     const lastSeq = tail?.seq ?? 0;
     const rows: EventRow[] = events.map((event, index) => ({ ...event, seq: lastSeq + index + 1 }));
-    const last = events[events.length - 1]!;
     let recordedAt = tail?.recordedAt ?? 0;
     for (const event of events) recordedAt = Math.max(recordedAt, event.recordedAt);
     const nextTail: LogTail = { seq: lastSeq + rows.length, recordedAt };
     // Not awaited one after the other: IndexedDB runs a transaction's requests in the order
     // they were issued, so the hook's reads already see these rows, and a failed add aborts
     // the whole transaction anyway.
-    const metaRows = [
-      { key: headKey(stream), value: { head: last.position, lastId: last.id } },
-      { key: tailKey, value: nextTail },
-    ];
-    // Raw requests on the transaction when there is one (always, through `transaction`): see
-    // raw-requests.ts for what Dexie's table API costs on this path.
-    const transaction = currentWriteTransaction(this.db, ["events", "meta"]);
-    const [, , projections = []] = await allRequests([
+    // The stream head and the log tail are the last entries of the events' indexes: nothing
+    // but the rows is written. Raw requests on the transaction when there is one (always,
+    // through `transaction`): see raw-requests.ts for what Dexie's table API costs here.
+    const transaction = currentWriteTransaction(this.db, ["events"]);
+    const [, projections = []] = await allRequests([
       transaction ? writeMany(transaction, "events", rows, "add") : this.db.events.bulkAdd(rows),
-      transaction ? writeMany(transaction, "meta", metaRows) : this.db.meta.bulkPut(metaRows),
       this.#onAppend?.(stream, events, prefetched),
     ]);
     this.#announceOnCommit({ streams: [stream], records: projections }, nextTail);
@@ -361,8 +354,8 @@ export class DexieEventStore implements EventStore {
   }
 
   /**
-   * The stream's head (with the id of the event there) and the log's tail, in one request to
-   * `meta`; joins the current transaction.
+   * The stream's head (with the id of the event there) and the log's tail, from the events'
+   * indexes; joins the current transaction.
    */
   position(stream: string | undefined): Promise<StreamPosition> {
     return streamPosition(this.db, stream);

@@ -3,7 +3,7 @@
 // transaction they join it.
 import { ChronicleError, type ConfirmedEvent, type ReadStreamOptions } from "@chronicle/core";
 import Dexie from "dexie";
-import { currentWriteTransaction, getMany } from "./raw-requests.ts";
+import { currentWriteTransaction, getMany, lastInIndex } from "./raw-requests.ts";
 import type { ChronicleDb, EventRow, MetaRow } from "./schema.ts";
 
 /** The last stored event's commit sequence and recordedAt (what an append continues from). */
@@ -20,8 +20,11 @@ export interface StreamPosition {
   tail: LogTail | undefined;
 }
 
-/** `meta` keys of the stream heads and the log tail (single gets: cheaper than cursors). */
-export const headKey = (stream: string) => `head/${stream}`;
+/**
+ * `meta` key of the log tail's floor: written only when events are deleted (an epoch reset), so
+ * a commit sequence is never reused. Otherwise the tail and the heads come from the events'
+ * indexes: a write stores the events and nothing else about them.
+ */
 export const tailKey = "tail";
 
 /** A stored row as the envelope it holds. */
@@ -31,34 +34,52 @@ export function toEvent(row: EventRow): ConfirmedEvent {
 }
 
 /**
- * The stream's head (with the id of the event there) and the log's tail, in one request to
- * `meta`. Falls back to the events table for rows that are missing (events written around the
- * store, e.g. by a test seeding the table).
+ * The stream's head (with the id of the event there) and the log's tail, from the last entries of
+ * the events' `[stream+position]` and `seq` indexes and the tail's floor (requests issued together).
  */
 export async function streamPosition(
   db: ChronicleDb,
   stream: string | undefined,
 ): Promise<StreamPosition> {
-  const keys = stream === undefined ? [tailKey] : [tailKey, headKey(stream)];
-  const transaction = currentWriteTransaction(db, ["meta"]);
-  const [tailRow, headRow] = transaction
-    ? await getMany<MetaRow>(transaction, "meta", keys)
-    : await db.meta.bulkGet(keys);
-  let tail = tailRow?.value as LogTail | undefined;
-  if (tailRow === undefined) {
-    const row = await db.events.orderBy("seq").last();
-    tail = row && { seq: row.seq, recordedAt: row.recordedAt };
+  const transaction = currentWriteTransaction(db, ["events", "meta"]);
+  const [lastLogged, floorRow, lastOfStream] = transaction
+    ? await Dexie.Promise.all([
+        lastInIndex<EventRow>(transaction, "seq", null),
+        getMany<MetaRow>(transaction, "meta", [tailKey]).then(([row]) => row),
+        stream === undefined
+          ? undefined
+          : lastInIndex<EventRow>(
+              transaction,
+              "[stream+position]",
+              keyRangeOf(db).bound([stream, -Infinity], [stream, Infinity]),
+            ),
+      ])
+    : await Dexie.Promise.all([
+        db.events.orderBy("seq").last(),
+        db.meta.get(tailKey),
+        stream === undefined
+          ? undefined
+          : db.events
+              .where("[stream+position]")
+              .between([stream, Dexie.minKey], [stream, Dexie.maxKey], true, true)
+              .last(),
+      ]);
+  const floor = floorRow?.value as LogTail | undefined;
+  let tail: LogTail | undefined = lastLogged && {
+    seq: lastLogged.seq,
+    recordedAt: lastLogged.recordedAt,
+  };
+  if (floor && (!tail || floor.seq > tail.seq)) {
+    tail = { seq: floor.seq, recordedAt: Math.max(floor.recordedAt, tail?.recordedAt ?? 0) };
   }
   if (stream === undefined) return { head: 0, lastId: undefined, tail };
-  if (headRow !== undefined) {
-    const { head, lastId } = headRow.value as { head: number; lastId?: string };
-    return { head, lastId, tail };
-  }
-  const last = await db.events
-    .where("[stream+position]")
-    .between([stream, Dexie.minKey], [stream, Dexie.maxKey], true, true)
-    .last();
-  return { head: last?.position ?? 0, lastId: last?.id, tail };
+  return { head: lastOfStream?.position ?? 0, lastId: lastOfStream?.id, tail };
+}
+
+// The IDBKeyRange the database was opened with (fake-indexeddb's in Node tests).
+function keyRangeOf(db: ChronicleDb): typeof IDBKeyRange {
+  const deps = (db as unknown as { _deps?: { IDBKeyRange?: typeof IDBKeyRange } })._deps;
+  return deps?.IDBKeyRange ?? globalThis.IDBKeyRange;
 }
 
 /**

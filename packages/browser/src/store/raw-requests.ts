@@ -70,3 +70,13 @@ export function writeMany(
   for (const request of requests) request.catch(() => {});
   return Dexie.Promise.all(requests).then(() => undefined);
 }
+
+/** The value of the last entry of an index of `events` within `range` (undefined when none). */
+export function lastInIndex<T>(
+  transaction: IDBTransaction,
+  index: string,
+  range: IDBKeyRange | null,
+): Promise<T | undefined> {
+  const request = transaction.objectStore("events").index(index).openCursor(range, "prev");
+  return resultOf(request).then((cursor) => (cursor ? (cursor.value as T) : undefined));
+}

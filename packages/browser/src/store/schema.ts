@@ -2,7 +2,9 @@
 // Invariants every writer keeps:
 // 1. `events` holds confirmed events only (they have a position), keyed by id (so the
 //    idempotency lookup of a batch is one bulkGet); `seq` is the local commit order (the global
-//    checkpoint of readAll) and increases by one per stored event, never reused.
+//    checkpoint of readAll) and increases by one per stored event, never reused. A stream's head
+//    and the log's tail are the last entries of its indexes; before events are deleted (an epoch
+//    reset) the tail is written to `meta` as a floor, so the sequence goes on from there.
 // 2. Per stream, positions in `events` are 1..head without gaps.
 // 3. `pending` holds events written here and not yet acknowledged, in `localSeq` order, each with
 //    the command that produced it; an id is never in both tables once a sync engine confirms it.

@@ -100,4 +100,24 @@ describe("SyncTables", () => {
     expect(await sync.syncState("board:1")).toEqual({ cursor: 0, epoch: "epoch-2" });
     await store.close();
   });
+
+  it("never reuses a commit sequence, even after a reset deleted the newest events", async () => {
+    const { store, sync } = open();
+    await store.append("board:2", cards("board:2", ["x"]));
+    const remote = cards("board:1", ["r1", "r2"]).map((e, i) => ({
+      ...e,
+      position: i + 1,
+      recordedAt: 50,
+    }));
+    await sync.insertConfirmed("board:1", remote);
+    expect(await store.lastCheckpoint()).toBe(3);
+    await sync.resetConfirmed("board:1", "epoch-2"); // deletes seq 2 and 3
+    expect(await store.lastCheckpoint()).toBe(3);
+    await store.append("board:2", cards("board:2", ["y"]));
+    const all = await store.readAll();
+    expect(all.map((entry) => entry.checkpoint)).toEqual([1, 4]);
+    expect(all[1]!.event.recordedAt).toBeGreaterThanOrEqual(50); // never before the tail
+    expect(await store.head("board:2")).toBe(2);
+    await store.close();
+  });
 });

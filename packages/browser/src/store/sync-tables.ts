@@ -16,7 +16,7 @@ import {
 } from "@chronicle/core";
 import Dexie from "dexie";
 import type { DexieEventStore } from "./dexie-store.ts";
-import { headKey } from "./log-queries.ts";
+import { streamPosition, tailKey } from "./log-queries.ts";
 import type { PendingCommand, PendingRow, StreamSyncState } from "./schema.ts";
 
 const syncKey = (stream: string) => `stream/${stream}`;
@@ -112,13 +112,15 @@ export class SyncTables {
   async resetConfirmed(stream: string, epoch: string): Promise<void> {
     const db = this.store.db;
     await this.store.transaction(async () => {
+      // The tail's floor first: the commit sequence goes on from here after the delete.
+      const { tail } = await streamPosition(db, undefined);
+      if (tail) await db.meta.put({ key: tailKey, value: tail });
       await db.events
         .where("[stream+position]")
         .between([stream, Dexie.minKey], [stream, Dexie.maxKey], true, true)
         .delete();
       await db.projections.filter((record) => record.key.endsWith(`/${stream}`)).delete();
       await db.snapshots.filter((snapshot) => snapshot.key.endsWith(`/${stream}`)).delete();
-      await db.meta.put({ key: headKey(stream), value: { head: 0 } });
       await this.setSyncState(stream, { cursor: 0, epoch });
     }, `reset ${stream} for a new epoch`);
   }

@@ -7,12 +7,7 @@
 //    flight goes into the next (a burst of keystrokes is one event, nothing is lost).
 // 3. Yjs merges by identity, not offsets: a state that does not hold the local edits yet (the
 //    command is in flight) leaves them in the doc.
-import {
-  type ChronicleError,
-  type Projection,
-  type StateOf,
-  toChronicleError,
-} from "@chronicle/core";
+import { type ChronicleError, type Projection, toChronicleError } from "@chronicle/core";
 import type { TextEditData, TextField, TextFieldsState } from "@chronicle/core/text";
 import type { Chronicle } from "./create-chronicle.ts";
 
@@ -78,13 +73,9 @@ export function bindTextDoc<Type extends string>(
     sending ??= send();
   };
   doc.on("update", onUpdate);
-  const stop = chronicle.subscribe(
-    projection as Projection<TextFieldsState, any>,
-    stream,
-    (state: StateOf<typeof projection>) => {
-      if (!destroyed) field.merge(doc, state as TextFieldsState, key, fromStore);
-    },
-  );
+  const stop = chronicle.subscribe(projection, stream, (state: TextFieldsState) => {
+    if (!destroyed) field.merge(doc, state, key, fromStore);
+  });
 
   return {
     doc,

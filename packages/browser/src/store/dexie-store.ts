@@ -28,6 +28,7 @@ import {
   readStreamRows,
   rowsWithIds,
   type StreamPosition,
+  streamHead,
   streamPosition,
   toEvent,
 } from "./log-queries.ts";
@@ -238,7 +239,7 @@ export class DexieEventStore implements EventStore {
 
   async head(stream: string): Promise<number> {
     this.#assertOpen();
-    return (await this.#read(this.position(stream), "head")).head;
+    return this.#read(streamHead(this.db, stream), "head");
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<LoggedEvent[]> {

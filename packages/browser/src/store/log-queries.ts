@@ -76,6 +76,15 @@ export async function streamPosition(
   return { head: lastOfStream?.position ?? 0, lastId: lastOfStream?.id, tail };
 }
 
+/** A stream's head alone: the last entry of the `[stream+position]` index (one request). */
+export async function streamHead(db: ChronicleDb, stream: string): Promise<number> {
+  const last = await db.events
+    .where("[stream+position]")
+    .between([stream, Dexie.minKey], [stream, Dexie.maxKey], true, true)
+    .last();
+  return last?.position ?? 0;
+}
+
 // The IDBKeyRange the database was opened with (fake-indexeddb's in Node tests).
 function keyRangeOf(db: ChronicleDb): typeof IDBKeyRange {
   const deps = (db as unknown as { _deps?: { IDBKeyRange?: typeof IDBKeyRange } })._deps;

@@ -72,6 +72,28 @@ async function device(node: MemoryNode, online = true) {
   return { engine, statuses, until, synced, sync: () => engineOf! };
 }
 
+/**
+ * a adds card x; both devices see it; a, offline, removes it with a strict command; b removes
+ * it too and syncs; a goes online (its strict command is then decided again, and refused).
+ */
+async function strictRemoveOvertaken(
+  node: MemoryNode,
+  whileOffline: (a: Awaited<ReturnType<typeof device>>) => Promise<void> = async () => {},
+) {
+  const a = await device(node);
+  const b = await device(node);
+  await a.engine.execute("board", S, { type: "addCard", id: "x", title: "X" });
+  await a.synced(1);
+  await b.synced(1);
+  a.sync().setOnline(false);
+  await a.engine.execute("board", S, { type: "removeCard", id: "x" }, {}, { strict: true });
+  await whileOffline(a);
+  await b.engine.execute("board", S, { type: "removeCard", id: "x" });
+  await b.synced(2);
+  a.sync().setOnline(true);
+  return { a, b };
+}
+
 const titles = (record: ProjectionRecord) =>
   Object.keys((record.state as { titles: Record<string, string> }).titles).sort();
 
@@ -138,17 +160,9 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
 
   it("reports a strict command that the node's newer state made impossible", async () => {
     const node = new MemoryNode();
-    const a = await device(node);
-    const b = await device(node);
-    await a.engine.execute("board", S, { type: "addCard", id: "x", title: "X" });
-    await a.synced(1);
-    await b.synced(1);
-    a.sync().setOnline(false);
-    await a.engine.execute("board", S, { type: "removeCard", id: "x" }, {}, { strict: true });
-    expect(titles(await a.engine.read("board-view", S))).toEqual([]);
-    await b.engine.execute("board", S, { type: "removeCard", id: "x" });
-    await b.synced(2);
-    a.sync().setOnline(true);
+    const { a } = await strictRemoveOvertaken(node, async (a) => {
+      expect(titles(await a.engine.read("board-view", S))).toEqual([]);
+    });
     const rejected = await a.until((s) => s.type === "sync-rejected");
     expect(rejected).toMatchObject({ notice: { stream: S, code: "not-found", decider: "board" } });
     await a.synced(2);
@@ -241,17 +255,8 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
 
   it("skips the undo of a change the node refused (dropped from the log), with a reason", async () => {
     const node = new MemoryNode();
-    const a = await device(node);
-    const b = await device(node);
-    await a.engine.execute("board", S, { type: "addCard", id: "x", title: "X" });
-    await a.synced(1);
-    await b.synced(1);
-    a.sync().setOnline(false);
     // Decided on a state the node has moved past: rejected and dropped once a is online.
-    await a.engine.execute("board", S, { type: "removeCard", id: "x" }, {}, { strict: true });
-    await b.engine.execute("board", S, { type: "removeCard", id: "x" });
-    await b.synced(2);
-    a.sync().setOnline(true);
+    const { a } = await strictRemoveOvertaken(node);
     await a.until((s) => s.type === "sync-rejected");
     await a.synced(2);
     expect(await a.engine.undo()).toMatchObject({

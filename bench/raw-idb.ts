@@ -16,12 +16,20 @@ export function openRaw(name: string): Promise<IDBDatabase> {
   });
 }
 
-/** Puts rows into `events` in one transaction; resolves when it has committed. */
-export function rawPut(db: IDBDatabase, rows: readonly object[]): Promise<void> {
+/**
+ * Puts rows into `events` in one transaction; resolves when it has committed. With `commit`,
+ * the transaction is committed explicitly once the puts are issued (as the engine's writes are).
+ */
+export function rawPut(
+  db: IDBDatabase,
+  rows: readonly object[],
+  { commit = false }: { commit?: boolean } = {},
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const tx = db.transaction("events", "readwrite");
     const store = tx.objectStore("events");
     for (const row of rows) store.put(row);
+    if (commit) tx.commit();
     tx.oncomplete = () => resolve();
     tx.onerror = () => reject(tx.error);
   });

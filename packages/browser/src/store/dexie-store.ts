@@ -32,7 +32,7 @@ import {
   streamPosition,
   toEvent,
 } from "./log-queries.ts";
-import { currentWriteTransaction, writeMany } from "./raw-requests.ts";
+import { currentWriteTransaction, withoutHooks, writeMany } from "./raw-requests.ts";
 import { ChronicleDb, type EventRow } from "./schema.ts";
 import { allRequests, isKeyConflict, toStorageError } from "./storage-errors.ts";
 import type {
@@ -64,6 +64,8 @@ export class DexieEventStore implements EventStore {
   // committed since (as far as the commit channel tells): a hint for speculative writes, which
   // must verify it (see tailHint).
   #tailHint: LogTail | undefined;
+  // The tail each open transaction of ours leaves, once it commits (see transaction()).
+  readonly #tails = new WeakMap<object, LogTail>();
 
   constructor(options: DexieEventStoreOptions = {}) {
     const name = options.db?.name ?? options.name ?? "chronicle";
@@ -163,21 +165,118 @@ export class DexieEventStore implements EventStore {
         return { results: plan.results, head, events: [], projections: [] };
       if (events.length === 0) return { results: [], head, events: [], projections: [] };
 
-      const recordedAt = Math.max(this.#now(), tail?.recordedAt ?? 0);
-      const confirmed = events.map((event, index) => ({
-        ...event,
-        stream,
-        position: head + index + 1,
-        recordedAt,
-      }));
+      const confirmed = this.confirmAt(stream, events, head, tail);
       const projections = await this.#insert(stream, confirmed, tail, options.prefetched);
       return {
-        results: confirmed.map((event) => ({ id: event.id, position: event.position, recordedAt })),
+        results: confirmed.map(({ id, position, recordedAt }) => ({ id, position, recordedAt })),
         head: head + confirmed.length,
         events: confirmed,
         projections,
       };
     }, `append to ${stream}`);
+  }
+
+  /**
+   * The events as this store confirms them after the stream's `head` and the log's `tail`
+   * (positions, and a recordedAt that never goes back), without writing anything: what
+   * {@link writeAt} takes.
+   */
+  confirmAt(
+    stream: string,
+    events: readonly NewEvent[],
+    head: number,
+    tail: LogTail | undefined,
+  ): ConfirmedEvent[] {
+    const recordedAt = Math.max(this.#now(), tail?.recordedAt ?? 0);
+    return events.map((event, index) => ({
+      ...event,
+      stream,
+      position: head + index + 1,
+      recordedAt,
+    }));
+  }
+
+  /**
+   * Whether {@link writeAt} can run here: the database has the unique indexes it relies on
+   * (schema version 2) and neither table it writes has Dexie hooks, which it would bypass.
+   */
+  get canWriteAt(): boolean {
+    const indexes = this.db.events.schema.idxByName;
+    return (
+      indexes.seq?.unique === true &&
+      indexes["[stream+position]"]?.unique === true &&
+      withoutHooks(this.db, ["events", "projections"])
+    );
+  }
+
+  /**
+   * Writes events confirmed by {@link confirmAt} after a head and tail that were not read, in
+   * a transaction of its own over `events` and `projections`, committed as soon as its requests
+   * are issued. `project` runs once the events' writes are issued, in the transaction: it
+   * returns the projection records the events move (written with them), or undefined to write
+   * nothing (`"declined"`).
+   *
+   * Nothing is read: when another tab or worker wrote after that head or tail, the unique
+   * `[stream+position]` and `seq` indexes refuse the rows and the whole transaction aborts;
+   * that resolves `"stale"` (nothing is stored). Other failures reject with a coded error (e.g.
+   * `quota`), nothing stored either. `"unavailable"` when no transaction could be opened (the
+   * database is closing): the caller takes the ordinary path, which reports it. Announces the
+   * commit like every write.
+   */
+  writeAt(
+    stream: string,
+    events: readonly ConfirmedEvent[],
+    tail: LogTail | undefined,
+    project: () => readonly ProjectionRecord[] | undefined,
+  ): Promise<{ projections: readonly ProjectionRecord[] } | "stale" | "unavailable" | "declined"> {
+    this.#assertOpen();
+    const action = `append to ${stream}`;
+    const { rows, nextTail } = rowsAfter(events, tail);
+    let transaction: IDBTransaction;
+    try {
+      transaction = this.db.backendDB().transaction(["events", "projections"], "readwrite");
+    } catch {
+      return Promise.resolve("unavailable");
+    }
+    return new Promise((resolve, reject) => {
+      let projections: readonly ProjectionRecord[] = [];
+      let declined = false;
+      transaction.oncomplete = () => {
+        this.#tailHint = nextTail;
+        if (!this.#closed) this.#channel.announce({ streams: [stream], records: projections });
+        resolve({ projections });
+      };
+      transaction.onabort = () => {
+        const error = transaction.error ?? new DOMException("aborted", "AbortError");
+        if (declined) resolve("declined");
+        else if (isKeyConflict(error)) resolve("stale");
+        else reject(toStorageError(error, action));
+      };
+      try {
+        const eventStore = transaction.objectStore("events");
+        for (const row of rows) eventStore.add(row);
+        const records = project();
+        if (records === undefined) {
+          declined = true;
+          transaction.abort();
+          return;
+        }
+        projections = records;
+        const projectionStore = transaction.objectStore("projections");
+        for (const record of records) projectionStore.put(record);
+        // Without waiting for the requests' results: the browser commits once they succeed.
+        if (typeof transaction.commit === "function") transaction.commit();
+      } catch (error) {
+        // A value that cannot be cloned, or a refused request: nothing may commit.
+        transaction.onabort = null;
+        try {
+          transaction.abort();
+        } catch {
+          // Already finished: it cannot have committed, a request having failed.
+        }
+        reject(toStorageError(error, action));
+      }
+    });
   }
 
   /**
@@ -225,8 +324,18 @@ export class DexieEventStore implements EventStore {
     // Already inside one of ours: join it directly (a Dexie sub-transaction costs a new zone
     // and a round of promise bookkeeping per call, for the same IndexedDB transaction).
     if (this.#inOurTransaction()) return work();
+    let current: object | undefined;
     try {
-      return await this.db.transaction("rw", this.db.all, work);
+      // (An async function: Dexie keeps native awaits in its transaction zone only for those.)
+      const result = await this.db.transaction("rw", this.db.all, async () => {
+        current = Dexie.currentTransaction;
+        return await work();
+      });
+      // Here rather than in a "complete" listener: those run after Dexie's, whose promise
+      // resumes the caller first, and the caller's next write should see the tail.
+      const tail = current && this.#tails.get(current);
+      if (tail) this.#tailHint = tail;
+      return result;
     } catch (error) {
       throw toStorageError(error, action);
     }
@@ -324,11 +433,7 @@ export class DexieEventStore implements EventStore {
     tail: LogTail | undefined,
     prefetched?: ReadonlyMap<string, ProjectionRecord | undefined>,
   ): Promise<readonly ProjectionRecord[]> {
-    const lastSeq = tail?.seq ?? 0;
-    const rows: EventRow[] = events.map((event, index) => ({ ...event, seq: lastSeq + index + 1 }));
-    let recordedAt = tail?.recordedAt ?? 0;
-    for (const event of events) recordedAt = Math.max(recordedAt, event.recordedAt);
-    const nextTail: LogTail = { seq: lastSeq + rows.length, recordedAt };
+    const { rows, nextTail } = rowsAfter(events, tail);
     // Not awaited one after the other: IndexedDB runs a transaction's requests in the order
     // they were issued, so the hook's reads already see these rows, and a failed add aborts
     // the whole transaction anyway.
@@ -369,10 +474,8 @@ export class DexieEventStore implements EventStore {
       if (!this.#closed) this.#channel.announce(notice);
     };
     if (transaction?.idbtrans) {
-      transaction.idbtrans.addEventListener("complete", () => {
-        this.#tailHint = tail;
-        announce();
-      });
+      this.#tails.set(transaction, tail);
+      transaction.idbtrans.addEventListener("complete", announce);
     } else queueMicrotask(announce);
   }
 
@@ -387,4 +490,16 @@ export class DexieEventStore implements EventStore {
   #assertOpen(): void {
     if (this.#closed) throw new ChronicleError("internal", "the event store is closed");
   }
+}
+
+/** The rows of events stored after the log's `tail`, and the tail they leave. */
+function rowsAfter(
+  events: readonly ConfirmedEvent[],
+  tail: LogTail | undefined,
+): { rows: EventRow[]; nextTail: LogTail } {
+  const lastSeq = tail?.seq ?? 0;
+  const rows: EventRow[] = events.map((event, index) => ({ ...event, seq: lastSeq + index + 1 }));
+  let recordedAt = tail?.recordedAt ?? 0;
+  for (const event of events) recordedAt = Math.max(recordedAt, event.recordedAt);
+  return { rows, nextTail: { seq: lastSeq + rows.length, recordedAt } };
 }

@@ -40,6 +40,17 @@ export function projectionKey(projection: Projection<any, any>, stream: string):
 export interface ProjectionUpdater {
   /** The append hook: folds the appended events into the projections they concern. */
   update: AppendHook;
+  /**
+   * The records `update` would write for events appended right after the checkpoint of the
+   * known records, folded without touching the database; undefined when a concerned
+   * projection's record is not among them (or not at that checkpoint, or of another version),
+   * or a handler throws: the caller then appends the ordinary way, which reports it.
+   */
+  foldKnown(
+    stream: string,
+    events: readonly ConfirmedEvent[],
+    known: ReadonlyMap<string, ProjectionRecord>,
+  ): ProjectionRecord[] | undefined;
   /** Reads the records an append of these event types would move (see `update`'s prefetched). */
   prefetch(
     stream: string,
@@ -61,10 +72,7 @@ export function createProjectionUpdater(options: ProjectionUpdaterOptions): Proj
   ): Promise<ProjectionRecord[]> => {
     const first = events[0];
     if (first === undefined) return [];
-    const concerned = options.projections.filter((projection) => {
-      const types = handledTypes.get(projection)!;
-      return events.some((event) => types.has(event.type));
-    });
+    const concerned = concernedBy(events);
     // Each projection's reads and write are independent: issue them together.
     const updated = await allRequests(
       concerned.map((projection) =>
@@ -92,7 +100,38 @@ export function createProjectionUpdater(options: ProjectionUpdaterOptions): Proj
     return new Map(keys.map((key, index) => [key, records[index]]));
   };
 
-  return { update, prefetch };
+  const foldKnown = (
+    stream: string,
+    events: readonly ConfirmedEvent[],
+    known: ReadonlyMap<string, ProjectionRecord>,
+  ): ProjectionRecord[] | undefined => {
+    const first = events[0];
+    const last = events.at(-1);
+    if (first === undefined || last === undefined) return [];
+    const records: ProjectionRecord[] = [];
+    for (const projection of concernedBy(events)) {
+      const record = known.get(projectionKey(projection, stream));
+      if (record?.version !== projection.version || record.checkpoint !== first.position - 1) {
+        return undefined;
+      }
+      try {
+        const state = foldEvents(projection, record.state, events);
+        records.push({ ...record, state, checkpoint: last.position });
+      } catch {
+        return undefined;
+      }
+    }
+    return records;
+  };
+
+  return { update, prefetch, foldKnown };
+
+  function concernedBy(events: readonly ConfirmedEvent[]): Projection<any, any>[] {
+    return options.projections.filter((projection) => {
+      const types = handledTypes.get(projection)!;
+      return events.some((event) => types.has(event.type));
+    });
+  }
 
   async function advance(
     projection: Projection<any, any>,

@@ -23,14 +23,21 @@ export function currentWriteTransaction(
   const current = Dexie.currentTransaction;
   if (current?.active !== true || current.db !== db || current.mode !== "readwrite") return;
   const idb = current.idbtrans as IDBTransaction | undefined;
-  if (!idb) return;
-  for (const name of tables) {
-    if (!current.storeNames.includes(name)) return;
+  if (!idb || !tables.every((name) => current.storeNames.includes(name))) return;
+  return withoutHooks(db, tables) ? idb : undefined;
+}
+
+/** True when none of `tables` has Dexie hooks (which raw requests would bypass). */
+export function withoutHooks(db: ChronicleDb, tables: readonly string[]): boolean {
+  return tables.every((name) => {
     const { hook } = db.table(name);
-    if (hook.creating.subscribers.length > 0 || hook.reading.subscribers.length > 0) return;
-    if (hook.updating.subscribers.length > 0 || hook.deleting.subscribers.length > 0) return;
-  }
-  return idb;
+    return (
+      hook.creating.subscribers.length === 0 &&
+      hook.reading.subscribers.length === 0 &&
+      hook.updating.subscribers.length === 0 &&
+      hook.deleting.subscribers.length === 0
+    );
+  });
 }
 
 /** The request's result, as a Dexie promise (keeps the transaction zone). */

@@ -5,7 +5,10 @@
 //    checkpoint of readAll) and increases by one per stored event, never reused. A stream's head
 //    and the log's tail are the last entries of its indexes; before events are deleted (an epoch
 //    reset) the tail is written to `meta` as a floor, so the sequence goes on from there.
-// 2. Per stream, positions in `events` are 1..head without gaps.
+//    `seq` is a unique index (schema version 2), so two writers that both continue from the same
+//    tail cannot both commit: the second one's rows are refused and its transaction aborts.
+// 2. Per stream, positions in `events` are 1..head without gaps; `[stream+position]` is unique
+//    (version 2), so a writer continuing from a stale head is refused the same way.
 // 3. `pending` holds events written here and not yet acknowledged, in `localSeq` order, each with
 //    the command that produced it; an id is never in both tables once a sync engine confirms it.
 // 4. A projection record's checkpoint names the last event folded into its state, and is written
@@ -73,6 +76,20 @@ export const schemaVersions: readonly SchemaVersion[] = [
     version: 1,
     stores: {
       events: "id, seq, [stream+position], [stream+recordedAt]",
+      pending: "++localSeq, id, [stream+localSeq]",
+      projections: "key",
+      snapshots: "[key+position]",
+      meta: "key",
+    },
+  },
+  {
+    // The commit sequence and stream positions become unique indexes: a write that assumed a
+    // head and tail without reading them is refused by IndexedDB itself when another context
+    // wrote after them (see DexieEventStore.writeAt). Dexie rebuilds the two indexes; the rows
+    // of a version-1 database already satisfy them (invariants 1 and 2).
+    version: 2,
+    stores: {
+      events: "id, &seq, &[stream+position], [stream+recordedAt]",
       pending: "++localSeq, id, [stream+localSeq]",
       projections: "key",
       snapshots: "[key+position]",

@@ -71,7 +71,7 @@ export class ChronicleEngine {
   readonly #unlisten: () => void;
   readonly #deciderStates = new DeciderStates();
   /** How often commands wrote speculatively, and how often that was stale (see execute-local). */
-  readonly speculation: SpeculationStats = { speculated: 0, stale: 0 };
+  readonly speculation: SpeculationStats = { speculated: 0, stale: 0, unconfirmed: 0 };
   readonly #local: DexieLocalLog;
   readonly #bridge: SyncBridge | undefined;
   readonly #optimistic: OptimisticDeps;

@@ -1,7 +1,7 @@
-// Node tier: speculative commands (execute-local.ts) against other writers of the same database.
-// Two engines on one fake-indexeddb database stand in for two tabs. A tab that commits hears of
-// it late (the notice is posted in a later task), so the next command of the other tab still
-// speculates on what it last committed, and must find out in its transaction that it is stale.
+// Node tier: commands on a known state (execute-local.ts) against other writers of the same
+// database. Two engines on one fake-indexeddb database stand in for two tabs. A tab that commits
+// hears of it late (the notice is posted in a later task), so the next command of the other tab
+// still writes on what it last committed without reading, and the database must refuse it.
 import { isChronicleError } from "@chronicle/core";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
@@ -35,7 +35,7 @@ describe("speculative commands", () => {
     const engine = await open();
     await engine.execute("board", "board:1", add("a"));
     const result = await engine.execute("board", "board:1", add("b"));
-    expect(engine.speculation).toEqual({ speculated: 1, stale: 0 });
+    expect(engine.speculation).toEqual({ speculated: 1, stale: 0, unconfirmed: 0 });
     expect(result.head).toBe(2);
     expect(result.projections).toEqual([
       expect.objectContaining({ checkpoint: 2, state: expect.objectContaining({ count: 2 }) }),
@@ -75,9 +75,9 @@ describe("speculative commands", () => {
     await tab1.execute("board", "board:1", add("a"));
     await tab1.execute("board", "board:1", add("b"));
     await tab2.execute("board", "board:1", { type: "removeCard", id: "a" });
-    // On tab1's remembered state card "a" exists (decide would refuse); it does not any more.
+    // On tab1's remembered state card "a" exists (decide refuses); it does not any more.
     const result = await tab1.execute("board", "board:1", add("a"));
-    expect(tab1.speculation.stale).toBe(1);
+    expect(tab1.speculation).toMatchObject({ stale: 0, unconfirmed: 1 });
     expect(result.head).toBe(4);
     // And the other way round: a command that looks fine on the stale state but is not.
     await tab1.execute("board", "board:1", add("x"));
@@ -124,7 +124,7 @@ describe("speculative commands", () => {
     await tab2.execute("board", "board:2", add("z"));
     await heard;
     await tab1.execute("board", "board:1", add("b"));
-    expect(tab1.speculation).toEqual({ speculated: 0, stale: 0 });
+    expect(tab1.speculation).toEqual({ speculated: 0, stale: 0, unconfirmed: 0 });
     await tab1.close();
     await tab2.close();
   });

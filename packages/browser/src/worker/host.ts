@@ -40,6 +40,9 @@ export function hostChronicle(
 export function createHostApi(options: HostChronicleOptions): HostApi {
   let opening: Promise<ChronicleEngine> | undefined;
   let engine: ChronicleEngine | undefined;
+  // Records an execute reply carried to the main thread: its watchers need not be posted them
+  // again (the reply is posted first, see watch), which halves what a command clones.
+  const replied = new WeakSet<object>();
   const ready = (): ChronicleEngine => {
     if (!engine) throw new ChronicleError("internal", "Chronicle is not open (or was closed)");
     return engine;
@@ -58,8 +61,11 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
       engine = await opening;
       return engine.info();
     },
-    execute: (decider, stream, command, context, executeOptions) =>
-      ready().execute(decider, stream, command, context, executeOptions),
+    async execute(decider, stream, command, context, executeOptions) {
+      const result = await ready().execute(decider, stream, command, context, executeOptions);
+      for (const record of result.projections) replied.add(record);
+      return result;
+    },
     append: (stream, events, appendOptions) => ready().append(stream, events, appendOptions),
     readStream: (stream, readOptions) => ready().store.readStream(stream, readOptions),
     read: (projection, stream) => ready().read(projection, stream),
@@ -72,6 +78,7 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
           // watchers in the commit's microtasks, before the execute reply (which carries the
           // same records) is posted; the reply goes first this way. Timers run in order.
           setTimeout(() => {
+            if (replied.has(record)) return;
             Promise.resolve(onRecord(record)).catch(() => {});
           }, 0);
         },

@@ -36,7 +36,9 @@ export interface UndoManagerOptions {
    * Save recorded steps this long after the last `record` (coalescing a burst of commands into
    * one write) instead of before `record` resolves. `undo`, `redo`, `clear` and `flush` save
    * what is waiting first. A step recorded less than this before the device stops is lost (its
-   * events are not). @default 0 (save before `record` resolves)
+   * events are not). With a delay, the step is also applied in a later task, so that the caller
+   * of `record` finishes its own work first; operations still run in the order called.
+   * @default 0 (save before `record` resolves)
    */
   saveDelayMs?: number;
   now?: () => number;
@@ -184,10 +186,12 @@ export class UndoManager {
         await this.#save();
       });
     }
-    // Deferred: applied now (in order with the other operations, without storage I/O), saved
-    // with the others once recording pauses.
-    const run = this.#chain.then(() => {
-      const apply = change(this.#now(), this.#group);
+    // Deferred: applied in a task of its own (after whatever the caller does next with the
+    // command's result, such as replying to a UI thread), in order with the other operations and
+    // without storage I/O; saved with the others once recording pauses.
+    const at = this.#now();
+    const run = this.#chain.then(nextTask).then(() => {
+      const apply = change(at, this.#group);
       apply(this.#stacks);
       this.#unsaved.push(apply);
       this.#cancelSave();
@@ -356,4 +360,9 @@ function isSkip(value: unknown): value is UndoSkip {
 
 function labelOf(events: readonly RecordedEvent[]): string {
   return [...new Set(events.map((event) => event.type))].join(", ");
+}
+
+/** Resolves in a later task (lets the current task's work, e.g. a reply, go first). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }

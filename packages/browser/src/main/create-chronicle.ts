@@ -19,7 +19,7 @@ import {
   type UndoOutcome,
   type UndoState,
 } from "@chronicle/core";
-import { proxy, type Remote, releaseProxy, wrap } from "comlink";
+import { proxy, type Remote, releaseProxy, transfer, wrap } from "comlink";
 import { installErrorTransfer } from "../shared/error-transfer.ts";
 import type {
   ExecuteOptions,
@@ -32,6 +32,7 @@ import type {
   TimelineEntry,
   TimelineOptions,
 } from "../shared/host-api.ts";
+import { createCommandChannel } from "./command-channel.ts";
 import { ProjectionCache } from "./projection-cache.ts";
 
 export interface CreateChronicleOptions {
@@ -191,10 +192,16 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
     options.onStatus?.(status);
   };
   const persisted = options.persist === false ? false : await requestPersistence();
+  const commands = createCommandChannel();
   let info: Awaited<ReturnType<HostApi["open"]>>;
   try {
-    info = await remote.open({ name: options.name, actor: options.actor }, proxy(onStatus));
+    const commandPort = commands.remotePort;
+    info = await remote.open(
+      transfer({ name: options.name, actor: options.actor, commands: commandPort }, [commandPort]),
+      proxy(onStatus),
+    );
   } catch (error) {
+    commands.close();
     // Nothing to hand back: do not leave a worker holding the database behind.
     remote[releaseProxy]();
     if (options.terminate !== false && "terminate" in options.worker) options.worker.terminate();
@@ -255,7 +262,7 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
     async execute(stream, decider, command, context, executeOptions) {
       assertOpen();
       const name = typeof decider === "string" ? decider : decider.name;
-      const result = await remote.execute(name, stream, command, context, executeOptions);
+      const result = await commands.execute(name, stream, command, context, executeOptions);
       for (const record of result.projections) cache.offer(record);
       return result;
     },
@@ -376,6 +383,7 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
       try {
         await remote.close();
       } finally {
+        commands.close();
         remote[releaseProxy]();
         if (options.terminate !== false && "terminate" in options.worker) {
           options.worker.terminate();

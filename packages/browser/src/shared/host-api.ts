@@ -122,7 +122,33 @@ export interface OpenRequest {
   /** Overrides the database name the worker module chose. */
   name?: string | undefined;
   actor?: string | undefined;
+  /**
+   * A port for commands (see CommandRequest): `execute` without comlink's bookkeeping, and an
+   * answer that can cross while the transaction commits. Transferred with `open`.
+   */
+  commands?: MessagePort | undefined;
 }
+
+/** A command sent on the commands port. */
+export interface CommandRequest {
+  id: number;
+  decider: string;
+  stream: string;
+  command: unknown;
+  context?: CommandContext | undefined;
+  options?: ExecuteOptions | undefined;
+}
+
+/**
+ * The answers to a command, on the commands port. A command whose transaction was committing
+ * when its result was known gets `early` (the result, not to be shown yet), then `committed`
+ * (show it) or another answer (forget it). Otherwise one `result` or `error`.
+ */
+export type CommandReply =
+  | { id: number; kind: "early"; result: ExecuteResult }
+  | { id: number; kind: "committed" }
+  | { id: number; kind: "result"; result: ExecuteResult }
+  | { id: number; kind: "error"; error: ChronicleErrorJSON; stack?: string | undefined };
 
 /** Figures about the worker, for diagnostics and benchmarks. */
 export interface HostDiagnostics {

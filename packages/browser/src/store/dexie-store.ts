@@ -214,7 +214,8 @@ export class DexieEventStore implements EventStore {
    * a transaction of its own over `events` and `projections`, committed as soon as its requests
    * are issued. `project` runs once the events' writes are issued, in the transaction: it
    * returns the projection records the events move (written with them), or undefined to write
-   * nothing (`"declined"`).
+   * nothing (`"declined"`). `onIssued` runs right after the commit was requested (the records
+   * are final then; the transaction may still fail).
    *
    * Nothing is read: when another tab or worker wrote after that head or tail, the unique
    * `[stream+position]` and `seq` indexes refuse the rows and the whole transaction aborts;
@@ -228,6 +229,7 @@ export class DexieEventStore implements EventStore {
     events: readonly ConfirmedEvent[],
     tail: LogTail | undefined,
     project: () => readonly ProjectionRecord[] | undefined,
+    onIssued?: (projections: readonly ProjectionRecord[]) => void,
   ): Promise<{ projections: readonly ProjectionRecord[] } | "stale" | "unavailable" | "declined"> {
     this.#assertOpen();
     const action = `append to ${stream}`;
@@ -275,7 +277,9 @@ export class DexieEventStore implements EventStore {
           // Already finished: it cannot have committed, a request having failed.
         }
         reject(toStorageError(error, action));
+        return;
       }
+      onIssued?.(projections);
     });
   }
 

@@ -197,7 +197,9 @@ export class ChronicleEngine {
   /**
    * Runs a command: loads the decider's state (snapshot + tail), decides, and appends, all in
    * one transaction with the projection updates the events cause. The leader also saves the
-   * decider's snapshot in that transaction when one is due.
+   * decider's snapshot in that transaction when one is due. `early` receives the result when it
+   * is known before the transaction has finished committing (the returned promise then settles
+   * with that same object once it has; a different result or an error means it did not commit).
    */
   async execute(
     deciderName: string,
@@ -205,6 +207,7 @@ export class ChronicleEngine {
     command: unknown,
     context: CommandContext = {},
     options: ExecuteOptions = {},
+    early?: (result: ExecuteResult) => void,
   ): Promise<ExecuteResult> {
     const decider = this.#deciders.get(deciderName);
     if (!decider) {
@@ -243,6 +246,7 @@ export class ChronicleEngine {
           stream,
           command,
           eventContext,
+          early,
         );
     if (options.undoable !== false && result.events.length > 0) {
       const label = options.label ?? this.#options.undo?.labelOf?.(command, decider.name);

@@ -65,6 +65,7 @@ export async function executeLocal(
   stream: string,
   command: unknown,
   eventContext: EventContext,
+  early?: (result: ExecuteResult) => void,
 ): Promise<ExecuteResult> {
   const loaded = deps.deciderStates.peek(decider, stream);
   const tail = deps.store.tailHint;
@@ -73,11 +74,15 @@ export async function executeLocal(
     if (deps.stats) deps.stats.speculated++;
     let outcome: ExecuteResult | "stale" | "unconfirmed";
     try {
-      outcome = await executeKnown(deps, decider, stream, command, eventContext, {
-        ...loaded,
-        records,
-        tail,
-      });
+      outcome = await executeKnown(
+        deps,
+        decider,
+        stream,
+        command,
+        eventContext,
+        { ...loaded, records, tail },
+        early,
+      );
     } catch (error) {
       deps.deciderStates.forget(decider, stream);
       throw error;
@@ -97,6 +102,7 @@ async function executeKnown(
   command: unknown,
   eventContext: EventContext,
   known: DeciderState & { records: ReadonlyMap<string, ProjectionRecord>; tail: LogTail },
+  early: ((result: ExecuteResult) => void) | undefined,
 ): Promise<ExecuteResult | "stale" | "unconfirmed"> {
   const { store } = deps;
   let events: ConfirmedEvent[];
@@ -113,21 +119,32 @@ async function executeKnown(
   const every = decider.snapshotEvery;
   if (every && head - known.snapshotPosition >= every) return "unconfirmed";
   let state: unknown;
+  let result: ExecuteResult | undefined;
   // The folds run in the transaction, once the events' writes are issued (as on the ordinary
   // path): a worker stopped meanwhile leaves nothing. A fold that throws (or mutates the known
   // state) declines the write; executeLocal then forgets the known state.
-  const outcome = await store.writeAt(stream, events, known.tail, () => {
-    try {
-      const records = deps.updater.foldKnown(stream, events, known.records);
-      if (records) state = foldEvents(decider, known.state, events);
-      return records;
-    } catch {
-      return undefined;
-    }
-  });
+  const outcome = await store.writeAt(
+    stream,
+    events,
+    known.tail,
+    () => {
+      try {
+        const records = deps.updater.foldKnown(stream, events, known.records);
+        if (records) state = foldEvents(decider, known.state, events);
+        return records;
+      } catch {
+        return undefined;
+      }
+    },
+    (projections) => {
+      // Known before the commit completes: the caller may start sending it (not showing it).
+      result = { events, head, projections: [...projections] };
+      early?.(result);
+    },
+  );
   if (outcome === "stale") return "stale";
-  if (outcome === "unavailable" || outcome === "declined") return "unconfirmed";
-  const { projections } = outcome;
+  if (outcome === "unavailable" || outcome === "declined" || !result) return "unconfirmed";
+  const { projections } = result;
   deps.deciderStates.remember(decider, stream, {
     state,
     position: head,
@@ -138,7 +155,7 @@ async function executeKnown(
       ...projections.map((record) => [record.key, record] as const),
     ]),
   });
-  return { events, head, projections: [...projections] };
+  return result;
 }
 
 async function run(

@@ -3,6 +3,7 @@ import { ChronicleError, toChronicleError } from "@chronicle/core";
 import { expose, type Remote, releaseProxy } from "comlink";
 import { installErrorTransfer } from "../shared/error-transfer.ts";
 import type { HostApi, HostDiagnostics, HostStatus, OpenRequest } from "../shared/host-api.ts";
+import { serveCommands } from "./command-port.ts";
 import type { ChronicleEngine } from "./engine.ts";
 import { type EngineOptions, openEngine } from "./open-engine.ts";
 
@@ -43,6 +44,7 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
   // Records an execute reply carried to the main thread: its watchers need not be posted them
   // again (the reply is posted first, see watch), which halves what a command clones.
   const replied = new WeakSet<object>();
+  let stopCommands: (() => void) | undefined;
   const ready = (): ChronicleEngine => {
     if (!engine) throw new ChronicleError("internal", "Chronicle is not open (or was closed)");
     return engine;
@@ -59,6 +61,10 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
         },
       });
       engine = await opening;
+      if (request.commands) {
+        stopCommands?.();
+        stopCommands = serveCommands(request.commands, ready, replied);
+      }
       return engine.info();
     },
     async execute(decider, stream, command, context, executeOptions) {
@@ -117,7 +123,13 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
       const closing = engine;
       engine = undefined;
       opening = undefined;
-      await closing?.close();
+      try {
+        await closing?.close();
+      } finally {
+        // After the engine: commands under way still get their answers.
+        stopCommands?.();
+        stopCommands = undefined;
+      }
     },
   };
 }

@@ -1,0 +1,89 @@
+// internal: not exported. The main-thread side of the commands port (see CommandRequest in
+// host-api.ts): `execute` as one postMessage each way, without comlink's per-call bookkeeping.
+// A result that arrives `early` is held until its `committed` notice: nothing is shown before
+// the transaction is durable.
+import { ChronicleError } from "@chronicle/core";
+import type {
+  CommandReply,
+  CommandRequest,
+  ExecuteOptions,
+  ExecuteResult,
+} from "../shared/host-api.ts";
+
+interface Waiting {
+  resolve: (result: ExecuteResult) => void;
+  reject: (error: unknown) => void;
+  early?: ExecuteResult;
+}
+
+export interface CommandChannel {
+  /** The port to transfer to the worker (with `open`). */
+  readonly remotePort: MessagePort;
+  execute(
+    decider: string,
+    stream: string,
+    command: unknown,
+    context: CommandRequest["context"],
+    options: ExecuteOptions | undefined,
+  ): Promise<ExecuteResult>;
+  /** Fails the commands still waiting for an answer, and closes the port. */
+  close(): void;
+}
+
+export function createCommandChannel(): CommandChannel {
+  const { port1: port, port2: remotePort } = new MessageChannel();
+  const waiting = new Map<number, Waiting>();
+  let nextId = 0;
+  port.onmessage = ({ data: reply }: MessageEvent<CommandReply>) => {
+    const entry = waiting.get(reply.id);
+    if (!entry) return;
+    switch (reply.kind) {
+      case "early":
+        entry.early = reply.result;
+        return;
+      case "committed":
+        waiting.delete(reply.id);
+        if (entry.early) entry.resolve(entry.early);
+        else entry.reject(new ChronicleError("internal", "a command was confirmed unseen"));
+        return;
+      case "result":
+        waiting.delete(reply.id);
+        entry.resolve(reply.result);
+        return;
+      case "error": {
+        waiting.delete(reply.id);
+        const error = ChronicleError.fromJSON(reply.error);
+        if (reply.stack) error.stack = reply.stack;
+        entry.reject(error);
+        return;
+      }
+    }
+  };
+  port.start();
+  return {
+    remotePort,
+    execute(decider, stream, command, context, options) {
+      const id = ++nextId;
+      const request: CommandRequest = { id, decider, stream, command, context, options };
+      return new Promise((resolve, reject) => {
+        try {
+          port.postMessage(request);
+        } catch (error) {
+          throw new ChronicleError(
+            "validation",
+            `the command for ${stream} cannot be sent to the worker (it is not cloneable)`,
+            { cause: error, details: { stream, decider } },
+          );
+        }
+        waiting.set(id, { resolve, reject });
+      });
+    },
+    close() {
+      const error = new ChronicleError("internal", "this Chronicle is closed");
+      for (const entry of waiting.values()) entry.reject(error);
+      waiting.clear();
+      port.onmessage = null;
+      port.close();
+    },
+  };
+}

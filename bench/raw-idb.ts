@@ -7,8 +7,8 @@ export function openRaw(name: string): Promise<IDBDatabase> {
     const request = indexedDB.open(name, 1);
     request.onupgradeneeded = () => {
       const store = request.result.createObjectStore("events", { keyPath: "id" });
-      store.createIndex("seq", "seq");
-      store.createIndex("stream_position", ["stream", "position"]);
+      store.createIndex("seq", "seq", { unique: true });
+      store.createIndex("stream_position", ["stream", "position"], { unique: true });
       store.createIndex("stream_recordedAt", ["stream", "recordedAt"]);
     };
     request.onsuccess = () => resolve(request.result);

@@ -50,7 +50,8 @@ describe("speculative commands", () => {
     await tab1.execute("board", "board:1", add("a"));
     await tab1.execute("board", "board:1", add("b"));
     await tab2.execute("board", "board:1", add("c"));
-    // tab1 has not heard of tab2's commit yet: it speculates on head 2, finds 3, retries.
+    // tab1 has not heard of tab2's commit yet: it writes after head 2, is refused (position 3
+    // is taken), and runs the command again.
     const result = await tab1.execute("board", "board:1", add("d"));
     expect(tab1.speculation.stale).toBe(1);
     expect(result.head).toBe(4);

@@ -49,7 +49,7 @@ import type { EngineOptions } from "./open-engine.ts";
 
 export type { EngineOptions };
 
-import { executeLocal, type SpeculationStats } from "./execute-local.ts";
+import { executeLocal, KnownWrites, type SpeculationStats } from "./execute-local.ts";
 import { electLeader, type Leadership } from "./leader.ts";
 import { appendPending, executeSynced, type OptimisticDeps, readOptimistic } from "./optimistic.ts";
 import { ProjectionWatchers } from "./projection-watchers.ts";
@@ -72,6 +72,7 @@ export class ChronicleEngine {
   readonly #deciderStates = new DeciderStates();
   /** How often commands wrote speculatively, and how often that was stale (see execute-local). */
   readonly speculation: SpeculationStats = { speculated: 0, stale: 0, unconfirmed: 0 };
+  readonly #knownWrites = new KnownWrites();
   readonly #local: DexieLocalLog;
   readonly #bridge: SyncBridge | undefined;
   readonly #optimistic: OptimisticDeps;
@@ -241,6 +242,7 @@ export class ChronicleEngine {
             snapshots: this.#leaderSnapshots(),
             now: this.#options.now,
             stats: this.speculation,
+            knownWrites: this.#knownWrites,
           },
           decider,
           stream,

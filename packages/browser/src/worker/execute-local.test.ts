@@ -44,6 +44,25 @@ describe("speculative commands", () => {
     await engine.close();
   });
 
+  it("takes turns: commands sent together each continue from the one before", async () => {
+    const engine = await open();
+    await engine.execute("board", "board:1", add("a"));
+    await engine.execute("board", "board:2", add("z"));
+    const results = await Promise.all(
+      ["b", "c", "d", "e"].map((id, index) =>
+        engine.execute("board", index % 2 === 0 ? "board:1" : "board:2", add(id)),
+      ),
+    );
+    expect(results.map((result) => result.head)).toEqual([2, 2, 3, 3]);
+    // Every one wrote on a known state; none was refused (each waited for the one before).
+    expect(engine.speculation).toEqual({ speculated: 4, stale: 0, unconfirmed: 0 });
+    expect((await engine.store.readAll()).map((entry) => entry.checkpoint)).toEqual([
+      1, 2, 3, 4, 5, 6,
+    ]);
+    expect(await projection(engine, "board:1")).toMatchObject({ checkpoint: 3 });
+    await engine.close();
+  });
+
   it("runs again, the ordinary way, when another tab appended to the stream meanwhile", async () => {
     const tab1 = await open();
     const tab2 = await open();

@@ -19,7 +19,10 @@
 //    from the last commit are what the ordinary path would fold (records written without events
 //    are catch-ups of the same deterministic fold, or of another projection version, which the
 //    ordinary path rebuilds to the same state).
-// 4. A commit that needs more than events and projection records (a snapshot is due, a record
+// 4. Known-state attempts of one worker run one at a time (KnownWrites): each continues the log
+//    where the previous one left it. Concurrent ones would all take the same position or commit
+//    sequence, and all but one be refused.
+// 5. A commit that needs more than events and projection records (a snapshot is due, a record
 //    is not known, a handler throws, the store cannot write this way) takes the ordinary path.
 import {
   type ConfirmedEvent,
@@ -47,6 +50,24 @@ export interface LocalExecuteDeps {
   now: (() => number) | undefined;
   /** Counts speculative attempts and their outcomes (tests, diagnostics). */
   stats?: SpeculationStats;
+  /** The worker's turn-taking for known-state writes (invariant 4). */
+  knownWrites: KnownWrites;
+}
+
+/** Gives known-state writes their turns, one at a time, in the order asked. */
+export class KnownWrites {
+  #last: Promise<void> = Promise.resolve();
+
+  /** Resolves when it is the caller's turn, with the function that ends it. */
+  async turn(): Promise<() => void> {
+    const previous = this.#last;
+    let end!: () => void;
+    this.#last = new Promise((resolve) => {
+      end = resolve;
+    });
+    await previous;
+    return end;
+  }
 }
 
 export interface SpeculationStats {
@@ -67,10 +88,13 @@ export async function executeLocal(
   eventContext: EventContext,
   early?: (result: ExecuteResult) => void,
 ): Promise<ExecuteResult> {
+  const endTurn = await deps.knownWrites.turn();
   const loaded = deps.deciderStates.peek(decider, stream);
   const tail = deps.store.tailHint;
   const records = loaded?.records;
-  if (records && loaded.position > 0 && tail !== undefined && deps.store.canWriteAt) {
+  if (!records || loaded.position === 0 || tail === undefined || !deps.store.canWriteAt) {
+    endTurn();
+  } else {
     if (deps.stats) deps.stats.speculated++;
     let outcome: ExecuteResult | "stale" | "unconfirmed";
     try {
@@ -86,6 +110,8 @@ export async function executeLocal(
     } catch (error) {
       deps.deciderStates.forget(decider, stream);
       throw error;
+    } finally {
+      endTurn();
     }
     if (typeof outcome === "object") return outcome;
     deps.deciderStates.forget(decider, stream);

@@ -1,5 +1,6 @@
-// Browser tier: storage realities in Chromium: a quota failure inside a transaction, and a
-// database held open by an "old tab" at an older schema version.
+// Browser tier: storage realities in Chromium: a quota failure inside a transaction (on both
+// write paths: an append, and a write on a known state), and a database held open by an "old
+// tab" at an older schema version.
 import { createEnvelope, isChronicleError } from "@chronicle/core";
 import { sampleEvents } from "@chronicle/core/testing/store-contract";
 import { describe, expect, it } from "vitest";
@@ -17,29 +18,38 @@ interface StorageBucketManager {
   delete(name: string): Promise<void>;
 }
 
+/** A store in a Storage Bucket whose quota (1 MiB) Chromium enforces on IndexedDB. */
+async function storeInBucket(name: string) {
+  const buckets = (navigator as Navigator & { storageBuckets: StorageBucketManager })
+    .storageBuckets;
+  const bucketName = `quota-${name}-${run}`;
+  const bucket = await buckets.open(bucketName, { quota: 2 ** 20 });
+  const store = new DexieEventStore({ name: "chronicle", indexedDB: bucket.indexedDB });
+  const remove = async () => {
+    await store.close();
+    store.db.close();
+    await buckets.delete(bucketName);
+  };
+  return { store, remove };
+}
+
+/** Twenty events of 16 KiB each. */
+const batch = (index: number) =>
+  Array.from({ length: 20 }, (_, i) =>
+    createEnvelope(
+      "s",
+      { type: "blob.added", version: 1, data: { i, text: `${index}-${i}`.padEnd(16_384, ".") } },
+      { actor: "test", device: "test" },
+    ),
+  );
+
 describe("storage quota", () => {
   // A real quota: Chromium 156 ignores Storage.overrideQuotaForOrigin (DevTools protocol) for
   // IndexedDB, and the origin's own quota is 10 GiB here, but a Storage Bucket opened with a
   // quota of 1 MiB is enforced by the browser: its IndexedDB refuses writes past it with
   // QuotaExceededError within a few MiB (measured: ~30 ms). The store opens its database there.
   it("fails with code quota on a real quota, keeping what was stored and storing nothing of the failing batch", async () => {
-    const buckets = (navigator as Navigator & { storageBuckets: StorageBucketManager })
-      .storageBuckets;
-    const bucketName = `quota-${run}`;
-    const bucket = await buckets.open(bucketName, { quota: 2 ** 20 });
-    const store = new DexieEventStore({ name: "chronicle", indexedDB: bucket.indexedDB });
-    const batch = (index: number) =>
-      Array.from({ length: 20 }, (_, i) =>
-        createEnvelope(
-          "s",
-          {
-            type: "blob.added",
-            version: 1,
-            data: { i, text: `${index}-${i}`.padEnd(16_384, ".") },
-          },
-          { actor: "test", device: "test" },
-        ),
-      );
+    const { store, remove } = await storeInBucket("append");
     let failure: unknown;
     let stored = 0;
     for (let index = 0; index < 40 && failure === undefined; index++) {
@@ -58,8 +68,42 @@ describe("storage quota", () => {
     expect((await store.readStream("s")).map((event) => event.position)).toEqual(
       Array.from({ length: stored }, (_, i) => i + 1),
     );
-    await store.close();
-    await buckets.delete(bucketName);
+    await remove();
+  });
+
+  it("fails with code quota on a real quota on the known-state path (writeAt), storing nothing of it", async () => {
+    const { store, remove } = await storeInBucket("write-at");
+    await store.append("s", batch(0).slice(0, 1));
+    let failure: unknown;
+    let head = 1;
+    // (The bucket's quota is enforced loosely: this path has taken ~90 writes of ~200 KiB.)
+    for (let index = 1; index < 300 && failure === undefined; index++) {
+      const tail = store.tailHint;
+      const events = store.confirmAt("s", batch(index).slice(0, 10), head, tail);
+      const record = {
+        key: "sizes/s",
+        name: "sizes",
+        version: 1,
+        checkpoint: head + events.length,
+        state: { last: `${index}`.padEnd(32_768, "!") },
+      };
+      try {
+        const outcome = await store.writeAt("s", events, tail, () => [record]);
+        expect(outcome).toEqual({ projections: [record] });
+        head += events.length;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    expect(isChronicleError(failure, "quota")).toBe(true);
+    expect(head).toBeGreaterThan(1);
+    expect(await store.head("s")).toBe(head);
+    expect(await store.lastCheckpoint()).toBe(head);
+    expect(await store.db.projections.get("sizes/s")).toMatchObject({ checkpoint: head });
+    expect((await store.readStream("s")).map((event) => event.position)).toEqual(
+      Array.from({ length: head }, (_, i) => i + 1),
+    );
+    await remove();
   });
 
   // The same failure half-way through a batch, raised from a Dexie hook (the store then writes

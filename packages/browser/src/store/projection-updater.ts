@@ -41,10 +41,12 @@ export interface ProjectionUpdater {
   /** The append hook: folds the appended events into the projections they concern. */
   update: AppendHook;
   /**
-   * The records `update` would write for events appended right after the checkpoint of the
-   * known records, folded without touching the database; undefined when a concerned
-   * projection's record is not among them (or not at that checkpoint, or of another version),
-   * or a handler throws: the caller then appends the ordinary way, which reports it.
+   * The records `update` would write for `events`, folded without touching the database from
+   * `known`: records whose state has folded every event of the stream before the first of
+   * `events` (a record's checkpoint may be older when the events since are of types it does not
+   * handle). Undefined when a concerned projection's record is not known (or is of another
+   * version, or claims events not before them), or a handler throws: the caller then appends
+   * the ordinary way, which reports it.
    */
   foldKnown(
     stream: string,
@@ -111,7 +113,7 @@ export function createProjectionUpdater(options: ProjectionUpdaterOptions): Proj
     const records: ProjectionRecord[] = [];
     for (const projection of concernedBy(events)) {
       const record = known.get(projectionKey(projection, stream));
-      if (record?.version !== projection.version || record.checkpoint !== first.position - 1) {
+      if (record?.version !== projection.version || record.checkpoint >= first.position) {
         return undefined;
       }
       try {

@@ -2,7 +2,7 @@
 // database. Two engines on one fake-indexeddb database stand in for two tabs. A tab that commits
 // hears of it late (the notice is posted in a later task), so the next command of the other tab
 // still writes on what it last committed without reading, and the database must refuse it.
-import { isChronicleError } from "@chronicle/core";
+import { defineProjection, isChronicleError } from "@chronicle/core";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
 import { board, boardView, cardAdded, cardRemoved } from "../__fixtures__/board.ts";
@@ -60,6 +60,30 @@ describe("speculative commands", () => {
       1, 2, 3, 4, 5, 6,
     ]);
     expect(await projection(engine, "board:1")).toMatchObject({ checkpoint: 3 });
+    await engine.close();
+  });
+
+  it("keeps the records of projections a command does not concern, and folds them later", async () => {
+    // A second projection that only counts removals.
+    const removals = defineProjection({
+      name: "removals",
+      events: [cardRemoved],
+      initialState: { count: 0 },
+      handlers: { "card.removed": (state) => ({ count: state.count + 1 }) },
+    });
+    const engine = await open({ projections: [boardView, removals] });
+    const remove = (id: string) => ({ type: "removeCard" as const, id });
+    await engine.execute("board", "board:1", add("a"));
+    await engine.execute("board", "board:1", remove("a")); // removals is new here: ordinary
+    await engine.execute("board", "board:1", add("b"));
+    await engine.execute("board", "board:1", add("c"));
+    const before = { ...engine.speculation };
+    await engine.execute("board", "board:1", remove("b")); // removals last moved at 2
+    expect(engine.speculation.unconfirmed).toBe(before.unconfirmed);
+    expect(await engine.store.db.projections.get("removals/board:1")).toMatchObject({
+      checkpoint: 5,
+      state: { count: 2 },
+    });
     await engine.close();
   });
 

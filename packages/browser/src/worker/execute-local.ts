@@ -18,7 +18,9 @@
 // 3. Equal head and tail mean no event was stored since, so the projection records remembered
 //    from the last commit are what the ordinary path would fold (records written without events
 //    are catch-ups of the same deterministic fold, or of another projection version, which the
-//    ordinary path rebuilds to the same state).
+//    ordinary path rebuilds to the same state). A remembered record a command does not concern
+//    is kept with its checkpoint: the events after it are this worker's, of types it does not
+//    handle, so folding them would leave it as it is.
 // 4. Known-state attempts of one worker run one at a time (KnownWrites): each continues the log
 //    where the previous one left it. Concurrent ones would all take the same position or commit
 //    sequence, and all but one be refused.

@@ -7,6 +7,7 @@ const tiers = ["bench/vitest.node.config.ts", "bench/vitest.browser.config.ts"].
   existsSync(file),
 );
 
-// One benchmark file at a time: on a 2-core machine, a browser benchmark running beside a
-// 1,000,000-event Node loop measures the contention, not the engine.
+// One benchmark file at a time within a project; bench/run.mjs runs the projects one after the
+// other (on a 2-core machine, a browser benchmark beside a 1,000,000-event Node loop measures the
+// contention, not the engine).
 export default defineConfig({ test: { projects: tiers, maxWorkers: 1, fileParallelism: false } });

@@ -31,7 +31,9 @@ export function hostChronicle(
 
 /**
  * The host API over an engine opened on the first `open` call, without comlink: for hosting on
- * another transport, or for tests.
+ * another transport, or for tests. It serves one client, the one that opens it: when `open`
+ * brings a commands port, watches skip the records that client already received in a
+ * command's answer.
  *
  * @example
  * const api = createHostApi({ name: "kanban", deciders: [board], projections: [boardView] });
@@ -41,8 +43,9 @@ export function hostChronicle(
 export function createHostApi(options: HostChronicleOptions): HostApi {
   let opening: Promise<ChronicleEngine> | undefined;
   let engine: ChronicleEngine | undefined;
-  // Records an execute reply carried to the main thread: its watchers need not be posted them
-  // again (the reply is posted first, see watch), which halves what a command clones.
+  // Records a command's answer on the commands port carried to the client: its watchers need not
+  // be posted them again (the answer is posted first, see watch), which halves what a command
+  // clones.
   const replied = new WeakSet<object>();
   let stopCommands: (() => void) | undefined;
   const ready = (): ChronicleEngine => {
@@ -67,11 +70,8 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
       }
       return engine.info();
     },
-    async execute(decider, stream, command, context, executeOptions) {
-      const result = await ready().execute(decider, stream, command, context, executeOptions);
-      for (const record of result.projections) replied.add(record);
-      return result;
-    },
+    execute: (decider, stream, command, context, executeOptions) =>
+      ready().execute(decider, stream, command, context, executeOptions),
     append: (stream, events, appendOptions) => ready().append(stream, events, appendOptions),
     readStream: (stream, readOptions) => ready().store.readStream(stream, readOptions),
     read: (projection, stream) => ready().read(projection, stream),

@@ -83,6 +83,11 @@ export class DexieEventStore implements EventStore {
     this.#channel.listen((notice) => {
       if (notice.remote) this.#tailHint = undefined;
     });
+    // The browser closed the connection (the site's data was cleared, or the database deleted):
+    // Dexie reopens it on the next call, possibly empty, so nothing known about it holds.
+    this.db.on("close", () => {
+      this.#tailHint = undefined;
+    });
   }
 
   /**

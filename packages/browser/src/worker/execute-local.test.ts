@@ -3,7 +3,7 @@
 // hears of it late (the notice is posted in a later task), so the next command of the other tab
 // still writes on what it last committed without reading, and the database must refuse it.
 import { defineProjection, isChronicleError } from "@chronicle/core";
-import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
+import { forceCloseDatabase, IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
 import { board, boardView, cardAdded, cardRemoved } from "../__fixtures__/board.ts";
 import { type EngineOptions, openEngine } from "./open-engine.ts";
@@ -151,6 +151,33 @@ describe("speculative commands", () => {
     ]);
     await tab1.close();
     await tab2.close();
+  });
+
+  it("starts the stream over when the site's data was cleared under the worker", async () => {
+    const engine = await open();
+    await engine.execute("board", "board:1", add("a"));
+    await engine.execute("board", "board:1", add("b"));
+    // DevTools "Clear site data" (or eviction): the browser force-closes the connection (a
+    // "close" event; Dexie reopens on its next call) and deletes the database.
+    forceCloseDatabase(
+      engine.store.db.backendDB() as unknown as Parameters<typeof forceCloseDatabase>[0],
+    );
+    await new Promise<void>((resolve, reject) => {
+      const request = factory.deleteDatabase("speculation-test");
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(request.error);
+    });
+    // Anything the worker reads next (a watcher, the undo flush, a read) reopens it, empty.
+    expect(await engine.store.readStream("board:1")).toEqual([]);
+    const result = await engine.execute("board", "board:1", add("c"));
+    // As the ordinary way would: decided on the empty stream, at position 1 and sequence 1.
+    expect(result.head).toBe(1);
+    expect((await engine.store.readAll()).map((entry) => entry.checkpoint)).toEqual([1]);
+    expect(await projection(engine, "board:1")).toMatchObject({
+      checkpoint: 1,
+      state: { count: 1, titles: { c: "Card c" } },
+    });
+    await engine.close();
   });
 
   it("stops speculating once it hears of another tab's commit", async () => {

@@ -10,8 +10,10 @@
 // projections, committed as soon as its requests are issued. Invariants:
 // 1. Nothing decided on a known state is reported unless its write commits. The unique
 //    `[stream+position]` and `seq` indexes refuse rows that continue from a head or tail another
-//    context moved (the log only grows: a local engine never resets it), the transaction then
-//    aborts whole, and the command runs again the ordinary way.
+//    context moved (the log only grows: a local engine never resets it, and when the browser
+//    closes the connection, as clearing the site's data does, the store forgets the tail, so
+//    nothing is known until a transaction has read it again), the transaction then aborts
+//    whole, and the command runs again the ordinary way.
 // 2. A verdict that writes nothing (decide throws, or decides no event) is not reported from a
 //    known state, which may be stale: the command runs the ordinary way, deciding on what its
 //    transaction read.

@@ -24,8 +24,8 @@ export default defineConfig({
   test: {
     name: "workerd",
     // One file at a time: `abortAllDurableObjects` (hibernation and rules tests) reaches the
-    // objects of every file in the runtime, and a file running beside it (the rate-limit test
-    // once saw a frame inside its burst refused) must not share that moment.
+    // objects of every file in the runtime, and a file running beside it must not share that
+    // moment.
     fileParallelism: false,
     include: ["worker/src/**/*.workerd.test.ts", "worker/test/**/*.workerd.test.ts"],
   },

@@ -239,7 +239,11 @@ describe("rate limit (token bucket per connection)", () => {
     const limited = answers.filter((a) => a.t === "error" && a.code === "rate-limited");
     const acked = answers.filter((a) => a.t === "ack");
     // The burst (80) always passes; 120 frames in well under two seconds cannot all refill.
-    expect(answers.slice(0, 80).filter((a) => a.t !== "ack")).toEqual([]); // names any refusal
+    // Counted, not read off the first 80 sent: the local runtime, when loaded, can hand a
+    // burst's frames to the object out of the order they were sent (seen here: rl26 stored
+    // before rl24), so which frames fall past the burst is not fixed. (The sync client has one
+    // push in flight per stream, so its pushes are not reordered this way.)
+    expect(acked.length).toBeGreaterThanOrEqual(80);
     expect(limited.length).toBeGreaterThan(0);
     expect(limited.length + acked.length).toBe(120);
     expect((await logOf(rateStream)).length).toBe(acked.length);

@@ -10,8 +10,10 @@ import { board, boardView, cardAdded, cardRemoved } from "../__fixtures__/board.
 import type { CommandReply } from "../shared/host-api.ts";
 import { DexieEventStore } from "../store/dexie-store.ts";
 import { serveCommands } from "../worker/command-port.ts";
+import { hostChronicle } from "../worker/host.ts";
 import { openEngine } from "../worker/open-engine.ts";
 import { createCommandChannel } from "./command-channel.ts";
+import { createChronicle } from "./create-chronicle.ts";
 
 let factory = new IDBFactory();
 const closers: Array<() => Promise<void> | void> = [];
@@ -112,4 +114,39 @@ it("fails a command that cannot be sent with validation, and one under way at cl
   const underWay = add("z");
   channel.close();
   expect(isChronicleError(await underWay.catch((e: unknown) => e), "internal")).toBe(true);
+});
+
+it("close() waits for the answers to commands already sent", async () => {
+  const { port1, port2 } = new MessageChannel();
+  hostChronicle(
+    {
+      name: "command-channel-close",
+      events: [cardAdded, cardRemoved],
+      deciders: [board],
+      projections: [boardView],
+      indexedDB: factory,
+      IDBKeyRange,
+    },
+    port2 as never,
+  );
+  const chronicle = await createChronicle({ worker: port1 as never, persist: false });
+  await chronicle.execute("board:1", board, { type: "addCard", id: "a", title: "A" });
+  const known = chronicle.execute("board:1", board, { type: "addCard", id: "b", title: "B" });
+  const ordinary = chronicle.execute("board:2", board, { type: "addCard", id: "z", title: "Z" });
+  await chronicle.close();
+  expect((await known).head).toBe(2);
+  expect((await ordinary).head).toBe(1);
+  // Both are stored.
+  const store = new DexieEventStore({
+    name: "command-channel-close",
+    indexedDB: factory,
+    IDBKeyRange,
+  });
+  expect((await store.readAll()).map((entry) => entry.event.stream)).toEqual([
+    "board:1",
+    "board:1",
+    "board:2",
+  ]);
+  await store.close();
+  store.db.close();
 });

@@ -26,6 +26,8 @@ export interface CommandChannel {
     context: CommandRequest["context"],
     options: ExecuteOptions | undefined,
   ): Promise<ExecuteResult>;
+  /** Resolves once every command sent so far has its answer (successful or not). */
+  settled(): Promise<void>;
   /** Fails the commands still waiting for an answer, and closes the port. */
   close(): void;
 }
@@ -34,6 +36,11 @@ export function createCommandChannel(): CommandChannel {
   const { port1: port, port2: remotePort } = new MessageChannel();
   const waiting = new Map<number, Waiting>();
   let nextId = 0;
+  let onSettled: (() => void) | undefined;
+  const answered = (id: number) => {
+    waiting.delete(id);
+    if (waiting.size === 0) onSettled?.();
+  };
   port.onmessage = ({ data: reply }: MessageEvent<CommandReply>) => {
     const entry = waiting.get(reply.id);
     if (!entry) return;
@@ -42,22 +49,20 @@ export function createCommandChannel(): CommandChannel {
         entry.early = reply.result;
         return;
       case "committed":
-        waiting.delete(reply.id);
         if (entry.early) entry.resolve(entry.early);
         else entry.reject(new ChronicleError("internal", "a command was confirmed unseen"));
-        return;
+        break;
       case "result":
-        waiting.delete(reply.id);
         entry.resolve(reply.result);
-        return;
+        break;
       case "error": {
-        waiting.delete(reply.id);
         const error = ChronicleError.fromJSON(reply.error);
         if (reply.stack) error.stack = reply.stack;
         entry.reject(error);
-        return;
+        break;
       }
     }
+    answered(reply.id);
   };
   port.start();
   return {
@@ -78,10 +83,22 @@ export function createCommandChannel(): CommandChannel {
         waiting.set(id, { resolve, reject });
       });
     },
+    settled() {
+      if (waiting.size === 0) return Promise.resolve();
+      return new Promise((resolve) => {
+        const previous = onSettled;
+        onSettled = () => {
+          onSettled = undefined;
+          previous?.();
+          resolve();
+        };
+      });
+    },
     close() {
       const error = new ChronicleError("internal", "this Chronicle is closed");
       for (const entry of waiting.values()) entry.reject(error);
       waiting.clear();
+      onSettled?.();
       port.onmessage = null;
       port.close();
     },

@@ -148,7 +148,10 @@ export interface Chronicle {
   readonly undoManager: ChronicleUndo;
   /** Figures about the worker (events stored, leadership). */
   diagnostics(): Promise<HostDiagnostics>;
-  /** Releases the worker, its database connection, leadership and subscriptions. */
+  /**
+   * Waits for the answers to commands already sent, then releases the worker, its database
+   * connection, leadership and subscriptions.
+   */
   close(): Promise<void>;
 }
 
@@ -379,8 +382,10 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
     async close() {
       if (closed) return;
       closed = true;
-      cache.clear();
       try {
+        // Commands already sent get their answers before the worker lets go of the database.
+        await commands.settled();
+        cache.clear();
         await remote.close();
       } finally {
         commands.close();

@@ -7,11 +7,11 @@ import { createEnvelope, isChronicleError } from "@chronicle/core";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { afterEach, expect, it } from "vitest";
 import { board, boardView, cardAdded, cardRemoved } from "../__fixtures__/board.ts";
+import { openBoardEngine } from "../__fixtures__/engine.ts";
 import type { CommandReply } from "../shared/host-api.ts";
 import { DexieEventStore } from "../store/dexie-store.ts";
 import { serveCommands } from "../worker/command-port.ts";
 import { hostChronicle } from "../worker/host.ts";
-import { openEngine } from "../worker/open-engine.ts";
 import { createCommandChannel } from "./command-channel.ts";
 import { createChronicle } from "./create-chronicle.ts";
 
@@ -23,14 +23,7 @@ afterEach(async () => {
 });
 
 async function tab() {
-  const engine = await openEngine({
-    name: "command-channel-test",
-    events: [cardAdded, cardRemoved],
-    deciders: [board],
-    projections: [boardView],
-    indexedDB: factory,
-    IDBKeyRange,
-  });
+  const engine = await openBoardEngine("command-channel-test", factory);
   const channel = createCommandChannel();
   // What the worker side answers, by kind.
   const answers: CommandReply["kind"][] = [];

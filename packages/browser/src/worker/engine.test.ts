@@ -1,24 +1,16 @@
 // Node tier: the worker's engine on fake-indexeddb (no comlink, no worker).
 import { isChronicleError } from "@chronicle/core";
 import { sampleEvents } from "@chronicle/core/testing/store-contract";
-import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
+import { IDBFactory } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
-import { board, boardView, cardAdded, cardRemoved, probes } from "../__fixtures__/board.ts";
+import { probes } from "../__fixtures__/board.ts";
+import { openBoardEngine } from "../__fixtures__/engine.ts";
 import type { HostStatus } from "../shared/host-api.ts";
 import { SyncTables } from "../store/sync-tables.ts";
-import { type EngineOptions, openEngine } from "./open-engine.ts";
+import type { EngineOptions } from "./open-engine.ts";
 
 let factory = new IDBFactory();
-const open = (extra: Partial<EngineOptions> = {}) =>
-  openEngine({
-    name: "engine-test",
-    events: [cardAdded, cardRemoved],
-    deciders: [board],
-    projections: [boardView],
-    indexedDB: factory,
-    IDBKeyRange,
-    ...extra,
-  });
+const open = (extra: Partial<EngineOptions> = {}) => openBoardEngine("engine-test", factory, extra);
 
 afterEach(() => {
   factory = new IDBFactory();

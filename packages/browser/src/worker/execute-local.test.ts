@@ -3,22 +3,15 @@
 // hears of it late (the notice is posted in a later task), so the next command of the other tab
 // still writes on what it last committed without reading, and the database must refuse it.
 import { defineProjection, isChronicleError } from "@chronicle/core";
-import { forceCloseDatabase, IDBFactory, IDBKeyRange } from "fake-indexeddb";
+import { forceCloseDatabase, IDBFactory } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
-import { board, boardView, cardAdded, cardRemoved } from "../__fixtures__/board.ts";
-import { type EngineOptions, openEngine } from "./open-engine.ts";
+import { boardView, cardRemoved } from "../__fixtures__/board.ts";
+import { openBoardEngine } from "../__fixtures__/engine.ts";
+import type { EngineOptions } from "./open-engine.ts";
 
 let factory = new IDBFactory();
 const open = (extra: Partial<EngineOptions> = {}) =>
-  openEngine({
-    name: "speculation-test",
-    events: [cardAdded, cardRemoved],
-    deciders: [board],
-    projections: [boardView],
-    indexedDB: factory,
-    IDBKeyRange,
-    ...extra,
-  });
+  openBoardEngine("speculation-test", factory, extra);
 
 afterEach(() => {
   factory = new IDBFactory();

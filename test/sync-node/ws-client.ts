@@ -25,6 +25,10 @@ export class ProtocolClient {
       this.frames.push(frame);
       for (const wake of this.#waiters) wake();
     });
+    // One listener wakes every waiter; one per waiter went past Node's listener limit.
+    ws.on("close", () => {
+      for (const wake of this.#waiters) wake();
+    });
   }
 
   static async connect(wsUrl: string, stream: string, token: string): Promise<ProtocolClient> {
@@ -76,7 +80,6 @@ export class ProtocolClient {
         resolve();
       };
       this.#waiters.add(wake);
-      this.ws.once("close", wake);
     });
   }
 }

@@ -214,7 +214,7 @@ describe("@chronicle/react hooks", () => {
       } while (!network.quiet);
     });
     await rendered("synced|");
-    engine.close();
+    await act(async () => engine.close()); // closing is a status change the component renders
   });
 
   it("useUndo() and useHistory() use the provider's chronicle: its undoManager, its pending-aware history", async () => {

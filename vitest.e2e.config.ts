@@ -10,5 +10,8 @@ export default defineConfig({
     // Starting wrangler dev takes a few seconds; the tests themselves await frames, not time.
     hookTimeout: 60_000,
     testTimeout: 60_000,
+    // The demo's pages reload, reopen IndexedDB and resync; on a loaded machine that can take more
+    // than expect.poll's default second. The assertions are unchanged, only how long they wait.
+    expect: { poll: { timeout: 15_000 } },
   },
 });

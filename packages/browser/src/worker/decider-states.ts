@@ -73,6 +73,17 @@ export class DeciderStates {
     this.#states.delete(keyOf(decider, stream));
   }
 
+  /**
+   * Drops every decider's remembered state on the stream: this worker wrote to it some other way
+   * (an append, an undo's compensation), so a known-state write would find its position taken.
+   */
+  forgetStream(stream: string): void {
+    const suffix = `/${stream}`;
+    // A decider name with a slash may make another stream's key match too: forgetting more than
+    // needed only costs a read.
+    for (const key of [...this.#states.keys()]) if (key.endsWith(suffix)) this.#states.delete(key);
+  }
+
   /** Keeps a state reached by a committed command (call only after the commit). */
   remember(decider: Decider<any, any, any>, stream: string, state: DeciderState): void {
     const key = keyOf(decider, stream);

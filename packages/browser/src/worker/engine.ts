@@ -147,7 +147,13 @@ export class ChronicleEngine {
         local: this.#local,
         snapshots: this.#leaderSnapshots(),
         sync: syncing,
-        appendConfirmed: async (stream, events) => (await store.write(stream, events)).events,
+        appendConfirmed: async (stream, events) => {
+          try {
+            return (await store.write(stream, events)).events;
+          } finally {
+            this.#deciderStates.forgetStream(stream);
+          }
+        },
         appendPending: async (stream, events) => {
           await appendPending(this.#local, stream, events, {});
         },
@@ -303,7 +309,14 @@ export class ChronicleEngine {
         device: this.deviceId,
       }),
     );
-    if (!this.#bridge) return this.store.append(stream, envelopes, options);
+    if (!this.#bridge) {
+      try {
+        return await this.store.append(stream, envelopes, options);
+      } finally {
+        // The next command's known state would be refused by the position just taken.
+        this.#deciderStates.forgetStream(stream);
+      }
+    }
     return appendPending(this.#local, stream, envelopes, options);
   }
 

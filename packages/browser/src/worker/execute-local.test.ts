@@ -173,6 +173,31 @@ describe("speculative commands", () => {
     await engine.close();
   });
 
+  it("reads again, without a refused write, after this worker undid or appended on the stream", async () => {
+    const engine = await open({ undo: { captureWindowMs: 0 } }); // one undo step per command
+    await engine.execute("board", "board:1", add("a"));
+    await engine.execute("board", "board:1", add("b"));
+    expect(engine.speculation).toEqual({ speculated: 1, stale: 0, unconfirmed: 0 });
+    expect(await engine.undo()).toMatchObject({ status: "done" }); // removes b at position 3
+    await engine.execute("board", "board:1", add("c"));
+    await engine.append("board:1", [{ type: "card.added", data: { id: "x", title: "Card x" } }]);
+    await engine.execute("board", "board:1", add("d"));
+    // Neither command after another write of this worker tried the position that write took.
+    expect(engine.speculation).toEqual({ speculated: 1, stale: 0, unconfirmed: 0 });
+    // Committed the ordinary way, the state is known again.
+    const result = await engine.execute("board", "board:1", add("e"));
+    expect(engine.speculation).toEqual({ speculated: 2, stale: 0, unconfirmed: 0 });
+    expect(result.head).toBe(7);
+    expect(await projection(engine, "board:1")).toMatchObject({
+      checkpoint: 7,
+      state: {
+        count: 5,
+        titles: { a: "Card a", c: "Card c", x: "Card x", d: "Card d", e: "Card e" },
+      },
+    });
+    await engine.close();
+  });
+
   it("stops speculating once it hears of another tab's commit", async () => {
     const tab1 = await open();
     const tab2 = await open();

@@ -7,7 +7,9 @@
 // from another context since, it knows what an ordinary transaction would read: the stream
 // head, the log tail, the decider state and the projection records. It then decides on them and
 // writes without reading anything (DexieEventStore.writeAt): one transaction over events and
-// projections, committed as soon as its requests are issued. Invariants:
+// projections, committed as soon as its requests are issued. The engine's other writes to a
+// stream (append, undo compensations) forget what was known of it, so the next command reads
+// instead of trying a position they took (invariant 1 would refuse it). Invariants:
 // 1. Nothing decided on a known state is reported unless its write commits. The unique
 //    `[stream+position]` and `seq` indexes refuse rows that continue from a head or tail another
 //    context moved (the log only grows: a local engine never resets it, and when the browser

@@ -62,6 +62,10 @@ async function workerHeap(urlPart: string): Promise<number | undefined> {
     on(event: string, listener: (payload: never) => void): void;
   };
   const replies = new Map<number, (result: unknown) => void>();
+  // Vitest sets its CDP session up on first use; a listener registered while it does so missed
+  // the replies (the heap read n/a whenever this was the page's first CDP call). One round trip
+  // first, then the listener.
+  await session.send("Target.getTargets");
   session.on("Target.receivedMessageFromTarget", (event: { message: string }) => {
     const message = JSON.parse(event.message) as { id?: number; result?: unknown };
     if (message.id !== undefined) replies.get(message.id)?.(message.result);

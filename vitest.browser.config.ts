@@ -34,6 +34,9 @@ export default defineConfig({
     // One real sync node (wrangler dev) for the tests that sync end to end; see the setup.
     globalSetup: ["test/browser-sync/global-setup.ts"],
     testTimeout: 60_000,
+    // Reports cross from the worker on their own channel, after real network round trips: on a
+    // loaded machine that can take longer than expect.poll's default second.
+    expect: { poll: { timeout: 10_000 } },
     browser: {
       enabled: true,
       headless: true,

@@ -120,7 +120,12 @@ describe("undo/redo in the worker engine", () => {
   });
 
   it("shares one device's stacks between engines on the same database (tabs)", async () => {
-    const tabA = await open();
+    const seenByA: UndoState[] = [];
+    const tabA = await open({
+      onStatus: (status) => {
+        if (status.type === "undo") seenByA.push(status.state);
+      },
+    });
     const seenByB: UndoState[] = [];
     const tabB = await open({
       onStatus: (status) => {
@@ -132,6 +137,10 @@ describe("undo/redo in the worker engine", () => {
     await expect.poll(() => seenByB.at(-1)?.undoLabel, { timeout: 10_000 }).toBe("Add card");
     expect(await tabB.undo()).toMatchObject({ status: "done", label: "Add card" });
     expect(await titles(tabA)).toEqual([]);
+    // Tab A hears of B's undo through the stacks' own notice (reloaded from the database).
+    await expect
+      .poll(() => seenByA.at(-1), { timeout: 10_000 })
+      .toMatchObject({ canUndo: false, canRedo: true });
     expect(await tabA.undoState()).toMatchObject({ canUndo: false, canRedo: true });
   });
 

@@ -349,13 +349,20 @@ export function runEventStoreContract(name: string, options: StoreContractOption
       it("stops delivering after close", async () => {
         const store = await open();
         const seen: number[] = [];
+        let delivered!: () => void;
+        const first = new Promise<void>((resolve) => {
+          delivered = resolve;
+        });
         const subscription = store.subscribe({ stream: "s" }, (entry) => {
           seen.push(entry.checkpoint);
+          delivered();
         });
         await store.append("s", sampleEvents("s", 1));
         const second = store.subscribe({ stream: "s" }, () => {});
         await second.caughtUp;
         await subscription.caughtUp;
+        // Its delivery may trail another subscriber's catch-up (stores may read concurrently).
+        await first;
         expect(seen).toEqual([1]);
         subscription.close();
         second.close();

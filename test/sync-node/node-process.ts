@@ -33,13 +33,31 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts `wrangler dev` with the repo's wrangler.toml, persisting to `persistTo`. */
-export async function startNode(options: {
+interface StartOptions {
   persistTo: string;
   vars?: Record<string, string>;
   /** Listen here (to restart a node where its clients will reconnect). @default a free port */
   port?: number;
-}): Promise<RunningNode> {
+}
+
+/**
+ * Starts `wrangler dev` with the repo's wrangler.toml, persisting to `persistTo`. A port found
+ * free can be taken by another process before wrangler binds it: then it starts again on new
+ * ports (a few times), unless the caller chose the port.
+ */
+export async function startNode(options: StartOptions): Promise<RunningNode> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      const taken =
+        error instanceof Error && /EADDRINUSE|address already in use/i.test(error.message);
+      if (!taken || options.port !== undefined || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startOnce(options: StartOptions): Promise<RunningNode> {
   const [port, inspectorPort] = [options.port ?? (await freePort()), await freePort()];
   const vars = Object.entries(options.vars ?? {}).flatMap(([key, value]) => [
     "--var",

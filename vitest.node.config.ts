@@ -17,6 +17,7 @@ export default defineConfig({
       "**/node_modules/**",
     ],
     environment: "node",
+    setupFiles: ["test/fixed-seed.setup.ts"],
     // `npm test` runs every tier at once on a 2-core machine: an integration test that takes
     // 3 s alone (the undo property test: 40 runs of two engines and a node) can take more than
     // the default 5 s then. A hang still fails, later.

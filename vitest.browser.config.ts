@@ -3,6 +3,7 @@
 // otherwise (`npm test` sets it; see scripts/ensure.mjs).
 import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
+import { workspaceAliases } from "./scripts/workspace-aliases.ts";
 
 export const chromiumArgs = [
   "--headless",
@@ -16,6 +17,7 @@ export const chromiumArgs = [
 ];
 
 export default defineConfig({
+  resolve: { alias: workspaceAliases() },
   optimizeDeps: {
     include: [
       "dexie",

@@ -7,6 +7,8 @@ const tiers = [
   "vitest.browser.config.ts",
   "vitest.workerd.config.ts",
   "vitest.e2e.config.ts",
+  "vitest.consumer.config.ts",
+  "vitest.react18.config.ts",
 ].filter((file) => existsSync(new URL(file, import.meta.url)));
 
 export default defineConfig({

@@ -1,8 +1,10 @@
 // End-to-end tier: real sync nodes (`wrangler dev` processes, killed for real) and Node clients
 // over real WebSockets (the `ws` package).
 import { defineConfig } from "vitest/config";
+import { workspaceAliases } from "./scripts/workspace-aliases.ts";
 
 export default defineConfig({
+  resolve: { alias: workspaceAliases() },
   test: {
     name: "e2e",
     include: ["test/**/*.e2e.test.ts"],

@@ -1,7 +1,9 @@
 // Node tier: fast tests of core, the protocol, and anything that runs on fakes.
 import { defineConfig } from "vitest/config";
+import { workspaceAliases } from "./scripts/workspace-aliases.ts";
 
 export default defineConfig({
+  resolve: { alias: workspaceAliases() },
   test: {
     name: "node",
     include: [

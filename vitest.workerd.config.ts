@@ -2,15 +2,15 @@
 // node's own wrangler.toml. Storage is isolated per test file.
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { workspaceAliases } from "./scripts/workspace-aliases.ts";
 
 export default defineConfig({
+  resolve: { alias: workspaceAliases() },
   plugins: [
     cloudflareTest({
-      main: "./worker/src/index.ts",
+      main: "./worker/main.ts",
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        // The benchmark's baseline, bound here so a test keeps it honest.
-        durableObjects: { ECHO: "EchoSocket" },
         bindings: {
           CHRONICLE_SECRET: "workerd-test-secret",
           CHRONICLE_DEV: "1",

@@ -4,9 +4,11 @@
 import { fileURLToPath } from "node:url";
 import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
+import { workspaceAliases } from "../scripts/workspace-aliases.ts";
 import { chromiumArgs } from "../vitest.browser.config.ts";
 
 export default defineConfig({
+  resolve: { alias: workspaceAliases() },
   // Explicit, so the include below means bench/ whether run alone or as a project.
   root: fileURLToPath(new URL(".", import.meta.url)),
   optimizeDeps: { include: ["dexie", "comlink", "zod"] },

@@ -1,8 +1,10 @@
 // The demo app: `npm start` serves it with Vite next to the local sync node.
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
+import { workspaceAliases } from "../scripts/workspace-aliases.ts";
 
 export default defineConfig({
+  resolve: { alias: workspaceAliases() },
   root: fileURLToPath(new URL(".", import.meta.url)),
   server: {
     host: "127.0.0.1",

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Enforces DESIGN.md's dependency rules and fails on import cycles:
+// Enforces the dependency rules of docs/architecture.md and fails on import cycles:
 // - core imports no workspace package and no DOM, IndexedDB, Node or Workers API;
 // - browser and sync may import core; react may import core, browser and sync;
 // - worker may import core and the protocol module of sync only;
@@ -40,7 +40,8 @@ const packages = {
   react: {
     dir: "packages/react/src",
     workspace: ["@chronicle/core", "@chronicle/browser", "@chronicle/sync"],
-    external: ["react", "react-dom", "zod", "vitest"],
+    // The hooks test hosts a real browser Chronicle on fake-indexeddb.
+    external: ["react", "react-dom", "zod", "vitest", "fake-indexeddb"],
   },
   worker: {
     dir: "worker/src",

@@ -38,7 +38,7 @@ function positiveInt(value: string | undefined, fallback: number, name: string):
   return parsed;
 }
 
-/** The limits in force, from env vars with DESIGN.md's defaults. */
+/** The limits in force, from env vars with the defaults of docs/architecture.md, rule 7. */
 export function limitsFrom(env: NodeEnv): NodeLimits {
   return {
     ...defaultLimits,

@@ -1,4 +1,4 @@
-// The seven rules of DESIGN.md, each against the real node over real WebSockets in workerd.
+// The seven rules (docs/architecture.md), each against the real node over real sockets in workerd.
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { LogTable } from "../src/stream-log/log-table.ts";

@@ -1,5 +1,5 @@
-// internal: not exported. The one place error codes become HTTP statuses (DESIGN.md "HTTP
-// errors"); bodies are `{ code, message, ...details }`.
+// internal: not exported. The one place error codes become HTTP statuses (docs/architecture.md,
+// "HTTP errors"); bodies are `{ code, message, ...details }`.
 import {
   ChronicleError,
   type ErrorCode,

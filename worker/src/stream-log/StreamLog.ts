@@ -1,5 +1,5 @@
 // The StreamLog Durable Object: the authority for one stream (one object per stream, named by
-// the stream id). Invariants (DESIGN.md "Rules the node guarantees"):
+// the stream id). Invariants (docs/architecture.md, "Rules the node guarantees"):
 // 1. Gapless order: positions are 1..head; `events.position` is the primary key and only
 //    LogTable.commit inserts, at head+1.. .
 // 2. Atomic batches: a push is one transactionSync; on any failure nothing is stored.

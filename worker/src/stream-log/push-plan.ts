@@ -1,4 +1,4 @@
-// internal: not exported. What a sync push does (DESIGN.md rule 3 and strict pushes), decided
+// internal: not exported. What a push does (docs/architecture.md, rule 3, "Strict pushes"), decided
 // from the head and the ids already stored, before anything is written:
 // 1. Idempotency comes first: events whose ids are stored are answered with their stored
 //    positions and not written again; only the new ones are written, in the order given.

@@ -1,6 +1,6 @@
 // internal: not exported. Moves the persisted projections of a stream inside the transaction
 // that appends to it, so a projection's checkpoint never names an event that is not stored and
-// never lags behind a committed command (DESIGN: projections persisted with a checkpoint).
+// never lags behind a committed command (docs/architecture.md, invariant 5).
 import {
   type ConfirmedEvent,
   foldEvents,

@@ -438,7 +438,7 @@ export class ChronicleEngine {
     return projection;
   }
 
-  // Every context loads snapshots; only the leader saves them (DESIGN: the leader snapshots).
+  // Every context loads snapshots; only the leader saves them (docs/architecture.md, "The leader").
   #leaderSnapshots(): SnapshotStore {
     return {
       load: (key, options) => this.snapshots.load(key, options),

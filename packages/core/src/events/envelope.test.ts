@@ -28,7 +28,7 @@ describe("envelope", () => {
     expect(effect.meta.causationId).toBe(cause.id);
   });
 
-  it("accepts stream ids by DESIGN's pattern only", () => {
+  it("accepts stream ids by the documented pattern only", () => {
     expect(isStreamId("board:1")).toBe(true);
     expect(isStreamId("a".repeat(128))).toBe(true);
     expect(isStreamId("a".repeat(129))).toBe(false);

@@ -19,7 +19,7 @@ export interface EventMeta {
   redoOf?: string[];
 }
 
-/** An event as stored and synced: the envelope of DESIGN.md. */
+/** An event as stored and synced (docs/architecture.md, "The event envelope"). */
 export interface RecordedEvent<Data = unknown, Type extends string = string> {
   /** UUIDv7 chosen by the writer: the idempotency key. */
   id: string;
@@ -53,7 +53,7 @@ export interface EventContext {
 
 export const streamIdPattern = /^[A-Za-z0-9][A-Za-z0-9:_.-]{0,127}$/;
 
-/** True for a valid stream id (DESIGN.md: `/^[A-Za-z0-9][A-Za-z0-9:_.-]{0,127}$/`). */
+/** True for a valid stream id: `/^[A-Za-z0-9][A-Za-z0-9:_.-]{0,127}$/` (docs/architecture.md). */
 export function isStreamId(value: unknown): value is string {
   return typeof value === "string" && streamIdPattern.test(value);
 }

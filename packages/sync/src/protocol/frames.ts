@@ -1,4 +1,4 @@
-// The wire protocol v1 of DESIGN.md, defined once as zod schemas: the node and the client both
+// Sync protocol v1 (docs/architecture.md), defined once as zod schemas: the node and client both
 // parse every frame and body with them, and nothing is parsed without them.
 import { streamIdPattern } from "@chronicle/core";
 import { z } from "zod";

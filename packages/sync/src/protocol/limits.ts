@@ -1,4 +1,4 @@
-/** Bounds the node enforces (DESIGN.md rule 7); clients batch within them. */
+/** Bounds the node enforces (docs/architecture.md, rule 7); clients batch within them. */
 export interface ProtocolLimits {
   /** Largest event, as JSON, in bytes. @default 65536 (64 KiB) */
   maxEventBytes: number;

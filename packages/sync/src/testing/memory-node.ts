@@ -1,4 +1,4 @@
-// An in-memory sync node that follows DESIGN.md's rules, for fast tests of the client:
+// An in-memory sync node that follows docs/architecture.md's node rules, for fast client tests:
 // 1. gapless positions per stream; a batch is contiguous;
 // 2. a push is stored whole or not at all (parsing happens before any write);
 // 3. idempotent by id: stored ids are acked with their positions, only new ones are stored;

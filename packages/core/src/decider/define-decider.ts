@@ -1,3 +1,4 @@
+import { ChronicleError } from "../errors.ts";
 import type { AnyEventDefinition, EventInputOf, EventOf } from "../events/define-event.ts";
 import { createEventRegistry, type EventRegistry } from "../events/registry.ts";
 import type { Foldable } from "../fold/foldable.ts";
@@ -71,6 +72,14 @@ export function defineDecider<Command, State, const Defs extends readonly AnyEve
     evolve: spec.evolve,
     decide(command, state) {
       const decided = spec.decide(command, state);
+      if (decided === undefined || decided === null) {
+        throw new ChronicleError(
+          "internal",
+          `decider "${spec.name}" returned ${decided} for the command ${describe(command)}: ` +
+            "decide must return an event, an array of events ([] for none), or throw",
+          { details: { decider: spec.name } },
+        );
+      }
       return Array.isArray(decided) ? decided : [decided as EventInputOf<Defs>];
     },
     apply(state, event) {
@@ -78,4 +87,17 @@ export function defineDecider<Command, State, const Defs extends readonly AnyEve
       return current === undefined ? state : spec.evolve(state, current as EventOf<Defs>);
     },
   };
+}
+
+const describedLength = 200;
+
+// The command as JSON for an error message, cut short: a command may hold a large payload.
+function describe(command: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(command) ?? String(command);
+  } catch {
+    text = String(command);
+  }
+  return text.length > describedLength ? `${text.slice(0, describedLength)}…` : text;
 }

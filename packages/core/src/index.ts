@@ -1,4 +1,5 @@
 // @chronicle/core: the runtime-free engine. No DOM, IndexedDB, Node or Workers APIs here.
+// Helpers for store authors are the `@chronicle/core/store` entry point.
 
 export {
   type CommandContext,
@@ -6,7 +7,6 @@ export {
   type CommandHandlerOptions,
   type CommandResult,
   createCommandHandler,
-  decideEvents,
 } from "./decider/command-handler.ts";
 export {
   type CommandOf,
@@ -15,6 +15,7 @@ export {
   defineDecider,
   type StateOf,
 } from "./decider/define-decider.ts";
+export type { ExecuteOptions } from "./decider/execute-options.ts";
 export {
   ChronicleError,
   type ChronicleErrorJSON,
@@ -61,12 +62,19 @@ export {
   loadState,
   type PointInTime,
   resolvePoint,
-  snapshotIfDue,
   stateAt,
 } from "./fold/load-state.ts";
 export { isUuid, uuidv7, uuidv7Time } from "./ids.ts";
 export type { LocalLog, PendingCommand, PendingEvent, StreamSyncMeta } from "./local/local-log.ts";
 export { MemoryLocalLog } from "./local/memory-local-log.ts";
+export type {
+  EpochResetNotice,
+  RejectedNotice,
+  SyncContext,
+  SyncHandle,
+  SyncStarter,
+  SyncStatus,
+} from "./local/sync-types.ts";
 export {
   defineProjection,
   type Projection,
@@ -76,10 +84,9 @@ export {
 export {
   createProjectionRunner,
   type ProjectionProgress,
-  ProjectionRunner,
+  type ProjectionRunner,
   type ProjectionRunnerOptions,
   type ProjectionSource,
-  projectionKey,
 } from "./projection/projection-runner.ts";
 export {
   MemoryProjectionStateStore,
@@ -91,22 +98,8 @@ export {
   type Snapshot,
   type SnapshotLoadOptions,
   type SnapshotStore,
-  snapshotKey,
 } from "./snapshot/snapshot-store.ts";
-export {
-  type AppendPlan,
-  concurrencyError,
-  matchesExpected,
-  planAppend,
-  validateBatch,
-  validateExpectedVersion,
-} from "./store/append-plan.ts";
-export {
-  MemoryEventStore,
-  type MemoryEventStoreOptions,
-  sliceStream,
-} from "./store/memory-store.ts";
-export { createPullSubscription, type PullSubscriptionOptions } from "./store/subscription.ts";
+export { MemoryEventStore, type MemoryEventStoreOptions } from "./store/memory-store.ts";
 export type {
   AppendedEvent,
   AppendOptions,
@@ -134,7 +127,7 @@ export { type StreamView, viewAt } from "./time-travel/view-at.ts";
 export { createStoreUndoHost, type UndoHost } from "./undo/undo-host.ts";
 export {
   createUndoManager,
-  UndoManager,
+  type UndoManager,
   type UndoManagerOptions,
   type UndoOutcome,
   type UndoState,

@@ -3,7 +3,7 @@ import type { Foldable } from "../fold/foldable.ts";
 import { type LoadStateOptions, loadState } from "../fold/load-state.ts";
 import type { EventStore } from "../store/types.ts";
 
-/** One line of a timeline: who did what, when. */
+/** One line of a stream's history: who did what, when. */
 export interface HistoryEntry {
   position: number;
   id: string;
@@ -19,6 +19,12 @@ export interface HistoryEntry {
   /** Set on compensating (undo) and re-applying (redo) events. */
   undoOf?: string[];
   redoOf?: string[];
+  /**
+   * Written on this device and not yet ordered by the sync node (hosts with sync only):
+   * `position` is provisional (after the confirmed head, in local order) and `recordedAt` is the
+   * writer's clock.
+   */
+  pending?: true;
 }
 
 export interface HistoryOptions {
@@ -28,10 +34,15 @@ export interface HistoryOptions {
   to?: number;
   /** At most this many entries. @default 1000 */
   limit?: number;
+  /**
+   * Hosts with sync: add the pending events after the confirmed ones (not when `to` is given).
+   * An EventStore has no pending events, so `history(store, ...)` ignores it. @default true
+   */
+  pending?: boolean;
 }
 
 /**
- * A stream's events as timeline entries, for a history UI or an audit trail.
+ * A stream's events as history entries, for a history UI or an audit trail.
  *
  * @example
  * for (const entry of await history(store, "board:1", { from: 1, to: 50 })) {

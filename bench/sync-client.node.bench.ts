@@ -1,6 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { type ConfirmedEvent, createEnvelope, MemoryLocalLog } from "@chronicle/core";
-import { createSyncEngine, createWebSocketTransport, type SyncStatus } from "@chronicle/sync";
+import {
+  type ConfirmedEvent,
+  createEnvelope,
+  MemoryLocalLog,
+  type SyncStatus,
+} from "@chronicle/core";
+import { createSyncEngine, createWebSocketTransport } from "@chronicle/sync";
 import { afterAll, beforeAll, it } from "vitest";
 import WebSocket from "ws";
 import { type LocalNode, startLocalNode } from "./local-node.ts";
@@ -65,7 +70,7 @@ it("fresh device catching up 100,000 events: engine vs raw page fetches", async 
       actor: "bench",
     });
     await new Promise<void>((resolve) => {
-      sync.onStatus(STREAM, (status: SyncStatus) => {
+      sync.onSyncStatus(STREAM, (status: SyncStatus) => {
         if (status.state === "synced" && status.confirmedHead === COUNT) resolve();
       });
       sync.start(STREAM);

@@ -14,13 +14,9 @@ import {
   foldEvents,
   initialStateOf,
   MemoryLocalLog,
-} from "@chronicle/core";
-import {
-  createSyncEngine,
-  createWebSocketTransport,
-  type SyncEngine,
   type SyncStatus,
-} from "@chronicle/sync";
+} from "@chronicle/core";
+import { createSyncEngine, createWebSocketTransport, type SyncEngine } from "@chronicle/sync";
 import { seededRandom } from "@chronicle/sync/testing";
 import { afterAll, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -65,17 +61,22 @@ afterAll(async () => {
 function whenAllSynced(all: SyncEngine[]): Promise<number> {
   return new Promise((resolve) => {
     const stops: Array<() => void> = [];
+    let subscribed = false;
+    let done = false;
     const check = () => {
-      const statuses = all.map((engine) => engine.status(STREAM));
+      // onSyncStatus calls at once: wait until every engine is subscribed.
+      if (!subscribed || done) return;
+      const statuses = all.map((engine) => engine.syncStatus(STREAM));
       const head = statuses[0]!.confirmedHead;
-      const done = statuses.every(
+      done = statuses.every(
         (s: SyncStatus) => s.state === "synced" && s.pending === 0 && s.confirmedHead === head,
       );
       if (!done) return;
       for (const stop of stops) stop();
       resolve(head);
     };
-    for (const engine of all) stops.push(engine.onStatus(STREAM, check));
+    for (const engine of all) stops.push(engine.onSyncStatus(STREAM, check));
+    subscribed = true;
     check();
   });
 }
@@ -113,7 +114,8 @@ it(`converges with the real node across a SIGKILL and restart (seed ${SEED})`, a
       backoff: { initialMs: 50, maxMs: 500 },
     });
     engine.onRejected((notice) => notice.commandId && rejected.add(notice.commandId));
-    if (process.env.E2E_DEBUG) engine.onStatus(STREAM, (s) => console.log(name, JSON.stringify(s)));
+    if (process.env.E2E_DEBUG)
+      engine.onSyncStatus(STREAM, (s) => console.log(name, JSON.stringify(s)));
     engine.start(STREAM);
     engines.push(engine);
     return { name, local, engine };

@@ -1,20 +1,16 @@
 // @chronicle/sync: the client sync engine and transports (the wire protocol is the
-// `@chronicle/sync/protocol` entry point, shared with the sync node).
+// `@chronicle/sync/protocol` entry point, shared with the sync node). The types of the seam it
+// plugs into (SyncStatus, RejectedNotice, EpochResetNotice, SyncContext, SyncStarter) and
+// ExecuteOptions are @chronicle/core's.
 
 export { createHttpTransport, type HttpTransportOptions } from "./client/http-transport.ts";
 export { followNetworkStatus } from "./client/network-status.ts";
 export {
   createSyncEngine,
-  type ExecuteOptions,
-  SyncEngine,
+  type SyncEngine,
   type SyncEngineOptions,
 } from "./client/sync-engine.ts";
-export {
-  createSyncStarter,
-  type SyncStarterContext,
-  type SyncStarterHandle,
-  type SyncStarterOptions,
-} from "./client/sync-starter.ts";
+export { createSyncStarter, type SyncStarterOptions } from "./client/sync-starter.ts";
 export {
   type Connection,
   type ConnectionListener,
@@ -22,7 +18,6 @@ export {
   type Scheduler,
   type SyncTransport,
 } from "./client/transport.ts";
-export type { EpochResetNotice, RejectedNotice, SyncStatus } from "./client/types.ts";
 export {
   createWebSocketTransport,
   type WebSocketConstructor,

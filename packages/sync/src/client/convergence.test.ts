@@ -98,7 +98,7 @@ async function scenario(deviceCount: number, actions: Action[], seed: number): P
       if (notice.commandId) rejected.add(notice.commandId);
     });
     if (process.env.CONVERGENCE_DEBUG)
-      engine.onStatus(STREAM, (s) => console.log(name, network.now, JSON.stringify(s)));
+      engine.onSyncStatus(STREAM, (s) => console.log(name, network.now, JSON.stringify(s)));
     engine.start(STREAM);
     return { name, local, transport, engine, online };
   };
@@ -173,7 +173,7 @@ async function scenario(deviceCount: number, actions: Action[], seed: number): P
     expect(await device.local.readConfirmed(STREAM), `${device.name} holds the node's log`).toEqual(
       log,
     );
-    expect(device.engine.status(STREAM)).toMatchObject({
+    expect(device.engine.syncStatus(STREAM)).toMatchObject({
       state: "synced",
       pending: 0,
       confirmedHead: log.length,

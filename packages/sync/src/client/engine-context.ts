@@ -1,8 +1,14 @@
 // internal: not exported. What a StreamSession needs from its engine.
-import type { ChronicleError, Decider, LocalLog } from "@chronicle/core";
+import type {
+  ChronicleError,
+  Decider,
+  EpochResetNotice,
+  LocalLog,
+  RejectedNotice,
+  SyncStatus,
+} from "@chronicle/core";
 import type { ProtocolLimits } from "../protocol/limits.ts";
 import type { Scheduler, SyncTransport } from "./transport.ts";
-import type { EpochResetNotice, RejectedNotice, SyncStatus } from "./types.ts";
 
 export interface EngineContext {
   readonly local: LocalLog;

@@ -2,12 +2,12 @@
 // next push, deciding a strict command again, and dropping what the node refused for good.
 import {
   ChronicleError,
-  decideEvents,
   type PendingCommand,
   type PendingEvent,
   type RecordedEvent,
   toChronicleError,
 } from "@chronicle/core";
+import { decideEvents } from "@chronicle/core/store";
 import { byteLength, type ProtocolLimits } from "../protocol/limits.ts";
 import type { EngineContext } from "./engine-context.ts";
 

@@ -18,13 +18,13 @@ import {
   type ConfirmedEvent,
   isChronicleError,
   type PendingEvent,
+  type SyncStatus,
   toChronicleError,
 } from "@chronicle/core";
 import type { ServerFrame } from "../protocol/frames.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { dropRefused, redecideStrict, takeBatch } from "./outbox.ts";
 import type { Connection } from "./transport.ts";
-import type { SyncStatus } from "./types.ts";
 import { fromWireConfirmed, toWireEvents } from "./wire.ts";
 
 interface InFlight {

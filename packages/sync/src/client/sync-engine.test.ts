@@ -1,10 +1,16 @@
-import { type ConfirmedEvent, foldEvents, initialStateOf, MemoryLocalLog } from "@chronicle/core";
+import {
+  type ConfirmedEvent,
+  foldEvents,
+  initialStateOf,
+  MemoryLocalLog,
+  type RejectedNotice,
+  type SyncStatus,
+} from "@chronicle/core";
 import { describe, expect, it } from "vitest";
 import { account } from "../__fixtures__/account.ts";
 import { MemoryNetwork } from "../testing/memory-network.ts";
 import { MemoryNode } from "../testing/memory-node.ts";
 import { createSyncEngine, type SyncEngine } from "./sync-engine.ts";
-import type { RejectedNotice, SyncStatus } from "./types.ts";
 
 const STREAM = "account:1";
 
@@ -54,7 +60,7 @@ describe("sync engine against the in-memory node", () => {
     await b.engine.execute(STREAM, account, { deposit: 1 });
     await settle(a.engine, b.engine);
     expect(node.log(STREAM)).toHaveLength(1);
-    expect(a.engine.status(STREAM)).toMatchObject({ state: "offline", pending: 2 });
+    expect(a.engine.syncStatus(STREAM)).toMatchObject({ state: "offline", pending: 2 });
 
     a.transport.online = true;
     a.engine.setOnline(true);
@@ -64,7 +70,7 @@ describe("sync engine against the in-memory node", () => {
     expect(await a.local.readConfirmed(STREAM)).toEqual(log);
     expect(await b.local.readConfirmed(STREAM)).toEqual(log);
     expect(await a.local.readPending(STREAM)).toEqual([]);
-    expect(a.engine.status(STREAM)).toMatchObject({
+    expect(a.engine.syncStatus(STREAM)).toMatchObject({
       state: "synced",
       pending: 0,
       confirmedHead: 3,
@@ -87,15 +93,33 @@ describe("sync engine against the in-memory node", () => {
     const { device, settle } = world();
     const a = device("a");
     const seen: SyncStatus["state"][] = [];
-    a.engine.onStatus(STREAM, (status) => {
+    a.engine.onSyncStatus(STREAM, (status) => {
       if (seen[seen.length - 1] !== status.state) seen.push(status.state);
     });
+    // Heard at once: the stream's current status, before it was started.
+    expect(seen).toEqual(["offline"]);
     a.engine.start(STREAM);
     await a.engine.execute(STREAM, account, { deposit: 1 });
     await settle(a.engine);
-    expect(seen[0]).toBe("connecting");
+    expect(seen.slice(0, 2)).toEqual(["offline", "connecting"]);
     expect(seen).toContain("syncing");
     expect(seen[seen.length - 1]).toBe("synced");
+  });
+
+  it("onSyncStatus calls the listener at once with the current status, then on changes only", async () => {
+    const { device, settle } = world();
+    const a = device("a");
+    a.engine.start(STREAM);
+    await a.engine.execute(STREAM, account, { deposit: 1 });
+    await settle(a.engine);
+    const heard: SyncStatus[] = [];
+    const stop = a.engine.onSyncStatus(STREAM, (status) => heard.push(status));
+    expect(heard).toEqual([a.engine.syncStatus(STREAM)]);
+    expect(heard[0]).toMatchObject({ state: "synced", pending: 0, confirmedHead: 1 });
+    stop();
+    await a.engine.execute(STREAM, account, { deposit: 1 });
+    await settle(a.engine);
+    expect(heard).toHaveLength(1);
   });
 
   it("re-runs a strict command after a conflict, and rejects it when it no longer holds", async () => {
@@ -245,6 +269,6 @@ describe("sync engine against the in-memory node", () => {
     await settle(a.engine, b.engine);
     await once;
     expect(await a.local.readConfirmed(STREAM)).toEqual(node.log(STREAM));
-    expect(a.engine.status(STREAM).state).toBe("offline");
+    expect(a.engine.syncStatus(STREAM).state).toBe("offline");
   });
 });

@@ -1,19 +1,21 @@
 import {
   type ChronicleError,
-  type CommandContext,
   type Decider,
-  decideEvents,
+  type EpochResetNotice,
+  type ExecuteOptions,
   foldEvents,
   initialStateOf,
   type LocalLog,
   type RecordedEvent,
+  type RejectedNotice,
+  type SyncStatus,
   uuidv7,
 } from "@chronicle/core";
+import { decideEvents } from "@chronicle/core/store";
 import { defaultLimits, type ProtocolLimits } from "../protocol/limits.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { StreamSession } from "./stream-session.ts";
 import { realScheduler, type Scheduler, type SyncTransport } from "./transport.ts";
-import type { EpochResetNotice, RejectedNotice, SyncStatus } from "./types.ts";
 
 export interface SyncEngineOptions {
   /** The device's local copy of its streams (IndexedDB in the browser, memory in tests). */
@@ -40,12 +42,6 @@ export interface SyncEngineOptions {
   online?: boolean;
 }
 
-export interface ExecuteOptions {
-  /** Strict: rejected by the node when the stream moved since it was decided; then re-run. @default false */
-  strict?: boolean;
-  context?: CommandContext;
-}
-
 /**
  * The client side of sync protocol v1: one session per stream keeps the local log and the
  * node's log converging. Streams you `start` hold a live connection; `syncOnce` connects,
@@ -53,7 +49,7 @@ export interface ExecuteOptions {
  *
  * @example
  * const engine = createSyncEngine({ local, transport: createWebSocketTransport({ url, token }), device: "laptop-1", deciders: [board] });
- * engine.onStatus("board:1", (status) => render(status));
+ * engine.onSyncStatus("board:1", (status) => render(status));
  * engine.start("board:1");
  * await engine.execute("board:1", board, { type: "addCard", title: "Hi" });
  */
@@ -139,6 +135,8 @@ export class SyncEngine {
   /**
    * Decides a command on the optimistic state (confirmed + pending), stores its events as
    * pending with the command, and pushes them when connected. Refusals throw, nothing stored.
+   * Of `options` it reads `strict` (rejected by the node when the stream moved since it was
+   * decided; then decided again) and `context`; it keeps no undo stacks (`label`, `undoable`).
    */
   async execute<Command>(
     stream: string,
@@ -193,19 +191,30 @@ export class SyncEngine {
     return this.#online;
   }
 
-  status(stream: string): SyncStatus {
+  /**
+   * The stream's sync status; `offline` with nothing counted for a stream this engine has not
+   * started or synced yet.
+   */
+  syncStatus(stream: string): SyncStatus {
     return this.#sessions.get(stream)?.status ?? { state: "offline", pending: 0, confirmedHead: 0 };
   }
 
-  /** Calls back on every status change of `stream`; returns the unsubscribe function. */
-  onStatus(stream: string, listener: Listener<SyncStatus>): () => void {
+  /**
+   * Calls `listener` at once with the stream's status (see `syncStatus`), then on every change.
+   * Returns the unsubscribe function.
+   */
+  onSyncStatus(stream: string, listener: Listener<SyncStatus>): () => void {
     const listeners = this.#statusListeners.get(stream) ?? new Set();
     this.#statusListeners.set(stream, listeners);
     listeners.add(listener);
+    listener(this.syncStatus(stream));
     return () => listeners.delete(listener);
   }
 
-  /** The local log of a stream changed (confirmed events arrived, pending ones were rebased). */
+  /**
+   * The local log of a stream changed (confirmed events arrived, pending ones were rebased).
+   * Notices: the listener hears later ones only (so do onRejected, onEpochReset, onError).
+   */
   onChange(listener: Listener<string>): () => void {
     this.#changeListeners.add(listener);
     return () => this.#changeListeners.delete(listener);

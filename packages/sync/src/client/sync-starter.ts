@@ -1,30 +1,15 @@
 // A ready-made starter for a host's sync seam (the browser worker's `hostChronicle({ sync })`):
-// creates the engine over the host's LocalLog and connects its events to the host. Typed
-// structurally, so this package does not depend on the host's.
-import type { Decider, LocalLog } from "@chronicle/core";
+// creates the engine over the host's LocalLog and connects its events to the host. The seam's
+// types (SyncContext, SyncStarter) are core's, so this package does not depend on the host's.
+import type { SyncContext, SyncStarter } from "@chronicle/core";
 import { followNetworkStatus } from "./network-status.ts";
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from "./sync-engine.ts";
 import type { SyncTransport } from "./transport.ts";
-import type { RejectedNotice, SyncStatus } from "./types.ts";
-
-/** What a host gives its sync starter (the browser's SyncContext has this shape). */
-export interface SyncStarterContext {
-  localLog: LocalLog;
-  deviceId: string;
-  actor: string;
-  deciders: readonly Decider<any, any, any>[];
-  /** Calls back with a stream after pending events were written to it (in any tab). */
-  onLocalWrite(listener: (stream: string) => void): () => void;
-  /** Tells the host that the engine changed a stream's local log. */
-  changed(stream: string): void;
-  reportStatus(stream: string, status: SyncStatus): void;
-  reportRejected(notice: RejectedNotice): void;
-}
 
 export interface SyncStarterOptions
   extends Omit<SyncEngineOptions, "local" | "transport" | "device" | "deciders"> {
   /** How to reach the node, or a function of the context that returns it. */
-  transport: SyncTransport | ((context: SyncStarterContext) => SyncTransport);
+  transport: SyncTransport | ((context: SyncContext) => SyncTransport);
   /** Streams kept live from the start; streams with pending events and streams written to are added. */
   streams?: readonly string[];
   /**
@@ -40,11 +25,6 @@ export interface SyncStarterOptions
   onEngine?: (engine: SyncEngine) => void;
 }
 
-export interface SyncStarterHandle {
-  engine: SyncEngine;
-  stop(): void;
-}
-
 /**
  * Returns a sync starter for a host seam: the leader calls it, it creates a SyncEngine over the
  * host's LocalLog, starts the configured streams and every stream with pending events, starts
@@ -58,9 +38,7 @@ export interface SyncStarterHandle {
  *   sync: createSyncStarter({ transport: createWebSocketTransport({ url, token }), streams: ["board:1"] }),
  * });
  */
-export function createSyncStarter(
-  options: SyncStarterOptions,
-): (context: SyncStarterContext) => Promise<SyncStarterHandle> {
+export function createSyncStarter(options: SyncStarterOptions): SyncStarter {
   const {
     transport,
     streams = [],
@@ -85,8 +63,8 @@ export function createSyncStarter(
     const report = (stream: string) => {
       if (reported.has(stream)) return;
       reported.add(stream);
-      cleanups.push(engine.onStatus(stream, (status) => context.reportStatus(stream, status)));
-      context.reportStatus(stream, engine.status(stream));
+      // Reports the current status at once, then every change.
+      cleanups.push(engine.onSyncStatus(stream, (status) => context.reportStatus(stream, status)));
     };
     const start = (stream: string) => {
       if (written === "once" && !listed.has(stream)) {
@@ -112,7 +90,6 @@ export function createSyncStarter(
     for (const stream of streams) start(stream);
     for (const stream of await context.localLog.streamsWithPending()) start(stream);
     return {
-      engine,
       stop() {
         for (const cleanup of cleanups.splice(0)) cleanup();
         engine.close();

@@ -2,7 +2,7 @@
 // in-memory node, with the real engine on real timers. Waits are on status events, not sleeps.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { MemoryLocalLog } from "@chronicle/core";
+import { MemoryLocalLog, type SyncStatus } from "@chronicle/core";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import { account } from "../__fixtures__/account.ts";
@@ -12,7 +12,6 @@ import { MemoryNode } from "../testing/memory-node.ts";
 import { createHttpTransport } from "./http-transport.ts";
 import { createSyncEngine, type SyncEngine } from "./sync-engine.ts";
 import type { SyncTransport } from "./transport.ts";
-import type { SyncStatus } from "./types.ts";
 import { createWebSocketTransport } from "./websocket-transport.ts";
 
 const STREAM = "account:1";
@@ -123,12 +122,13 @@ function until(
   predicate: (status: SyncStatus) => boolean,
 ): Promise<SyncStatus> {
   return new Promise((resolve) => {
-    if (predicate(engine.status(STREAM))) return resolve(engine.status(STREAM));
-    const stop = engine.onStatus(STREAM, (status) => {
-      if (predicate(status)) {
-        stop();
-        resolve(status);
-      }
+    // The listener hears the current status at once (maybe before `stop` is assigned).
+    let done = false;
+    const stop = engine.onSyncStatus(STREAM, (status) => {
+      if (done || !predicate(status)) return;
+      done = true;
+      queueMicrotask(() => stop());
+      resolve(status);
     });
   });
 }

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: installs what is missing, then runs what exists of the product: the local sync
+// `npm start`: installs what is missing, then runs the local sync
 // node (wrangler dev, offline) and the demo (Vite) together; Ctrl-C stops both.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDependencies } from "./ensure.mjs";
@@ -40,29 +39,15 @@ function stopAll(code) {
 process.on("SIGINT", () => stopAll(0));
 process.on("SIGTERM", () => stopAll(0));
 
-const hasNode = existsSync(join(root, "worker/src/index.ts"));
-const hasDemo = existsSync(join(root, "demo/index.html"));
-if (hasNode) {
-  console.log(
-    "[chronicle] starting the local sync node on http://127.0.0.1:8787 (Ctrl-C stops it)",
-  );
-  start("sync node", process.execPath, ["scripts/dev-node.mjs"]);
-}
-if (hasDemo) {
-  console.log("[chronicle] starting the demo on http://127.0.0.1:5173 (open it in a browser)");
-  start("demo", "npx", [
-    "vite",
-    "--config",
-    "demo/vite.config.ts",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "5173",
-  ]);
-}
-if (!hasNode && !hasDemo) {
-  console.log(
-    "[chronicle] Nothing to start yet: the sync node (worker/) and the demo (demo/) have not landed.\n" +
-      "  Run `npm test` to exercise @chronicle/core, or `npm run bench` for its benchmarks.",
-  );
-}
+console.log("[chronicle] starting the local sync node on http://127.0.0.1:8787 (Ctrl-C stops it)");
+start("sync node", process.execPath, ["scripts/dev-node.mjs"]);
+console.log("[chronicle] starting the demo on http://127.0.0.1:5173 (open it in a browser)");
+start("demo", "npx", [
+  "vite",
+  "--config",
+  "demo/vite.config.ts",
+  "--host",
+  "127.0.0.1",
+  "--port",
+  "5173",
+]);

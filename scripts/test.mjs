@@ -3,7 +3,7 @@
 // every Vitest project from the root config, writing a JSON report for .ci/run.
 // Extra arguments go to vitest: `npm test -- packages/core`.
 import { spawnSync } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureChromium, ensureDependencies } from "./ensure.mjs";
@@ -23,7 +23,7 @@ function run(label, command, commandArgs, env = process.env) {
 
 ensureDependencies();
 const env = { ...process.env };
-if (existsSync(join(root, "vitest.browser.config.ts"))) env.CHROMIUM_PATH = ensureChromium();
+env.CHROMIUM_PATH = ensureChromium();
 
 rmSync(report, { force: true });
 // The browser tier pre-bundles the workspace packages (optimizeDeps), and Vite does not notice

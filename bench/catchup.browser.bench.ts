@@ -7,8 +7,9 @@ import {
   createEnvelope,
   defineProjection,
   type NewEvent,
+  type SyncStatus,
 } from "@chronicle/core";
-import { createSyncEngine, createWebSocketTransport, type SyncStatus } from "@chronicle/sync";
+import { createSyncEngine, createWebSocketTransport } from "@chronicle/sync";
 import { inject, it } from "vitest";
 import { cardAdded } from "../packages/browser/src/__fixtures__/board.ts";
 import { DexieLocalLog } from "../packages/browser/src/store/dexie-local-log.ts";
@@ -137,7 +138,7 @@ it("catch-up of 100,000 events from a local node: engine vs fetch + raw IndexedD
     actor: "alice",
   });
   const synced = new Promise<void>((resolve, reject) => {
-    engine.onStatus(stream, (status: SyncStatus) => {
+    engine.onSyncStatus(stream, (status: SyncStatus) => {
       if (status.state === "synced" && status.confirmedHead === total) resolve();
       if (status.state === "error") reject(new Error(`sync error: ${JSON.stringify(status)}`));
     });

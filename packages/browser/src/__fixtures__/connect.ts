@@ -1,6 +1,7 @@
 // internal: not exported. Starts board workers for the browser tests and waits for events
 // (statuses, subscriber calls) without sleeping.
-import { type Chronicle, createChronicle } from "../main/create-chronicle.ts";
+import type { Chronicle } from "../main/chronicle-types.ts";
+import { createChronicle } from "../main/create-chronicle.ts";
 import type { HostStatus } from "../shared/host-api.ts";
 
 export function boardWorker(): Worker {

@@ -1,12 +1,12 @@
 // Node tier: the main-thread API with sync, over a MessageChannel (comlink) to a host whose sync
 // starter uses @chronicle/sync's in-memory node: optimistic reads after execute, sync statuses,
 // subscriptions that follow confirmed events.
+import type { SyncStatus } from "@chronicle/core";
 import { createSyncStarter, type SyncEngine } from "@chronicle/sync";
 import { createLoopbackTransport, MemoryNode } from "@chronicle/sync/testing";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { expect, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
-import type { SyncStatusInfo } from "../shared/host-api.ts";
 import { hostChronicle } from "../worker/host.ts";
 import { createChronicle } from "./create-chronicle.ts";
 
@@ -37,13 +37,13 @@ it("execute shows pending state at once; statuses and subscriptions follow the n
   );
   const chronicle = await createChronicle({ worker: port1 as never, persist: false });
   expect(chronicle.sync).toBe(true);
-  const statuses: SyncStatusInfo[] = [];
+  const statuses: SyncStatus[] = [];
   let wake = () => {};
   chronicle.onSyncStatus(S, (status) => {
     statuses.push(status);
     wake();
   });
-  const status = (match: (s: SyncStatusInfo) => boolean) =>
+  const status = (match: (s: SyncStatus) => boolean) =>
     new Promise<void>((resolve) => {
       wake = () => {
         if (statuses.some(match)) resolve();

@@ -151,7 +151,6 @@ describe("tabs: two hosts on one database", () => {
       S,
       board,
       { type: "addCard", id: "c1", title: "One" },
-      {},
       {
         label: "Add One",
       },

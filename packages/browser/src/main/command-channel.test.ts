@@ -39,7 +39,7 @@ async function tab() {
     await engine.close();
   });
   const add = (id: string) =>
-    channel.execute("board", "board:1", { type: "addCard", id, title: `Card ${id}` }, {}, {});
+    channel.execute("board:1", "board", { type: "addCard", id, title: `Card ${id}` });
   return { engine, channel, answers, add };
 }
 
@@ -102,7 +102,7 @@ it("fails the command when, run again, it is refused, though an early answer sai
 
 it("fails a command that cannot be sent with validation, and one under way at close", async () => {
   const { channel, add } = await tab();
-  const unsendable = channel.execute("board", "board:1", { type: "addCard", f: () => 0 }, {}, {});
+  const unsendable = channel.execute("board:1", "board", { type: "addCard", f: () => 0 });
   expect(isChronicleError(await unsendable.catch((e: unknown) => e), "validation")).toBe(true);
   const underWay = add("z");
   channel.close();

@@ -2,13 +2,8 @@
 // host-api.ts): `execute` as one postMessage each way, without comlink's per-call bookkeeping.
 // A result that arrives `early` is held until its `committed` notice: nothing is shown before
 // the transaction is durable.
-import { ChronicleError } from "@chronicle/core";
-import type {
-  CommandReply,
-  CommandRequest,
-  ExecuteOptions,
-  ExecuteResult,
-} from "../shared/host-api.ts";
+import { ChronicleError, type ExecuteOptions } from "@chronicle/core";
+import type { CommandReply, CommandRequest, ExecuteResult } from "../shared/host-api.ts";
 
 interface Waiting {
   resolve: (result: ExecuteResult) => void;
@@ -20,11 +15,10 @@ export interface CommandChannel {
   /** The port to transfer to the worker (with `open`). */
   readonly remotePort: MessagePort;
   execute(
-    decider: string,
     stream: string,
+    decider: string,
     command: unknown,
-    context: CommandRequest["context"],
-    options: ExecuteOptions | undefined,
+    options?: ExecuteOptions,
   ): Promise<ExecuteResult>;
   /** Resolves once every command sent so far has its answer (successful or not). */
   settled(): Promise<void>;
@@ -67,9 +61,9 @@ export function createCommandChannel(): CommandChannel {
   port.start();
   return {
     remotePort,
-    execute(decider, stream, command, context, options) {
+    execute(stream, decider, command, options) {
       const id = ++nextId;
-      const request: CommandRequest = { id, decider, stream, command, context, options };
+      const request: CommandRequest = { id, stream, decider, command, options };
       return new Promise((resolve, reject) => {
         try {
           port.postMessage(request);

@@ -1,162 +1,28 @@
 // The main-thread side: a thin comlink client over the worker host, with a synchronous cache of
 // projection states that the worker keeps current.
 import {
-  type AppendOptions,
-  type AppendResult,
   ChronicleError,
   type ChronicleErrorJSON,
-  type CommandContext,
-  type CommandOf,
-  type ConfirmedEvent,
-  type Decider,
-  type EventInput,
   type Foldable,
-  type PointInTime,
   type Projection,
-  type ReadStreamOptions,
-  type StateChange,
+  type RejectedNotice,
   type StateOf,
-  type UndoOutcome,
+  type SyncStatus,
   type UndoState,
 } from "@chronicle/core";
 import { proxy, type Remote, releaseProxy, transfer, wrap } from "comlink";
 import { installErrorTransfer } from "../shared/error-transfer.ts";
-import type {
-  ExecuteOptions,
-  ExecuteResult,
-  HostApi,
-  HostDiagnostics,
-  HostStatus,
-  RejectedInfo,
-  SyncStatusInfo,
-  TimelineEntry,
-  TimelineOptions,
-} from "../shared/host-api.ts";
+import type { HostApi, HostStatus, OpenInfo } from "../shared/host-api.ts";
+import type { Chronicle, ChronicleUndo, CreateChronicleOptions } from "./chronicle-types.ts";
 import { createCommandChannel } from "./command-channel.ts";
+import { defaultStartTimeoutMs, openHost } from "./open-host.ts";
 import { ProjectionCache } from "./projection-cache.ts";
 
-export interface CreateChronicleOptions {
-  /** A module worker whose module calls `hostChronicle` (or any endpoint comlink can wrap). */
-  worker: Worker | MessagePort;
-  /** Overrides the database name chosen in the worker module. */
-  name?: string;
-  /** `meta.actor` for events written from here. @default the host's actor */
-  actor?: string;
-  /** Ask the browser to keep this origin's storage under pressure. @default true */
-  persist?: boolean;
-  /** Leadership changes, a database blocked by an old tab, projection errors. */
-  onStatus?: (status: HostStatus) => void;
-  /** Terminate the worker on close(). @default true */
-  terminate?: boolean;
-}
-
 /**
- * Undo/redo of this actor's commands on this device, by compensating events (see README: Undo
- * and redo). The stacks are shared by the device's tabs and survive reloads; they never sync.
- */
-export interface ChronicleUndo {
-  /** canUndo / canRedo and the labels of the next steps, as last reported by the worker. */
-  readonly state: UndoState;
-  /** Calls `listener` now and whenever the state changes (in this tab or another). */
-  subscribe(listener: (state: UndoState) => void): () => void;
-  /** Compensates the latest step against the current state: `done`, `skipped` (with a reason) or `empty`. */
-  undo(): Promise<UndoOutcome>;
-  /** Re-applies the latest undone step. */
-  redo(): Promise<UndoOutcome>;
-  /** Runs `work` with every command it executes merged into one step labelled `label`. */
-  group<T>(label: string, work: () => Promise<T>): Promise<T>;
-  /** Forgets both stacks. */
-  clear(): Promise<void>;
-}
-
-/** A read-only view of a stream frozen at a position: render it while the live store goes on. */
-export interface ChronicleView {
-  readonly stream: string;
-  /** The last confirmed position included (0: before the first event). */
-  readonly position: number;
-  /** A projection's or decider's state as of this view (from the nearest snapshot below it). */
-  read<State>(foldable: Foldable<State>): Promise<State>;
-  /** The view's events (up to its position). */
-  events(options?: { from?: number; limit?: number }): Promise<ConfirmedEvent[]>;
-}
-
-export interface Chronicle {
-  /** This installation's id. */
-  readonly deviceId: string;
-  /** Whether the browser granted persistent storage (false when it was not asked or refused). */
-  readonly persisted: boolean;
-  /** True while this tab's worker leads (owns sync and snapshotting). */
-  isLeader(): boolean;
-  /** Runs a command through a decider registered in the worker; resolves once committed. */
-  execute<D extends Decider<any, any, any>>(
-    stream: string,
-    decider: D | string,
-    command: CommandOf<D>,
-    context?: CommandContext,
-    options?: ExecuteOptions,
-  ): Promise<ExecuteResult>;
-  /** Appends events of registered types without a decider. */
-  append(stream: string, events: EventInput[], options?: AppendOptions): Promise<AppendResult>;
-  readStream(stream: string, options?: ReadStreamOptions): Promise<ConfirmedEvent[]>;
-  /**
-   * The projection's state, synchronously: current while subscribed, otherwise the last state
-   * this tab saw (after `execute` or `load`), or `undefined` when it has seen none.
-   */
-  read<P extends Projection<any, any>>(projection: P, stream: string): StateOf<P> | undefined;
-  /** Loads the projection's current state from the worker (and caches it). */
-  load<P extends Projection<any, any>>(projection: P, stream: string): Promise<StateOf<P>>;
-  /**
-   * Calls `listener` with the state now (when known) and after every change, from this tab or
-   * any other. Returns the unsubscribe function.
-   */
-  subscribe<P extends Projection<any, any>>(
-    projection: P,
-    stream: string,
-    listener: (state: StateOf<P>) => void,
-  ): () => void;
-  /** Whether the worker module configured sync (commands then write pending events). */
-  readonly sync: boolean;
-  /** The stream's last sync status seen by this tab (undefined before the first, or without sync). */
-  syncStatus(stream: string): SyncStatusInfo | undefined;
-  /**
-   * Calls `listener` with the stream's sync status now (when known) and on every change, from
-   * whichever tab leads. Returns the unsubscribe function.
-   */
-  onSyncStatus(stream: string, listener: (status: SyncStatusInfo) => void): () => void;
-  /** Calls `listener` when the sync engine drops a command or events. Returns the unsubscribe. */
-  onRejected(listener: (notice: RejectedInfo) => void): () => void;
-  /**
-   * A projection's or decider's state as it was at a confirmed position, or at a time on the
-   * node's clock (`{ time }`), computed in the worker from the nearest snapshot.
-   */
-  stateAt<State>(foldable: Foldable<State>, stream: string, at: PointInTime): Promise<State>;
-  /** A read-only view of the stream at a position or time (see ChronicleView). */
-  viewAt(stream: string, at: PointInTime): Promise<ChronicleView>;
-  /**
-   * The stream's events as timeline entries (who, when, what, undoOf/redoOf); with sync, the
-   * pending ones last, marked `pending`.
-   */
-  history(stream: string, options?: TimelineOptions): Promise<TimelineEntry[]>;
-  /** What changed in a projection's (or decider's) state between two confirmed positions. */
-  diff<State>(
-    foldable: Foldable<State>,
-    stream: string,
-    fromPosition: number,
-    toPosition: number,
-  ): Promise<StateChange[]>;
-  /** Undo/redo of this actor's commands on this device: `useUndo(chronicle.undoManager)`. */
-  readonly undoManager: ChronicleUndo;
-  /** Figures about the worker (events stored, leadership). */
-  diagnostics(): Promise<HostDiagnostics>;
-  /**
-   * Waits for the answers to commands already sent, then releases the worker, its database
-   * connection, leadership and subscriptions.
-   */
-  close(): Promise<void>;
-}
-
-/**
- * Connects the main thread to a Chronicle worker.
+ * Connects the main thread to a Chronicle worker. Rejects with a ChronicleError (and terminates
+ * the worker, unless `terminate: false`) when the worker fails to load, does not call
+ * `hostChronicle` within `startTimeoutMs` (code `internal` for both), or cannot open the
+ * database (the worker's error, with its code).
  *
  * @example
  * const chronicle = await createChronicle({
@@ -172,9 +38,9 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
   const watches = new Map<string, Promise<number>>();
   let leader = false;
   let closed = false;
-  const syncStatuses = new Map<string, SyncStatusInfo>();
-  const syncListeners = new Map<string, Set<(status: SyncStatusInfo) => void>>();
-  const rejectedListeners = new Set<(notice: RejectedInfo) => void>();
+  const syncStatuses = new Map<string, SyncStatus>();
+  const syncListeners = new Map<string, Set<(status: SyncStatus) => void>>();
+  const rejectedListeners = new Set<(notice: RejectedNotice) => void>();
   let undoState: UndoState = { canUndo: false, canRedo: false };
   let undoReported = false;
   const undoListeners = new Set<(state: UndoState) => void>();
@@ -196,12 +62,17 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
   };
   const persisted = options.persist === false ? false : await requestPersistence();
   const commands = createCommandChannel();
-  let info: Awaited<ReturnType<HostApi["open"]>>;
+  let info: OpenInfo;
   try {
     const commandPort = commands.remotePort;
-    info = await remote.open(
+    info = await openHost(
+      remote,
       transfer({ name: options.name, actor: options.actor, commands: commandPort }, [commandPort]),
       proxy(onStatus),
+      {
+        endpoint: options.worker,
+        startTimeoutMs: options.startTimeoutMs ?? defaultStartTimeoutMs,
+      },
     );
   } catch (error) {
     commands.close();
@@ -262,10 +133,10 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
     deviceId: info.deviceId,
     persisted,
     isLeader: () => leader,
-    async execute(stream, decider, command, context, executeOptions) {
+    async execute(stream, decider, command, executeOptions) {
       assertOpen();
       const name = typeof decider === "string" ? decider : decider.name;
-      const result = await commands.execute(name, stream, command, context, executeOptions);
+      const result = await commands.execute(stream, name, command, executeOptions);
       for (const record of result.projections) cache.offer(record);
       return result;
     },

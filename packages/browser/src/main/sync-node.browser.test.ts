@@ -1,13 +1,14 @@
 // Browser tier, end to end: hosts with separate databases sync through a real local node
 // (`wrangler dev`, started by the browser config's global setup) over real WebSockets. Both
 // write while one is offline, both converge; a fresh host catches up from empty.
+import type { SyncStatus } from "@chronicle/core";
 import { defineTextField } from "@chronicle/core/text";
 import { createSyncStarter, createWebSocketTransport, type SyncEngine } from "@chronicle/sync";
 import { expect, inject, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
-import type { SyncStatusInfo } from "../shared/host-api.ts";
 import { hostChronicle } from "../worker/host.ts";
-import { type Chronicle, createChronicle } from "./create-chronicle.ts";
+import type { Chronicle } from "./chronicle-types.ts";
+import { createChronicle } from "./create-chronicle.ts";
 
 // Provided by test/browser-sync/global-setup.ts (declared there too, for the setup's program).
 declare module "vitest" {
@@ -48,8 +49,8 @@ async function host(label: string, user: "alice" | "bob", online = true, stream 
   );
   const chronicle = await createChronicle({ worker: port1, persist: false });
   /** Resolves once the stream's status matches (now or later). */
-  const status = (match: (status: SyncStatusInfo) => boolean) =>
-    new Promise<SyncStatusInfo>((resolve) => {
+  const status = (match: (status: SyncStatus) => boolean) =>
+    new Promise<SyncStatus>((resolve) => {
       const off = chronicle.onSyncStatus(stream, (current) => {
         if (!match(current)) return;
         queueMicrotask(() => off());
@@ -134,7 +135,6 @@ it("undo on one device removes only its own change, on both devices, through the
     stream,
     board,
     { type: "addCard", id: "a1", title: "A" },
-    {},
     {
       label: "Add A",
     },

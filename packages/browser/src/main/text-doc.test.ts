@@ -7,7 +7,8 @@ import { createLoopbackTransport, MemoryNode } from "@chronicle/sync/testing";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { afterEach, expect, it } from "vitest";
 import { hostChronicle } from "../worker/host.ts";
-import { type Chronicle, createChronicle } from "./create-chronicle.ts";
+import type { Chronicle } from "./chronicle-types.ts";
+import { createChronicle } from "./create-chronicle.ts";
 import { bindTextDoc, type TextDocBinding } from "./text-doc.ts";
 
 const S = "notes:1";

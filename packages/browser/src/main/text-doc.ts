@@ -9,7 +9,7 @@
 //    command is in flight) leaves them in the doc.
 import { type ChronicleError, type Projection, toChronicleError } from "@chronicle/core";
 import type { TextEditData, TextField, TextFieldsState } from "@chronicle/core/text";
-import type { Chronicle } from "./create-chronicle.ts";
+import type { Chronicle } from "./chronicle-types.ts";
 
 type TextDoc = ReturnType<TextField["doc"]>;
 

@@ -5,53 +5,21 @@ import type {
   AppendOptions,
   AppendResult,
   ChronicleErrorJSON,
-  CommandContext,
   ConfirmedEvent,
   EventInput,
+  ExecuteOptions,
   HistoryEntry,
   HistoryOptions,
   PointInTime,
   ProjectionRecord,
   ReadStreamOptions,
   RecordedEvent,
+  RejectedNotice,
   StateChange,
+  SyncStatus,
   UndoOutcome,
   UndoState,
 } from "@chronicle/core";
-
-/** One stream's sync status (the same shape as @chronicle/sync's SyncStatus). */
-export interface SyncStatusInfo {
-  /** offline, connecting, syncing (pushes or pulls under way), synced, or error (not retried). */
-  state: "offline" | "connecting" | "syncing" | "synced" | "error";
-  /** Local events the node has not acknowledged yet. */
-  pending: number;
-  /** The highest node position held locally. */
-  confirmedHead: number;
-  lastError?: ChronicleErrorJSON;
-}
-
-/** A strict command that became impossible, or events the node refused (as @chronicle/sync's RejectedNotice). */
-export interface RejectedInfo {
-  stream: string;
-  commandId?: string;
-  decider?: string;
-  command?: unknown;
-  /** The code `decide` threw on the node's newer state, or the node's error code. */
-  code: string;
-  message: string;
-  /** The pending events that were dropped. */
-  events: RecordedEvent[];
-}
-
-/** Options of a command. */
-export interface ExecuteOptions {
-  /** With sync: pushed with the position it was decided on; re-decided (or rejected) if the stream moved. @default false */
-  strict?: boolean;
-  /** The label of its undo step ("Move card"). @default the host's `undo.labelOf`, else the event types */
-  label?: string;
-  /** Record it for undo. @default true */
-  undoable?: boolean;
-}
 
 /** What a command did, as the main thread sees it. */
 export interface ExecuteResult {
@@ -77,20 +45,6 @@ export interface FoldableRef {
   name: string;
 }
 
-/** A timeline entry; with sync, pending ones come last. */
-export interface TimelineEntry extends HistoryEntry {
-  /**
-   * Written here and not yet ordered by the node: `position` is provisional (after the confirmed
-   * head, in local order) and `recordedAt` is the writer's clock.
-   */
-  pending?: true;
-}
-
-export interface TimelineOptions extends HistoryOptions {
-  /** With sync, add the pending events after the confirmed ones (not when `to` is given). @default true */
-  pending?: boolean;
-}
-
 /** Things the app may want to show: leadership, a database blocked by an old tab, errors. */
 export type HostStatus =
   | { type: "leader"; leader: boolean }
@@ -100,9 +54,9 @@ export type HostStatus =
   | { type: "version-change" }
   | { type: "projection-error"; projection: string; error: ChronicleErrorJSON }
   /** A stream's sync status changed (reported by the leader, relayed to every tab). */
-  | { type: "sync-status"; stream: string; status: SyncStatusInfo }
-  /** The sync engine dropped a command or events (see RejectedInfo). */
-  | { type: "sync-rejected"; notice: RejectedInfo }
+  | { type: "sync-status"; stream: string; status: SyncStatus }
+  /** The sync engine dropped a command or events (see RejectedNotice). */
+  | { type: "sync-rejected"; notice: RejectedNotice }
   /** This actor's undo/redo stacks on this device changed (in any tab). */
   | { type: "undo"; state: UndoState }
   /** A command was run but could not be recorded for undo (its events are stored). */
@@ -132,10 +86,9 @@ export interface OpenRequest {
 /** A command sent on the commands port. */
 export interface CommandRequest {
   id: number;
-  decider: string;
   stream: string;
+  decider: string;
   command: unknown;
-  context?: CommandContext | undefined;
   options?: ExecuteOptions | undefined;
 }
 
@@ -160,12 +113,14 @@ export interface HostDiagnostics {
 
 /** The worker host's API (see hostChronicle). */
 export interface HostApi {
+  /** Answers as soon as the host is there (createChronicle's start handshake; see open-host). */
+  ping(): Promise<void>;
   open(request: OpenRequest, onStatus?: (status: HostStatus) => void): Promise<OpenInfo>;
+  /** Runs a command through the decider registered under that name. */
   execute(
-    decider: string,
     stream: string,
+    decider: string,
     command: unknown,
-    context?: CommandContext,
     options?: ExecuteOptions,
   ): Promise<ExecuteResult>;
   append(stream: string, events: EventInput[], options?: AppendOptions): Promise<AppendResult>;
@@ -180,14 +135,14 @@ export interface HostApi {
   unwatch(id: number): Promise<void>;
   diagnostics(): Promise<HostDiagnostics>;
   /** The stream's last sync status known here (undefined without sync or before the first). */
-  syncStatus(stream: string): Promise<SyncStatusInfo | undefined>;
+  syncStatus(stream: string): Promise<SyncStatus | undefined>;
   stateAt(
     foldable: FoldableRef,
     stream: string,
     at: PointInTime,
   ): Promise<{ state: unknown; position: number }>;
   resolvePoint(stream: string, at: PointInTime): Promise<number>;
-  history(stream: string, options?: TimelineOptions): Promise<TimelineEntry[]>;
+  history(stream: string, options?: HistoryOptions): Promise<HistoryEntry[]>;
   diff(foldable: FoldableRef, stream: string, from: number, to: number): Promise<StateChange[]>;
   undo(): Promise<UndoOutcome>;
   redo(): Promise<UndoOutcome>;

@@ -11,7 +11,7 @@ import type {
   StreamSyncMeta,
 } from "@chronicle/core";
 import type { DexieEventStore } from "./dexie-store.ts";
-import type { PendingRow, PendingCommand as StoredCommand } from "./schema.ts";
+import type { PendingRow, PendingCommandRow as StoredCommand } from "./schema.ts";
 import { SyncTables } from "./sync-tables.ts";
 
 const toStored = (command: PendingCommand): StoredCommand => ({

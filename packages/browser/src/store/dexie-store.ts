@@ -7,20 +7,22 @@ import {
   type AppendResult,
   ChronicleError,
   type ConfirmedEvent,
-  createPullSubscription,
   type EventHandler,
   type EventStore,
   type LoggedEvent,
-  matchesExpected,
   type NewEvent,
   type ProjectionRecord,
-  planAppend,
   type ReadAllOptions,
   type ReadStreamOptions,
   type SubscribeOptions,
   type Subscription,
-  validateBatch,
 } from "@chronicle/core";
+import {
+  createPullSubscription,
+  matchesExpected,
+  planAppend,
+  validateBatch,
+} from "@chronicle/core/store";
 import Dexie, { type DexieOptions } from "dexie";
 import { type CommitChannel, type CommitNotice, createCommitChannel } from "./commit-channel.ts";
 import {

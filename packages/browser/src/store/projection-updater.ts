@@ -7,8 +7,8 @@ import {
   initialStateOf,
   type Projection,
   type ProjectionRecord,
-  snapshotKey,
 } from "@chronicle/core";
+import { snapshotKey } from "@chronicle/core/store";
 import type { DexieEventStore } from "./dexie-store.ts";
 import { currentWriteTransaction, getMany, writeMany } from "./raw-requests.ts";
 import type { DexieSnapshotStore } from "./state-stores.ts";

@@ -21,7 +21,7 @@ import Dexie, { type DexieOptions, type Table } from "dexie";
 export type EventRow = ConfirmedEvent & { seq: number };
 
 /** The command that produced a pending event, kept so a strict push can be re-decided. */
-export interface PendingCommand {
+export interface PendingCommandRow {
   /** The command's id (its events' causationId), when the writer gave one (DexieLocalLog does). */
   id?: string;
   /** The decider's name. */
@@ -41,7 +41,7 @@ export interface PendingRow {
   id: string;
   stream: string;
   event: RecordedEvent;
-  command?: PendingCommand;
+  command?: PendingCommandRow;
 }
 
 /** Per-stream sync state, and other single values, by key. */

@@ -12,12 +12,12 @@ import {
   loadState,
   type NewEvent,
   type SnapshotStore,
-  validateBatch,
 } from "@chronicle/core";
+import { validateBatch } from "@chronicle/core/store";
 import Dexie from "dexie";
 import type { DexieEventStore } from "./dexie-store.ts";
 import { streamPosition, tailKey } from "./log-queries.ts";
-import type { PendingCommand, PendingRow, StreamSyncState } from "./schema.ts";
+import type { PendingCommandRow, PendingRow, StreamSyncState } from "./schema.ts";
 
 const syncKey = (stream: string) => `stream/${stream}`;
 
@@ -33,7 +33,7 @@ export class SyncTables {
   constructor(readonly store: DexieEventStore) {}
 
   /** Records events written here, with the command that produced them, in local order. */
-  async appendPending(stream: string, events: readonly NewEvent[], command?: PendingCommand) {
+  async appendPending(stream: string, events: readonly NewEvent[], command?: PendingCommandRow) {
     validateBatch(stream, events);
     await this.store.transaction(async () => {
       const rows: PendingRow[] = events.map((event) => ({

@@ -61,7 +61,7 @@ it("opens 100,000 events without replaying them: projections and deciders resume
   expect(record.checkpoint).toBe(total);
   expect(record.state).toMatchObject({ count: total, titles: { marker: "persisted" } });
 
-  const result = await engine.execute("board", "board:1", {
+  const result = await engine.execute("board:1", "board", {
     type: "addCard",
     id: "new",
     title: "N",

@@ -22,10 +22,9 @@ export function serveCommands(
     let sent: ExecuteResult | undefined;
     try {
       const result = await engine().execute(
-        data.decider,
         data.stream,
+        data.decider,
         data.command,
-        data.context,
         data.options,
         (known) => {
           try {

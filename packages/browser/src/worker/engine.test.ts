@@ -7,7 +7,7 @@ import { probes } from "../__fixtures__/board.ts";
 import { openBoardEngine } from "../__fixtures__/engine.ts";
 import type { HostStatus } from "../shared/host-api.ts";
 import { SyncTables } from "../store/sync-tables.ts";
-import type { EngineOptions } from "./open-engine.ts";
+import type { EngineOptions } from "./engine-options.ts";
 
 let factory = new IDBFactory();
 const open = (extra: Partial<EngineOptions> = {}) => openBoardEngine("engine-test", factory, extra);
@@ -20,7 +20,7 @@ afterEach(() => {
 describe("ChronicleEngine", () => {
   it("commits a command's events and the projection records they move together", async () => {
     const engine = await open();
-    const result = await engine.execute("board", "board:1", {
+    const result = await engine.execute("board:1", "board", {
       type: "addCard",
       id: "c1",
       title: "Write docs",
@@ -38,7 +38,7 @@ describe("ChronicleEngine", () => {
 
   it("writes nothing, events or projections, when the transaction fails midway", async () => {
     const engine = await open();
-    await engine.execute("board", "board:1", { type: "addCard", id: "c0", title: "first" });
+    await engine.execute("board:1", "board", { type: "addCard", id: "c0", title: "first" });
     // A Dexie hook throwing on the 50th row stands in for the browser running out of quota.
     let rows = 0;
     const creating = () => {
@@ -46,7 +46,7 @@ describe("ChronicleEngine", () => {
     };
     engine.store.db.events.hook("creating", creating);
     const error = await engine
-      .execute("board", "board:1", { type: "addMany", count: 100, prefix: "m" })
+      .execute("board:1", "board", { type: "addMany", count: 100, prefix: "m" })
       .catch((e: unknown) => e);
     engine.store.db.events.hook("creating").unsubscribe(creating);
     expect(isChronicleError(error, "quota")).toBe(true);
@@ -56,7 +56,7 @@ describe("ChronicleEngine", () => {
       state: { count: 1 },
     });
     // And the store still works afterwards.
-    await engine.execute("board", "board:1", { type: "addMany", count: 100, prefix: "m" });
+    await engine.execute("board:1", "board", { type: "addMany", count: 100, prefix: "m" });
     expect(await engine.store.head("board:1")).toBe(101);
     await engine.close();
   });
@@ -64,9 +64,9 @@ describe("ChronicleEngine", () => {
   it("refuses commands with the decider's coded error and unknown names with validation", async () => {
     const engine = await open();
     await expect(
-      engine.execute("board", "board:1", { type: "removeCard", id: "nope" }),
+      engine.execute("board:1", "board", { type: "removeCard", id: "nope" }),
     ).rejects.toMatchObject({ code: "not-found" });
-    await expect(engine.execute("nope", "board:1", {})).rejects.toMatchObject({
+    await expect(engine.execute("board:1", "nope", {})).rejects.toMatchObject({
       code: "validation",
     });
     await expect(
@@ -79,11 +79,11 @@ describe("ChronicleEngine", () => {
   it("keeps writing when a projection handler throws, and reports it", async () => {
     const statuses: HostStatus[] = [];
     const engine = await open({ onStatus: (status) => statuses.push(status) });
-    await engine.execute("board", "board:1", { type: "addCard", id: "a", title: "A" });
+    await engine.execute("board:1", "board", { type: "addCard", id: "a", title: "A" });
     probes.onProject = () => {
       throw new Error("broken view");
     };
-    await engine.execute("board", "board:1", { type: "addCard", id: "b", title: "B" });
+    await engine.execute("board:1", "board", { type: "addCard", id: "b", title: "B" });
     probes.onProject = undefined;
     expect(await engine.store.head("board:1")).toBe(2);
     expect(statuses).toContainEqual(
@@ -97,7 +97,7 @@ describe("ChronicleEngine", () => {
 
   it("leads alone without Web Locks and saves decider snapshots as leader", async () => {
     const engine = await open();
-    await engine.execute("board", "board:1", { type: "addMany", count: 1000, prefix: "s" });
+    await engine.execute("board:1", "board", { type: "addMany", count: 1000, prefix: "s" });
     expect(engine.isLeader).toBe(true);
     expect(await engine.snapshots.load("decider/board/board:1")).toMatchObject({ position: 1000 });
     await engine.close();
@@ -105,7 +105,7 @@ describe("ChronicleEngine", () => {
 
   it("watch delivers the current record and then each commit", async () => {
     const engine = await open();
-    await engine.execute("board", "board:1", { type: "addCard", id: "a", title: "A" });
+    await engine.execute("board:1", "board", { type: "addCard", id: "a", title: "A" });
     const seen: number[] = [];
     let next: (() => void) | undefined;
     engine.watch("board-view", "board:1", (record) => {
@@ -119,7 +119,7 @@ describe("ChronicleEngine", () => {
     const second = new Promise<void>((resolve) => {
       next = () => seen.length === 2 && resolve();
     });
-    await engine.execute("board", "board:1", { type: "addCard", id: "b", title: "B" });
+    await engine.execute("board:1", "board", { type: "addCard", id: "b", title: "B" });
     await second;
     expect(seen).toEqual([1, 2]);
     await engine.close();
@@ -127,8 +127,8 @@ describe("ChronicleEngine", () => {
 
   it("reloads a decider's cached state when the confirmed log was replaced (epoch reset)", async () => {
     const engine = await open();
-    await engine.execute("board", "board:1", { type: "addCard", id: "a", title: "A" });
-    await engine.execute("board", "board:1", { type: "addCard", id: "b", title: "B" });
+    await engine.execute("board:1", "board", { type: "addCard", id: "a", title: "A" });
+    await engine.execute("board:1", "board", { type: "addCard", id: "b", title: "B" });
     const sync = new SyncTables(engine.store);
     await sync.resetConfirmed("board:1", "epoch-2");
     const [remote] = sampleEvents("board:1", 1).map((event) => ({
@@ -140,14 +140,14 @@ describe("ChronicleEngine", () => {
     }));
     await sync.insertConfirmed("board:1", [remote!]);
     // "a" is gone from the new log: adding it again is valid, and lands after the remote event.
-    const result = await engine.execute("board", "board:1", {
+    const result = await engine.execute("board:1", "board", {
       type: "addCard",
       id: "a",
       title: "A",
     });
     expect(result.head).toBe(2);
     await expect(
-      engine.execute("board", "board:1", { type: "addCard", id: "r", title: "again" }),
+      engine.execute("board:1", "board", { type: "addCard", id: "r", title: "again" }),
     ).rejects.toMatchObject({ code: "validation" });
     await engine.close();
   });

@@ -5,56 +5,49 @@ import {
   type AppendOptions,
   type AppendResult,
   ChronicleError,
-  type CommandContext,
   createEnvelope,
   createEventRegistry,
   createProjectionRunner,
   createUndoManager,
   type Decider,
-  diff,
   type EventInput,
+  type ExecuteOptions,
   type Foldable,
-  history,
+  type HistoryEntry,
+  type HistoryOptions,
   type PointInTime,
   type Projection,
   type ProjectionRecord,
   type ProjectionRunner,
-  resolvePoint,
   type SnapshotStore,
   type StateChange,
-  stateAt,
+  type SyncHandle,
+  type SyncStatus,
   toChronicleError,
-  toHistoryEntry,
   type UndoManager,
   type UndoOutcome,
   type UndoState,
   uuidv7,
 } from "@chronicle/core";
-import type {
-  ExecuteOptions,
-  ExecuteResult,
-  FoldableRef,
-  HostStatus,
-  OpenInfo,
-  SyncStatusInfo,
-  TimelineEntry,
-  TimelineOptions,
-} from "../shared/host-api.ts";
+import type { ExecuteResult, FoldableRef, HostStatus, OpenInfo } from "../shared/host-api.ts";
 import { DexieLocalLog } from "../store/dexie-local-log.ts";
 import type { DexieEventStore } from "../store/dexie-store.ts";
 import { createProjectionUpdater, type ProjectionUpdater } from "../store/projection-updater.ts";
 import { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";
 import { DeciderStates } from "./decider-states.ts";
-import type { EngineOptions } from "./open-engine.ts";
-
-export type { EngineOptions };
-
+import type { EngineOptions } from "./engine-options.ts";
 import { executeLocal, KnownWrites, type SpeculationStats } from "./execute-local.ts";
 import { electLeader, type Leadership } from "./leader.ts";
 import { appendPending, executeSynced, type OptimisticDeps, readOptimistic } from "./optimistic.ts";
 import { ProjectionWatchers } from "./projection-watchers.ts";
 import { SyncBridge } from "./sync-bridge.ts";
-import type { SyncHandle } from "./sync-seam.ts";
+import {
+  confirmedDiff,
+  confirmedPointOf,
+  confirmedStateAt,
+  historyOf,
+  type TimeTravelDeps,
+} from "./time-travel.ts";
 import { createEngineUndoHost, DexieUndoStorage } from "./undo.ts";
 
 export class ChronicleEngine {
@@ -78,6 +71,7 @@ export class ChronicleEngine {
   readonly #optimistic: OptimisticDeps;
   readonly #undoStorage: DexieUndoStorage;
   readonly #undo: UndoManager;
+  readonly #timeTravel: TimeTravelDeps;
   #revision = 0;
   #recording: Promise<unknown> = Promise.resolve();
   #sync: SyncHandle | undefined;
@@ -133,6 +127,11 @@ export class ChronicleEngine {
     this.#bridge = syncing
       ? new SyncBridge(name, this.#local, (status) => this.#status(status))
       : undefined;
+    this.#timeTravel = {
+      store,
+      snapshots: this.snapshots,
+      local: syncing ? this.#local : undefined,
+    };
     this.#watchers = syncing
       ? new ProjectionWatchers(
           (projection, s) => readOptimistic(this.#optimistic, projection, s),
@@ -197,7 +196,7 @@ export class ChronicleEngine {
   }
 
   /** The last sync status of `stream` known here (relayed from the leader). */
-  syncStatus(stream: string): SyncStatusInfo | undefined {
+  syncStatus(stream: string): SyncStatus | undefined {
     return this.#bridge?.status(stream);
   }
 
@@ -207,21 +206,17 @@ export class ChronicleEngine {
    * decider's snapshot in that transaction when one is due. `early` receives the result when it
    * is known before the transaction has finished committing (the returned promise then settles
    * with that same object once it has; a different result or an error means it did not commit).
+   * `decider` is a registered decider or its name.
    */
   async execute(
-    deciderName: string,
     stream: string,
+    decider: Decider<any, any, any> | string,
     command: unknown,
-    context: CommandContext = {},
     options: ExecuteOptions = {},
     early?: (result: ExecuteResult) => void,
   ): Promise<ExecuteResult> {
-    const decider = this.#deciders.get(deciderName);
-    if (!decider) {
-      throw new ChronicleError("validation", `no decider named "${deciderName}" is registered`, {
-        details: { path: "decider", decider: deciderName },
-      });
-    }
+    const registered = this.#decider(typeof decider === "string" ? decider : decider.name);
+    const context = options.context ?? {};
     const commandId = context.commandId ?? uuidv7();
     const eventContext = {
       actor: this.#options.actor ?? "anonymous",
@@ -234,7 +229,7 @@ export class ChronicleEngine {
       ? await executeSynced(
           this.#optimistic,
           [...this.#projections.values()],
-          decider,
+          registered,
           stream,
           command,
           { ...eventContext, commandId },
@@ -250,19 +245,19 @@ export class ChronicleEngine {
             stats: this.speculation,
             knownWrites: this.#knownWrites,
           },
-          decider,
+          registered,
           stream,
           command,
           eventContext,
           early,
         );
     if (options.undoable !== false && result.events.length > 0) {
-      const label = options.label ?? this.#options.undo?.labelOf?.(command, decider.name);
+      const label = options.label ?? this.#options.undo?.labelOf?.(command, registered.name);
       // Not awaited: the command's caller (and its render) does not wait for the undo stacks
       // to be saved. The manager runs its operations in order, so an undo() issued after this
       // command still sees its step.
       this.#recording = this.#undo
-        .record(stream, decider, result.events, label === undefined ? {} : { label })
+        .record(stream, registered, result.events, label === undefined ? {} : { label })
         .catch((error: unknown) =>
           this.#status({ type: "undo-error", error: toChronicleError(error).toJSON() }),
         );
@@ -348,56 +343,31 @@ export class ChronicleEngine {
    * The state of a projection or decider as it was at a position or time of the stream's
    * confirmed log (pending events have no position yet), from the nearest snapshot below it.
    */
+  // Async so that an unknown projection or decider rejects rather than throws.
   async stateAt(
     ref: FoldableRef,
     stream: string,
     at: PointInTime,
   ): Promise<{ state: unknown; position: number }> {
-    const loaded = await stateAt(this.store, this.#foldable(ref), stream, at, {
-      snapshots: this.snapshots,
-    });
-    return { state: loaded.state, position: loaded.position };
+    return confirmedStateAt(this.#timeTravel, this.#foldable(ref), stream, at);
   }
 
   /** The last confirmed position at a point in time, at most the head. */
-  async resolvePoint(stream: string, at: PointInTime): Promise<number> {
-    const [position, head] = await Promise.all([
-      resolvePoint(this.store, stream, at),
-      this.store.head(stream),
-    ]);
-    return Math.min(position, head);
+  resolvePoint(stream: string, at: PointInTime): Promise<number> {
+    return confirmedPointOf(this.#timeTravel, stream, at);
   }
 
   /**
-   * The stream's events as timeline entries; with sync, the pending ones follow the confirmed
+   * The stream's events as history entries; with sync, the pending ones follow the confirmed
    * ones (`pending: true`, provisional positions after the head).
    */
-  async timeline(stream: string, options: TimelineOptions = {}): Promise<TimelineEntry[]> {
-    const confirmed: TimelineEntry[] = await history(this.store, stream, options);
-    if (!this.#bridge || options.pending === false || options.to !== undefined) return confirmed;
-    const limit = options.limit ?? 1000;
-    if (confirmed.length >= limit) return confirmed;
-    const [head, pending] = await Promise.all([
-      this.store.head(stream),
-      this.#local.tables.pending(stream),
-    ]);
-    const from = options.from ?? 1;
-    const provisional = pending.map(
-      (row, index): TimelineEntry => ({
-        ...toHistoryEntry({
-          ...row.event,
-          position: head + index + 1,
-          recordedAt: row.event.meta.occurredAt,
-        }),
-        pending: true,
-      }),
-    );
-    return [...confirmed, ...provisional.filter((entry) => entry.position >= from)].slice(0, limit);
+  history(stream: string, options: HistoryOptions = {}): Promise<HistoryEntry[]> {
+    return historyOf(this.#timeTravel, stream, options);
   }
 
   /** What changed in a projection's (or decider's) state between two confirmed positions. */
-  diff(ref: FoldableRef, stream: string, from: number, to: number): Promise<StateChange[]> {
-    return diff(this.store, this.#foldable(ref), stream, from, to, { snapshots: this.snapshots });
+  async diff(ref: FoldableRef, stream: string, from: number, to: number): Promise<StateChange[]> {
+    return confirmedDiff(this.#timeTravel, this.#foldable(ref), stream, from, to);
   }
 
   /** Stops watches and sync, gives up leadership, closes the database. */
@@ -418,11 +388,14 @@ export class ChronicleEngine {
   }
 
   #foldable(ref: FoldableRef): Foldable<unknown> {
-    if (ref.kind === "projection") return this.#projection(ref.name);
-    const decider = this.#deciders.get(ref.name);
+    return ref.kind === "projection" ? this.#projection(ref.name) : this.#decider(ref.name);
+  }
+
+  #decider(name: string): Decider<any, any, any> {
+    const decider = this.#deciders.get(name);
     if (!decider) {
-      throw new ChronicleError("validation", `no decider named "${ref.name}" is registered`, {
-        details: { path: "decider", decider: ref.name },
+      throw new ChronicleError("validation", `no decider named "${name}" is registered`, {
+        details: { path: "decider", decider: name },
       });
     }
     return decider;

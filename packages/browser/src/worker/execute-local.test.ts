@@ -7,7 +7,7 @@ import { forceCloseDatabase, IDBFactory } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
 import { boardView, cardRemoved } from "../__fixtures__/board.ts";
 import { openBoardEngine } from "../__fixtures__/engine.ts";
-import type { EngineOptions } from "./open-engine.ts";
+import type { EngineOptions } from "./engine-options.ts";
 
 let factory = new IDBFactory();
 const open = (extra: Partial<EngineOptions> = {}) =>
@@ -26,8 +26,8 @@ async function projection(engine: Awaited<ReturnType<typeof open>>, stream: stri
 describe("speculative commands", () => {
   it("write without reading first once this worker committed the stream's last command", async () => {
     const engine = await open();
-    await engine.execute("board", "board:1", add("a"));
-    const result = await engine.execute("board", "board:1", add("b"));
+    await engine.execute("board:1", "board", add("a"));
+    const result = await engine.execute("board:1", "board", add("b"));
     expect(engine.speculation).toEqual({ speculated: 1, stale: 0, unconfirmed: 0 });
     expect(result.head).toBe(2);
     expect(result.projections).toEqual([
@@ -39,11 +39,11 @@ describe("speculative commands", () => {
 
   it("takes turns: commands sent together each continue from the one before", async () => {
     const engine = await open();
-    await engine.execute("board", "board:1", add("a"));
-    await engine.execute("board", "board:2", add("z"));
+    await engine.execute("board:1", "board", add("a"));
+    await engine.execute("board:2", "board", add("z"));
     const results = await Promise.all(
       ["b", "c", "d", "e"].map((id, index) =>
-        engine.execute("board", index % 2 === 0 ? "board:1" : "board:2", add(id)),
+        engine.execute(index % 2 === 0 ? "board:1" : "board:2", "board", add(id)),
       ),
     );
     expect(results.map((result) => result.head)).toEqual([2, 2, 3, 3]);
@@ -66,12 +66,12 @@ describe("speculative commands", () => {
     });
     const engine = await open({ projections: [boardView, removals] });
     const remove = (id: string) => ({ type: "removeCard" as const, id });
-    await engine.execute("board", "board:1", add("a"));
-    await engine.execute("board", "board:1", remove("a")); // removals is new here: ordinary
-    await engine.execute("board", "board:1", add("b"));
-    await engine.execute("board", "board:1", add("c"));
+    await engine.execute("board:1", "board", add("a"));
+    await engine.execute("board:1", "board", remove("a")); // removals is new here: ordinary
+    await engine.execute("board:1", "board", add("b"));
+    await engine.execute("board:1", "board", add("c"));
     const before = { ...engine.speculation };
-    await engine.execute("board", "board:1", remove("b")); // removals last moved at 2
+    await engine.execute("board:1", "board", remove("b")); // removals last moved at 2
     expect(engine.speculation.unconfirmed).toBe(before.unconfirmed);
     expect(await engine.store.db.projections.get("removals/board:1")).toMatchObject({
       checkpoint: 5,
@@ -83,12 +83,12 @@ describe("speculative commands", () => {
   it("runs again, the ordinary way, when another tab appended to the stream meanwhile", async () => {
     const tab1 = await open();
     const tab2 = await open();
-    await tab1.execute("board", "board:1", add("a"));
-    await tab1.execute("board", "board:1", add("b"));
-    await tab2.execute("board", "board:1", add("c"));
+    await tab1.execute("board:1", "board", add("a"));
+    await tab1.execute("board:1", "board", add("b"));
+    await tab2.execute("board:1", "board", add("c"));
     // tab1 has not heard of tab2's commit yet: it writes after head 2, is refused (position 3
     // is taken), and runs the command again.
-    const result = await tab1.execute("board", "board:1", add("d"));
+    const result = await tab1.execute("board:1", "board", add("d"));
     expect(tab1.speculation.stale).toBe(1);
     expect(result.head).toBe(4);
     const events = await tab1.store.readStream("board:1");
@@ -109,17 +109,17 @@ describe("speculative commands", () => {
   it("decides again on the current state: a verdict on a stale state is never reported", async () => {
     const tab1 = await open();
     const tab2 = await open();
-    await tab1.execute("board", "board:1", add("a"));
-    await tab1.execute("board", "board:1", add("b"));
-    await tab2.execute("board", "board:1", { type: "removeCard", id: "a" });
+    await tab1.execute("board:1", "board", add("a"));
+    await tab1.execute("board:1", "board", add("b"));
+    await tab2.execute("board:1", "board", { type: "removeCard", id: "a" });
     // On tab1's remembered state card "a" exists (decide refuses); it does not any more.
-    const result = await tab1.execute("board", "board:1", add("a"));
+    const result = await tab1.execute("board:1", "board", add("a"));
     expect(tab1.speculation).toMatchObject({ stale: 0, unconfirmed: 1 });
     expect(result.head).toBe(4);
     // And the other way round: a command that looks fine on the stale state but is not.
-    await tab1.execute("board", "board:1", add("x"));
-    await tab2.execute("board", "board:1", add("y"));
-    const error = await tab1.execute("board", "board:1", add("y")).catch((e: unknown) => e);
+    await tab1.execute("board:1", "board", add("x"));
+    await tab2.execute("board:1", "board", add("y"));
+    const error = await tab1.execute("board:1", "board", add("y")).catch((e: unknown) => e);
     expect(isChronicleError(error, "validation")).toBe(true);
     expect(await tab1.store.head("board:1")).toBe(6);
     expect(await projection(tab1, "board:1")).toMatchObject({ checkpoint: 6, state: { count: 4 } });
@@ -130,10 +130,10 @@ describe("speculative commands", () => {
   it("keeps the log's commit order when another tab wrote to another stream", async () => {
     const tab1 = await open();
     const tab2 = await open();
-    await tab1.execute("board", "board:1", add("a"));
-    await tab1.execute("board", "board:1", add("b"));
-    await tab2.execute("board", "board:2", add("z"));
-    await tab1.execute("board", "board:1", add("c"));
+    await tab1.execute("board:1", "board", add("a"));
+    await tab1.execute("board:1", "board", add("b"));
+    await tab2.execute("board:2", "board", add("z"));
+    await tab1.execute("board:1", "board", add("c"));
     expect(tab1.speculation.stale).toBe(1);
     const all = await tab1.store.readAll();
     expect(all.map((entry) => [entry.checkpoint, entry.event.stream])).toEqual([
@@ -148,8 +148,8 @@ describe("speculative commands", () => {
 
   it("starts the stream over when the site's data was cleared under the worker", async () => {
     const engine = await open();
-    await engine.execute("board", "board:1", add("a"));
-    await engine.execute("board", "board:1", add("b"));
+    await engine.execute("board:1", "board", add("a"));
+    await engine.execute("board:1", "board", add("b"));
     // DevTools "Clear site data" (or eviction): the browser force-closes the connection (a
     // "close" event; Dexie reopens on its next call) and deletes the database.
     forceCloseDatabase(
@@ -162,7 +162,7 @@ describe("speculative commands", () => {
     });
     // Anything the worker reads next (a watcher, the undo flush, a read) reopens it, empty.
     expect(await engine.store.readStream("board:1")).toEqual([]);
-    const result = await engine.execute("board", "board:1", add("c"));
+    const result = await engine.execute("board:1", "board", add("c"));
     // As the ordinary way would: decided on the empty stream, at position 1 and sequence 1.
     expect(result.head).toBe(1);
     expect((await engine.store.readAll()).map((entry) => entry.checkpoint)).toEqual([1]);
@@ -175,17 +175,17 @@ describe("speculative commands", () => {
 
   it("reads again, without a refused write, after this worker undid or appended on the stream", async () => {
     const engine = await open({ undo: { captureWindowMs: 0 } }); // one undo step per command
-    await engine.execute("board", "board:1", add("a"));
-    await engine.execute("board", "board:1", add("b"));
+    await engine.execute("board:1", "board", add("a"));
+    await engine.execute("board:1", "board", add("b"));
     expect(engine.speculation).toEqual({ speculated: 1, stale: 0, unconfirmed: 0 });
     expect(await engine.undo()).toMatchObject({ status: "done" }); // removes b at position 3
-    await engine.execute("board", "board:1", add("c"));
+    await engine.execute("board:1", "board", add("c"));
     await engine.append("board:1", [{ type: "card.added", data: { id: "x", title: "Card x" } }]);
-    await engine.execute("board", "board:1", add("d"));
+    await engine.execute("board:1", "board", add("d"));
     // Neither command after another write of this worker tried the position that write took.
     expect(engine.speculation).toEqual({ speculated: 1, stale: 0, unconfirmed: 0 });
     // Committed the ordinary way, the state is known again.
-    const result = await engine.execute("board", "board:1", add("e"));
+    const result = await engine.execute("board:1", "board", add("e"));
     expect(engine.speculation).toEqual({ speculated: 2, stale: 0, unconfirmed: 0 });
     expect(result.head).toBe(7);
     expect(await projection(engine, "board:1")).toMatchObject({
@@ -201,7 +201,7 @@ describe("speculative commands", () => {
   it("stops speculating once it hears of another tab's commit", async () => {
     const tab1 = await open();
     const tab2 = await open();
-    await tab1.execute("board", "board:1", add("a"));
+    await tab1.execute("board:1", "board", add("a"));
     const heard = new Promise<void>((resolve) => {
       const stop = tab1.store.onCommit((notice) => {
         if (notice.remote) {
@@ -210,9 +210,9 @@ describe("speculative commands", () => {
         }
       });
     });
-    await tab2.execute("board", "board:2", add("z"));
+    await tab2.execute("board:2", "board", add("z"));
     await heard;
-    await tab1.execute("board", "board:1", add("b"));
+    await tab1.execute("board:1", "board", add("b"));
     expect(tab1.speculation).toEqual({ speculated: 0, stale: 0, unconfirmed: 0 });
     await tab1.close();
     await tab2.close();
@@ -220,7 +220,7 @@ describe("speculative commands", () => {
 
   it("writes nothing when a request fails midway through a speculative transaction", async () => {
     const engine = await open();
-    await engine.execute("board", "board:1", add("a"));
+    await engine.execute("board:1", "board", add("a"));
     // A failing put of the projection record (the last request) stands in for a full disk.
     const proto = Object.getPrototypeOf(
       (await engine.store.db.backendDB()).transaction("projections").objectStore("projections"),
@@ -231,7 +231,7 @@ describe("speculative commands", () => {
       return put.apply(this, args);
     };
     const error = await engine
-      .execute("board", "board:1", { type: "addMany", count: 3, prefix: "m" })
+      .execute("board:1", "board", { type: "addMany", count: 3, prefix: "m" })
       .catch((e: unknown) => e)
       .finally(() => {
         proto.put = put;
@@ -242,7 +242,7 @@ describe("speculative commands", () => {
     expect((await engine.store.readAll()).length).toBe(1);
     expect(await projection(engine, "board:1")).toMatchObject({ checkpoint: 1 });
     // The next command starts from what is stored.
-    const result = await engine.execute("board", "board:1", add("b"));
+    const result = await engine.execute("board:1", "board", add("b"));
     expect(result.head).toBe(2);
     expect(await projection(engine, "board:1")).toMatchObject({
       checkpoint: 2,

@@ -38,8 +38,8 @@ import {
   foldEvents,
   type ProjectionRecord,
   type SnapshotStore,
-  snapshotIfDue,
 } from "@chronicle/core";
+import { snapshotIfDue } from "@chronicle/core/store";
 import type { ExecuteResult } from "../shared/host-api.ts";
 import type { DexieEventStore } from "../store/dexie-store.ts";
 import type { LogTail } from "../store/log-queries.ts";

@@ -5,7 +5,8 @@ import { installErrorTransfer } from "../shared/error-transfer.ts";
 import type { HostApi, HostDiagnostics, HostStatus, OpenRequest } from "../shared/host-api.ts";
 import { serveCommands } from "./command-port.ts";
 import type { ChronicleEngine } from "./engine.ts";
-import { type EngineOptions, openEngine } from "./open-engine.ts";
+import type { EngineOptions } from "./engine-options.ts";
+import { openEngine } from "./open-engine.ts";
 
 export type HostChronicleOptions = Omit<EngineOptions, "onStatus">;
 
@@ -38,7 +39,7 @@ export function hostChronicle(
  * @example
  * const api = createHostApi({ name: "kanban", deciders: [board], projections: [boardView] });
  * await api.open({});
- * await api.execute("board", "board:1", { type: "addCard", title: "Write docs" });
+ * await api.execute("board:1", "board", { type: "addCard", title: "Write docs" });
  */
 export function createHostApi(options: HostChronicleOptions): HostApi {
   let opening: Promise<ChronicleEngine> | undefined;
@@ -53,6 +54,7 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
     return engine;
   };
   return {
+    async ping() {},
     async open(request: OpenRequest, onStatus?: (status: HostStatus) => void) {
       opening ??= openEngine({
         ...options,
@@ -70,8 +72,8 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
       }
       return engine.info();
     },
-    execute: (decider, stream, command, context, executeOptions) =>
-      ready().execute(decider, stream, command, context, executeOptions),
+    execute: (stream, decider, command, executeOptions) =>
+      ready().execute(stream, decider, command, executeOptions),
     append: (stream, events, appendOptions) => ready().append(stream, events, appendOptions),
     readStream: (stream, readOptions) => ready().store.readStream(stream, readOptions),
     read: (projection, stream) => ready().read(projection, stream),
@@ -105,7 +107,7 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
     },
     stateAt: (foldable, stream, at) => ready().stateAt(foldable, stream, at),
     resolvePoint: (stream, at) => ready().resolvePoint(stream, at),
-    history: (stream, historyOptions) => ready().timeline(stream, historyOptions),
+    history: (stream, historyOptions) => ready().history(stream, historyOptions),
     diff: (foldable, stream, from, to) => ready().diff(foldable, stream, from, to),
     undo: () => ready().undo(),
     redo: () => ready().redo(),

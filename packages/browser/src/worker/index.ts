@@ -1,25 +1,39 @@
 // @chronicle/browser/worker: the worker side. A worker module calls `hostChronicle` with the
 // app's events, deciders and projections; the main thread connects with `createChronicle`.
+// The local log in IndexedDB (Dexie) is here too, for hosts and stores built on it.
 
 export type {
-  ExecuteOptions,
   ExecuteResult,
+  FoldableRef,
   HostApi,
   HostDiagnostics,
   HostStatus,
   OpenInfo,
-  RejectedInfo,
-  SyncStatusInfo,
-  TimelineEntry,
-  TimelineOptions,
+  OpenRequest,
 } from "../shared/host-api.ts";
 export { DexieLocalLog } from "../store/dexie-local-log.ts";
 export { DexieEventStore } from "../store/dexie-store.ts";
-export { ChronicleDb, type PendingCommand, type PendingRow } from "../store/schema.ts";
+export type { LogTail, StreamPosition } from "../store/log-queries.ts";
+export { type OpenDatabaseOptions, openDatabase } from "../store/open-database.ts";
+export {
+  ChronicleDb,
+  type EventRow,
+  type MetaRow,
+  type PendingCommandRow,
+  type PendingRow,
+  type StreamSyncState,
+  schemaVersions,
+} from "../store/schema.ts";
 export { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";
-export type { DexieEventStoreOptions, WriteOptions, WriteResult } from "../store/store-types.ts";
+export { isQuotaError } from "../store/storage-errors.ts";
+export type {
+  AppendHook,
+  DexieEventStoreOptions,
+  WriteOptions,
+  WriteResult,
+} from "../store/store-types.ts";
 export { SyncTables } from "../store/sync-tables.ts";
-export { ChronicleEngine } from "./engine.ts";
+export type { ChronicleEngine } from "./engine.ts";
+export type { EngineOptions, UndoOptions } from "./engine-options.ts";
 export { createHostApi, type HostChronicleOptions, hostChronicle } from "./host.ts";
-export { type EngineOptions, openEngine, type UndoOptions } from "./open-engine.ts";
-export type { SyncContext, SyncHandle, SyncStarter } from "./sync-seam.ts";
+export { openEngine } from "./open-engine.ts";

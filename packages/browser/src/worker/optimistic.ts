@@ -9,7 +9,6 @@ import {
   ChronicleError,
   type CommandContext,
   type Decider,
-  decideEvents,
   foldEvents,
   type Projection,
   type ProjectionRecord,
@@ -17,6 +16,7 @@ import {
   type RecordedEvent,
   type SnapshotStore,
 } from "@chronicle/core";
+import { decideEvents } from "@chronicle/core/store";
 import type { ExecuteResult } from "../shared/host-api.ts";
 import type { DexieLocalLog } from "../store/dexie-local-log.ts";
 import { allRequests } from "../store/storage-errors.ts";

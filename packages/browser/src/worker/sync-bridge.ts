@@ -3,17 +3,16 @@
 // stream changed" (so projections update everywhere), and status and rejection reports, which
 // reach this tab's main thread and, over a BroadcastChannel, every other tab of the app (only
 // the leader runs the engine).
-import type { Decider } from "@chronicle/core";
-import type { HostStatus, RejectedInfo, SyncStatusInfo } from "../shared/host-api.ts";
+import type { Decider, RejectedNotice, SyncContext, SyncStatus } from "@chronicle/core";
+import type { HostStatus } from "../shared/host-api.ts";
 import type { DexieLocalLog } from "../store/dexie-local-log.ts";
-import type { SyncContext } from "./sync-seam.ts";
 
 type Relayed =
-  | { type: "status"; stream: string; status: SyncStatusInfo }
-  | { type: "rejected"; notice: RejectedInfo };
+  | { type: "status"; stream: string; status: SyncStatus }
+  | { type: "rejected"; notice: RejectedNotice };
 
 export class SyncBridge {
-  readonly #statuses = new Map<string, SyncStatusInfo>();
+  readonly #statuses = new Map<string, SyncStatus>();
   readonly #local: DexieLocalLog;
   readonly #emit: (status: HostStatus) => void;
   readonly #channel: BroadcastChannel | undefined;
@@ -31,7 +30,7 @@ export class SyncBridge {
   }
 
   /** The last status of `stream` known in this context. */
-  status(stream: string): SyncStatusInfo | undefined {
+  status(stream: string): SyncStatus | undefined {
     return this.#statuses.get(stream);
   }
 
@@ -43,8 +42,6 @@ export class SyncBridge {
   }): SyncContext {
     const local = this.#local;
     return {
-      store: local.store,
-      db: local.store.db,
       localLog: local,
       ...app,
       onLocalWrite: (listener) =>

@@ -2,14 +2,14 @@
 // in-memory node. Each device has its own fake-indexeddb database. Commands write pending
 // events, projections show the optimistic state, and confirmed events from the node move
 // projections and watchers; statuses and rejections reach the host's onStatus.
-import { isChronicleError, type ProjectionRecord } from "@chronicle/core";
+import { isChronicleError, type ProjectionRecord, type SyncStatus } from "@chronicle/core";
 import { createSyncStarter, type SyncEngine } from "@chronicle/sync";
 import { createLoopbackTransport, MemoryNode } from "@chronicle/sync/testing";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
-import type { HostStatus, SyncStatusInfo } from "../shared/host-api.ts";
+import type { HostStatus } from "../shared/host-api.ts";
 import type { ChronicleEngine } from "./engine.ts";
 import { openEngine } from "./open-engine.ts";
 
@@ -82,13 +82,13 @@ async function strictRemoveOvertaken(
 ) {
   const a = await device(node);
   const b = await device(node);
-  await a.engine.execute("board", S, { type: "addCard", id: "x", title: "X" });
+  await a.engine.execute(S, "board", { type: "addCard", id: "x", title: "X" });
   await a.synced(1);
   await b.synced(1);
   a.sync().setOnline(false);
-  await a.engine.execute("board", S, { type: "removeCard", id: "x" }, {}, { strict: true });
+  await a.engine.execute(S, "board", { type: "removeCard", id: "x" }, { strict: true });
   await whileOffline(a);
-  await b.engine.execute("board", S, { type: "removeCard", id: "x" });
+  await b.engine.execute(S, "board", { type: "removeCard", id: "x" });
   await b.synced(2);
   a.sync().setOnline(true);
   return { a, b };
@@ -117,7 +117,7 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
         wake();
       });
 
-    const result = await a.engine.execute("board", S, { type: "addCard", id: "a1", title: "A" });
+    const result = await a.engine.execute(S, "board", { type: "addCard", id: "a1", title: "A" });
     expect(result.pending).toBe(true);
     expect(result.events[0]!.position).toBeUndefined();
     expect(result.head).toBe(0);
@@ -126,7 +126,7 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
     expect(titles(await a.engine.read("board-view", S))).toEqual(["a1"]);
     expect(seen.at(-1)).toEqual(["a1"]); // the command's own records reach its tab's watchers
 
-    await b.engine.execute("board", S, { type: "addCard", id: "b1", title: "B" });
+    await b.engine.execute(S, "board", { type: "addCard", id: "b1", title: "B" });
     await b.synced(1);
     expect(node.log(S).map((e) => e.data)).toEqual([{ id: "b1", title: "B" }]);
     expect(a.engine.syncStatus(S)).toMatchObject({ state: "offline", pending: 1 });
@@ -142,7 +142,7 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
     await watched(["a1", "b1"]);
     // The decider decides on the optimistic state too: a1 exists on both devices now.
     const error = await b.engine
-      .execute("board", S, { type: "addCard", id: "a1", title: "again" })
+      .execute(S, "board", { type: "addCard", id: "a1", title: "again" })
       .catch((e: unknown) => e);
     expect(isChronicleError(error, "validation")).toBe(true);
   });
@@ -150,7 +150,7 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
   it("a fresh device catches up from empty; its watcher sees the node's state", async () => {
     const node = new MemoryNode();
     const a = await device(node);
-    await a.engine.execute("board", S, { type: "addMany", count: 3, prefix: "c" });
+    await a.engine.execute(S, "board", { type: "addMany", count: 3, prefix: "c" });
     await a.synced(3);
     const fresh = await device(node);
     await fresh.synced(3);
@@ -180,17 +180,17 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
     await a.engine.append(S, [{ type: "card.added", data: { id: "p", title: "P" } }]);
     await a.synced(1);
     expect(node.log(S).map((e) => e.data)).toEqual([{ id: "p", title: "P" }]);
-    const status: SyncStatusInfo | undefined = a.engine.syncStatus(S);
+    const status: SyncStatus | undefined = a.engine.syncStatus(S);
     expect(status).toMatchObject({ state: "synced", confirmedHead: 1 });
   });
 
   it("after the node's log was recreated (new epoch), drops the old confirmed events and re-pushes pending ones", async () => {
     const node = new MemoryNode();
     const a = await device(node);
-    await a.engine.execute("board", S, { type: "addCard", id: "old", title: "Old" });
+    await a.engine.execute(S, "board", { type: "addCard", id: "old", title: "Old" });
     await a.synced(1);
     a.sync().setOnline(false);
-    await a.engine.execute("board", S, { type: "addCard", id: "mine", title: "Mine" });
+    await a.engine.execute(S, "board", { type: "addCard", id: "mine", title: "Mine" });
     node.resetStream(S);
     const before = a.statuses.length;
     a.sync().setOnline(true);
@@ -215,15 +215,14 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
     const a = await device(node);
     const b = await device(node);
     await a.engine.execute(
-      "board",
       S,
+      "board",
       { type: "addCard", id: "a1", title: "A" },
-      {},
       { label: "Add A" },
     );
     await a.synced(1);
     await b.synced(1);
-    await b.engine.execute("board", S, { type: "addCard", id: "b1", title: "B" });
+    await b.engine.execute(S, "board", { type: "addCard", id: "b1", title: "B" });
     await a.synced(2);
     a.sync().setOnline(false);
 
@@ -270,10 +269,10 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
     const node = new MemoryNode();
     const a = await device(node);
     const b = await device(node);
-    await a.engine.execute("board", S, { type: "addCard", id: "x", title: "X" });
+    await a.engine.execute(S, "board", { type: "addCard", id: "x", title: "X" });
     await a.synced(1);
     await b.synced(1);
-    await b.engine.execute("board", S, { type: "removeCard", id: "x" });
+    await b.engine.execute(S, "board", { type: "removeCard", id: "x" });
     await a.synced(2);
     const outcome = await a.engine.undo();
     expect(outcome).toMatchObject({ status: "skipped", reason: 'card "X" was removed meanwhile' });
@@ -302,7 +301,7 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
               ? { type: "removeCard" as const, id: own.splice(index % own.length, 1)[0]! }
               : { type: "addCard" as const, id: `${who}${index}`, title: `${who} ${index}` };
           if (command.type === "addCard") own.push(command.id);
-          await engine.execute("board", S, command);
+          await engine.execute(S, "board", command);
           events++;
           if (who === "a") undoable++;
         }
@@ -388,9 +387,9 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
       status.status.pending === 0 &&
       status.status.confirmedHead === head;
 
-    await engine.execute("board", background, { type: "addCard", id: "b1", title: "B" });
+    await engine.execute(background, "board", { type: "addCard", id: "b1", title: "B" });
     await until(syncedHead(background, 1));
-    await engine.execute("board", background, { type: "addCard", id: "b2", title: "B2" });
+    await engine.execute(background, "board", { type: "addCard", id: "b2", title: "B2" });
     await until(syncedHead(background, 2));
     expect(node.log(background).map((event) => event.data)).toMatchObject([
       { id: "b1" },

@@ -1,5 +1,5 @@
 // Node tier: temporal reads through the worker engine (fake-indexeddb): state at a position or
-// time, a timeline with who/when and undo markers, diffs; with sync, pending events last.
+// time, the history with who/when and undo markers, diffs; with sync, pending events last.
 import { isChronicleError } from "@chronicle/core";
 import { createSyncStarter } from "@chronicle/sync";
 import { createLoopbackTransport, MemoryNode } from "@chronicle/sync/testing";
@@ -7,7 +7,8 @@ import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
 import type { ChronicleEngine } from "./engine.ts";
-import { type EngineOptions, openEngine } from "./open-engine.ts";
+import type { EngineOptions } from "./engine-options.ts";
+import { openEngine } from "./open-engine.ts";
 
 const S = "board:1";
 const projection = { kind: "projection", name: "board-view" } as const;
@@ -37,10 +38,10 @@ afterEach(async () => {
 describe("time travel in the worker engine", () => {
   it("reads a projection or decider at a position or time, through snapshots, and diffs states", async () => {
     const engine = await open();
-    await engine.execute("board", S, { type: "addMany", count: 1_500, prefix: "m" });
+    await engine.execute(S, "board", { type: "addMany", count: 1_500, prefix: "m" });
     clock = 2_000;
-    await engine.execute("board", S, { type: "addCard", id: "late", title: "Late" });
-    await engine.execute("board", S, { type: "removeCard", id: "m0" });
+    await engine.execute(S, "board", { type: "addCard", id: "late", title: "Late" });
+    await engine.execute(S, "board", { type: "removeCard", id: "m0" });
     // The decider saved a snapshot at 1,000 events (snapshotEvery): reads below it still work.
     expect(await engine.snapshots.load("decider/board/board:1")).toMatchObject({ position: 1500 });
 
@@ -64,16 +65,16 @@ describe("time travel in the worker engine", () => {
     );
   });
 
-  it("lists a timeline with who, when and undo markers", async () => {
+  it("lists the history with who, when and undo markers", async () => {
     const engine = await open();
-    await engine.execute("board", S, { type: "addCard", id: "c1", title: "One" });
+    await engine.execute(S, "board", { type: "addCard", id: "c1", title: "One" });
     await engine.undo();
-    const timeline = await engine.timeline(S);
-    expect(timeline).toMatchObject([
+    const entries = await engine.history(S);
+    expect(entries).toMatchObject([
       { position: 1, type: "card.added", actor: "alice", device: engine.deviceId },
-      { position: 2, type: "card.removed", actor: "alice", undoOf: [timeline[0]!.id] },
+      { position: 2, type: "card.removed", actor: "alice", undoOf: [entries[0]!.id] },
     ]);
-    expect(await engine.timeline(S, { from: 2 })).toHaveLength(1);
+    expect(await engine.history(S, { from: 2 })).toHaveLength(1);
   });
 
   it("refuses an unknown projection or a bad position with validation", async () => {
@@ -86,7 +87,7 @@ describe("time travel in the worker engine", () => {
     expect(isChronicleError(negative, "validation")).toBe(true);
   });
 
-  it("with sync: pending events come last in the timeline, marked, with provisional positions", async () => {
+  it("with sync: pending events come last in the history, marked, with provisional positions", async () => {
     const node = new MemoryNode();
     const engine = await open({
       sync: createSyncStarter({
@@ -96,10 +97,10 @@ describe("time travel in the worker engine", () => {
         online: false,
       }),
     });
-    await engine.execute("board", S, { type: "addCard", id: "p1", title: "Pending" });
-    const timeline = await engine.timeline(S);
-    expect(timeline).toMatchObject([{ position: 1, type: "card.added", pending: true }]);
-    expect(await engine.timeline(S, { pending: false })).toEqual([]);
+    await engine.execute(S, "board", { type: "addCard", id: "p1", title: "Pending" });
+    const entries = await engine.history(S);
+    expect(entries).toMatchObject([{ position: 1, type: "card.added", pending: true }]);
+    expect(await engine.history(S, { pending: false })).toEqual([]);
     // Temporal reads cover the confirmed log only.
     expect((await engine.stateAt(projection, S, { position: 1 })).position).toBe(0);
   });

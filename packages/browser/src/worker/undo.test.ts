@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
 import type { HostStatus } from "../shared/host-api.ts";
 import type { ChronicleEngine } from "./engine.ts";
-import { type EngineOptions, openEngine } from "./open-engine.ts";
+import type { EngineOptions } from "./engine-options.ts";
+import { openEngine } from "./open-engine.ts";
 
 const S = "board:1";
 let factory = new IDBFactory();
@@ -41,9 +42,9 @@ describe("undo/redo in the worker engine", () => {
   it("appends compensations with meta.undoOf and redo with meta.redoOf; projections follow", async () => {
     const statuses: HostStatus[] = [];
     const engine = await open({ onStatus: (status) => statuses.push(status) });
-    await engine.execute("board", S, { type: "addCard", id: "c1", title: "One" });
-    await engine.execute("board", S, { type: "addCard", id: "c2", title: "Two" });
-    await engine.execute("board", S, { type: "removeCard", id: "c1" }, {}, { label: "Delete One" });
+    await engine.execute(S, "board", { type: "addCard", id: "c1", title: "One" });
+    await engine.execute(S, "board", { type: "addCard", id: "c2", title: "Two" });
+    await engine.execute(S, "board", { type: "removeCard", id: "c1" }, { label: "Delete One" });
     expect(await engine.undoState()).toEqual({
       canUndo: true,
       canRedo: false,
@@ -79,13 +80,12 @@ describe("undo/redo in the worker engine", () => {
 
   it("leaves out commands run with undoable: false, and merges commands inside the capture window", async () => {
     const engine = await open({ undo: { captureWindowMs: 60_000 } });
-    await engine.execute("board", S, { type: "addCard", id: "c1", title: "One" });
-    await engine.execute("board", S, { type: "addCard", id: "c2", title: "Two" });
+    await engine.execute(S, "board", { type: "addCard", id: "c1", title: "One" });
+    await engine.execute(S, "board", { type: "addCard", id: "c2", title: "Two" });
     await engine.execute(
-      "board",
       S,
+      "board",
       { type: "addCard", id: "c3", title: "Three" },
-      {},
       {
         undoable: false,
       },
@@ -98,8 +98,8 @@ describe("undo/redo in the worker engine", () => {
   it("groups the commands run inside undoGroup into one step", async () => {
     const engine = await open();
     await engine.undoGroup("Add two cards", async () => {
-      await engine.execute("board", S, { type: "addCard", id: "g1", title: "G1" });
-      await engine.execute("board", S, { type: "addCard", id: "g2", title: "G2" });
+      await engine.execute(S, "board", { type: "addCard", id: "g1", title: "G1" });
+      await engine.execute(S, "board", { type: "addCard", id: "g2", title: "G2" });
     });
     expect(await engine.undoState()).toMatchObject({ undoLabel: "Add two cards" });
     await engine.undo();
@@ -109,7 +109,7 @@ describe("undo/redo in the worker engine", () => {
 
   it("keeps the stacks in the database: they survive closing and reopening", async () => {
     const first = await open();
-    await first.execute("board", S, { type: "addCard", id: "c1", title: "One" });
+    await first.execute(S, "board", { type: "addCard", id: "c1", title: "One" });
     await first.close();
     const reopened = await open();
     expect(await reopened.undoState()).toMatchObject({ canUndo: true, undoLabel: "Add card" });
@@ -133,7 +133,7 @@ describe("undo/redo in the worker engine", () => {
       },
     });
     expect(tabA.deviceId).toBe(tabB.deviceId);
-    await tabA.execute("board", S, { type: "addCard", id: "c1", title: "One" });
+    await tabA.execute(S, "board", { type: "addCard", id: "c1", title: "One" });
     await expect.poll(() => seenByB.at(-1)?.undoLabel, { timeout: 10_000 }).toBe("Add card");
     expect(await tabB.undo()).toMatchObject({ status: "done", label: "Add card" });
     expect(await titles(tabA)).toEqual([]);
@@ -146,13 +146,15 @@ describe("undo/redo in the worker engine", () => {
 
   it("never undoes another actor's commands", async () => {
     const engine = await open();
-    await engine.execute("board", S, { type: "addCard", id: "mine", title: "Mine" });
+    await engine.execute(S, "board", { type: "addCard", id: "mine", title: "Mine" });
     await engine.execute(
-      "board",
       S,
+      "board",
       { type: "addCard", id: "theirs", title: "Theirs" },
       {
-        actor: "bob",
+        context: {
+          actor: "bob",
+        },
       },
     );
     expect(await engine.undo()).toMatchObject({ status: "done" });
@@ -162,11 +164,11 @@ describe("undo/redo in the worker engine", () => {
 
   it("a command after an undo decides on the state the undo left (the undo's write is seen)", async () => {
     const engine = await open();
-    await engine.execute("board", S, { type: "addCard", id: "c1", title: "One" });
-    await engine.execute("board", S, { type: "addCard", id: "c2", title: "Two" });
+    await engine.execute(S, "board", { type: "addCard", id: "c1", title: "One" });
+    await engine.execute(S, "board", { type: "addCard", id: "c2", title: "Two" });
     await engine.undo(); // removes c2 by a write the command path did not make
     // On the state remembered from the last command, c2 exists and this would be refused.
-    const result = await engine.execute("board", S, { type: "addCard", id: "c2", title: "Again" });
+    const result = await engine.execute(S, "board", { type: "addCard", id: "c2", title: "Again" });
     expect(result.head).toBe(4);
     expect(await titles(engine)).toEqual(["c1", "c2"]);
     expect((await engine.read("board-view", S)).state).toMatchObject({ titles: { c2: "Again" } });

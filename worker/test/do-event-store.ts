@@ -4,10 +4,10 @@ import {
   type AppendResult,
   ChronicleError,
   type ConfirmedEvent,
-  createPullSubscription,
   type EventStore,
   type NewEvent,
 } from "@chronicle/core";
+import { createPullSubscription } from "@chronicle/core/store";
 import type { StreamLog } from "../src/stream-log/StreamLog.ts";
 import type { Outcome } from "../src/stream-log/worker-contract.ts";
 

@@ -22,10 +22,9 @@ import {
   type ConfirmedEvent,
   type ExpectedVersion,
   type NewEvent,
-  planAppend,
   type ReadStreamOptions,
-  validateBatch,
 } from "@chronicle/core";
+import { planAppend, validateBatch } from "@chronicle/core/store";
 import {
   type ClientFrame,
   checkEventsStream,

@@ -92,6 +92,26 @@ it("a live doc per device: local edits become events, remote ones merge in, undo
   ]);
 });
 
+it("hold() keeps the store's states out of the doc until released, and sends local edits meanwhile", async () => {
+  const node = new MemoryNode();
+  const a = await device(node, "alice");
+  const b = await device(node, "bob");
+  a.text.insert(0, "Hello");
+  await a.binding.settled();
+  await b.shows("Hello");
+
+  const release = b.binding.hold(); // an IME composition opens on b
+  b.text.insert(5, "!");
+  a.text.insert(0, "Oh, ");
+  await a.binding.settled();
+  await a.shows("Oh, Hello!"); // b's edit went out during the hold
+  const stored = async () => notes.read(await b.chronicle.load(notesView, S), "n1");
+  await expect.poll(stored).toBe("Oh, Hello!"); // a's edit reached b's store...
+  expect(b.text.toString()).toBe("Hello!"); // ...and not b's doc
+  release();
+  expect(b.text.toString()).toBe("Oh, Hello!");
+});
+
 it("reports a refused edit and keeps binding the others", async () => {
   const node = new MemoryNode();
   const errors: string[] = [];

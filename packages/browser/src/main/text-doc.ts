@@ -30,6 +30,12 @@ export interface TextDocBinding {
   readonly doc: TextDoc;
   /** Resolves once every local change so far is stored (or refused). */
   settled(): Promise<void>;
+  /**
+   * Keeps the store's newer states out of the doc until the returned function is called, which
+   * merges the latest one: for an editor that must not change under an open IME composition.
+   * Local changes are still sent meanwhile.
+   */
+  hold(): () => void;
   /** Stops following the store and sending edits (the doc stays usable, detached). */
   destroy(): void;
 }
@@ -73,14 +79,31 @@ export function bindTextDoc<Type extends string>(
     sending ??= send();
   };
   doc.on("update", onUpdate);
+  let holds = 0;
+  let held: TextFieldsState | undefined; // the latest state that arrived during a hold
   const stop = chronicle.subscribe(projection, stream, (state: TextFieldsState) => {
-    if (!destroyed) field.merge(doc, state, key, fromStore);
+    if (destroyed) return;
+    if (holds > 0) held = state;
+    else field.merge(doc, state, key, fromStore);
   });
 
   return {
     doc,
     async settled() {
       while (sending) await sending;
+    },
+    hold() {
+      holds++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        holds--;
+        if (holds > 0 || destroyed || !held) return;
+        const state = held;
+        held = undefined;
+        field.merge(doc, state, key, fromStore);
+      };
     },
     destroy() {
       destroyed = true;

@@ -24,6 +24,7 @@ import {
 import type { ServerFrame } from "../protocol/frames.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { dropRefused, redecideStrict, takeBatch } from "./outbox.ts";
+import { SessionTimers } from "./session-timers.ts";
 import type { Connection } from "./transport.ts";
 import { fromWireConfirmed, toWireEvents } from "./wire.ts";
 
@@ -44,12 +45,8 @@ export class StreamSession {
   #halted = false;
   #needPull = false;
   #isolate = false;
-  #attempt = 0;
-  #reconnectTimer: unknown;
-  #retryTimer: unknown;
+  readonly #timers: SessionTimers;
   #push: InFlight | undefined;
-  #helloTimer: unknown;
-  #catchUpTimer: unknown;
   #pull: { req: string; timer: unknown } | undefined;
   #requests = 0;
   #status: SyncStatus = { state: "offline", pending: 0, confirmedHead: 0 };
@@ -58,6 +55,7 @@ export class StreamSession {
   constructor(engine: EngineContext, stream: string) {
     this.#engine = engine;
     this.stream = stream;
+    this.#timers = new SessionTimers(engine);
   }
 
   get status(): SyncStatus {
@@ -83,7 +81,7 @@ export class StreamSession {
       this.#wanted = true;
       this.#once = false;
       this.#halted = false;
-      if (!this.#connection && this.#reconnectTimer === undefined) this.#connect();
+      if (!this.#connection && !this.#timers.reconnectScheduled) this.#connect();
       return this.#refreshStatus();
     });
   }
@@ -97,7 +95,7 @@ export class StreamSession {
         this.#wanted = true;
         this.#once = true;
         this.#halted = false;
-        if (!this.#connection && this.#reconnectTimer === undefined) this.#connect();
+        if (!this.#connection && !this.#timers.reconnectScheduled) this.#connect();
         else return this.#pump();
       });
     });
@@ -107,8 +105,7 @@ export class StreamSession {
     void this.#enqueue(() => {
       this.#wanted = false;
       this.#disconnect();
-      this.#engine.scheduler.clearTimeout(this.#reconnectTimer);
-      this.#reconnectTimer = undefined;
+      this.#timers.cancelReconnect();
       return this.#refreshStatus();
     });
   }
@@ -118,14 +115,12 @@ export class StreamSession {
     void this.#enqueue(() => {
       if (!online) {
         this.#disconnect();
-        this.#engine.scheduler.clearTimeout(this.#reconnectTimer);
-        this.#reconnectTimer = undefined;
+        this.#timers.cancelReconnect();
         return this.#refreshStatus();
       }
       if (this.#wanted && !this.#connection) {
-        this.#engine.scheduler.clearTimeout(this.#reconnectTimer);
-        this.#reconnectTimer = undefined;
-        this.#attempt = 0;
+        this.#timers.cancelReconnect();
+        this.#timers.resetBackoff();
         this.#connect();
       }
     });
@@ -146,7 +141,7 @@ export class StreamSession {
       this.#enqueue(() => this.#refreshStatus());
       return;
     }
-    this.#reconnectTimer = undefined;
+    // Every caller runs with no reconnect waiting (it fired, or was checked or cancelled).
     this.#setState("connecting");
     let connection: Connection | undefined;
     const isCurrent = () => connection !== undefined && connection === this.#connection;
@@ -176,12 +171,9 @@ export class StreamSession {
   }
 
   #clearRequests(): void {
-    if (this.#push) this.#engine.scheduler.clearTimeout(this.#push.timer);
-    if (this.#pull) this.#engine.scheduler.clearTimeout(this.#pull.timer);
-    this.#engine.scheduler.clearTimeout(this.#retryTimer);
-    this.#engine.scheduler.clearTimeout(this.#helloTimer);
-    this.#helloTimer = undefined;
-    this.#retryTimer = undefined;
+    if (this.#push) this.#timers.answered(this.#push.timer);
+    if (this.#pull) this.#timers.answered(this.#pull.timer);
+    this.#timers.connectionGone();
     this.#push = undefined;
     this.#pull = undefined;
   }
@@ -200,8 +192,7 @@ export class StreamSession {
       after: head,
       ...(meta.epoch ? { epoch: meta.epoch } : {}),
     });
-    this.#engine.scheduler.clearTimeout(this.#helloTimer);
-    this.#helloTimer = this.#timeout();
+    this.#timers.helloSent(() => this.#onSilence());
   }
 
   async #onClose(error: unknown): Promise<void> {
@@ -219,18 +210,8 @@ export class StreamSession {
   }
 
   #scheduleReconnect(): void {
-    if (!this.#wanted || this.#halted || !this.#engine.online || this.#reconnectTimer !== undefined)
-      return;
-    const { initialMs, maxMs } = this.#engine.backoff;
-    const base = Math.min(maxMs, initialMs * 2 ** this.#attempt);
-    // Full jitter between half and all of the step, so devices that lost the node together do
-    // not all come back in the same millisecond.
-    const delay = base / 2 + (base / 2) * this.#engine.scheduler.random();
-    this.#attempt++;
-    this.#reconnectTimer = this.#engine.scheduler.setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      void this.#enqueue(() => this.#connect());
-    }, delay);
+    if (!this.#wanted || this.#halted || !this.#engine.online) return;
+    this.#timers.scheduleReconnect(() => void this.#enqueue(() => this.#connect()));
   }
 
   async #onFrame(frame: ServerFrame): Promise<void> {
@@ -240,7 +221,7 @@ export class StreamSession {
       case "events": {
         if (frame.req !== undefined) {
           if (frame.req !== this.#pull?.req) return; // a late or duplicated page
-          this.#engine.scheduler.clearTimeout(this.#pull.timer);
+          this.#timers.answered(this.#pull.timer);
           this.#pull = undefined;
           if (frame.more) this.#needPull = true;
         }
@@ -250,7 +231,7 @@ export class StreamSession {
       case "ack": {
         const push = this.#push;
         if (!push || push.req !== frame.req || frame.results.length !== push.entries.length) return;
-        this.#engine.scheduler.clearTimeout(push.timer);
+        this.#timers.answered(push.timer);
         this.#push = undefined;
         const confirmed = push.entries.map((entry, index) => {
           const result = frame.results[index]!;
@@ -272,7 +253,7 @@ export class StreamSession {
       case "conflict": {
         const push = this.#push;
         if (!push || push.req !== frame.req) return;
-        this.#engine.scheduler.clearTimeout(push.timer);
+        this.#timers.answered(push.timer);
         this.#push = undefined;
         this.#needPull = true;
         return this.#pump();
@@ -302,10 +283,9 @@ export class StreamSession {
       if (meta.epoch === undefined) await local.writeMeta(this.stream, { ...meta, epoch });
       if (nodeHead > head) this.#needPull = true;
     }
-    this.#engine.scheduler.clearTimeout(this.#helloTimer);
-    this.#helloTimer = undefined;
+    this.#timers.helloAnswered();
     this.#connected = true;
-    this.#attempt = 0;
+    this.#timers.resetBackoff();
     this.#status = withoutError(this.#status);
     await this.#pump();
   }
@@ -336,7 +316,7 @@ export class StreamSession {
     this.#status = { ...this.#status, lastError: error.toJSON() };
     const push = this.#push;
     if (push && req === push.req) {
-      this.#engine.scheduler.clearTimeout(push.timer);
+      this.#timers.answered(push.timer);
       this.#push = undefined;
       if (code === "validation" || code === "too-large") {
         // Refused for good. Find the culprit by pushing one event at a time, then drop only it
@@ -350,7 +330,7 @@ export class StreamSession {
       }
       if (code === "rate-limited") return this.#retryLater();
     } else if (this.#pull && req === this.#pull.req) {
-      this.#engine.scheduler.clearTimeout(this.#pull.timer);
+      this.#timers.answered(this.#pull.timer);
       this.#pull = undefined;
       if (code === "rate-limited") {
         this.#needPull = true;
@@ -365,12 +345,7 @@ export class StreamSession {
   }
 
   #retryLater(): void {
-    const { initialMs, maxMs } = this.#engine.backoff;
-    const delay = Math.min(maxMs, initialMs * 2 ** Math.min(this.#attempt++, 10));
-    this.#retryTimer = this.#engine.scheduler.setTimeout(() => {
-      this.#retryTimer = undefined;
-      void this.#enqueue(() => this.#pump());
-    }, delay);
+    this.#timers.retryLater(() => void this.#enqueue(() => this.#pump()));
   }
 
   #halt(error: ChronicleError): void {
@@ -382,7 +357,7 @@ export class StreamSession {
   }
 
   async #pump(): Promise<void> {
-    if (!this.#connected || this.#push || this.#pull || this.#retryTimer !== undefined) {
+    if (!this.#connected || this.#push || this.#pull || this.#timers.retryScheduled) {
       return this.#refreshStatus();
     }
     const local = this.#engine.local;
@@ -390,7 +365,7 @@ export class StreamSession {
       this.#needPull = false;
       const head = await local.confirmedHead(this.stream);
       const req = this.#nextReq();
-      this.#pull = { req, timer: this.#timeout() };
+      this.#pull = { req, timer: this.#timers.requestTimeout(() => this.#onSilence()) };
       this.#send({ t: "pull", req, after: head, limit: this.#engine.limits.maxPullLimit });
       return this.#refreshStatus();
     }
@@ -424,7 +399,7 @@ export class StreamSession {
       entries = takeBatch(pending, strictIds, this.#engine.limits, this.#isolate);
     }
     const req = this.#nextReq();
-    this.#push = { req, entries, timer: this.#timeout() };
+    this.#push = { req, entries, timer: this.#timers.requestTimeout(() => this.#onSilence()) };
     this.#send({
       t: "push",
       req,
@@ -434,37 +409,31 @@ export class StreamSession {
     await this.#refreshStatus();
   }
 
-  /**
-   * An idle live session pulls now and then: a live frame lost without the connection closing
-   * (a proxy, a bug) would otherwise leave this device behind until its next write.
-   */
+  /** An idle live session pulls now and then (see SessionTimers.scheduleCatchUp). */
   #scheduleCatchUp(): void {
-    const every = this.#engine.catchUpIntervalMs;
-    if (every <= 0 || this.#catchUpTimer !== undefined || !this.#connected) return;
-    this.#catchUpTimer = this.#engine.scheduler.setTimeout(() => {
-      this.#catchUpTimer = undefined;
-      void this.#enqueue(() => {
-        if (!this.#connected) return;
-        this.#needPull = true;
-        return this.#pump();
-      });
-    }, every);
+    if (!this.#connected) return;
+    this.#timers.scheduleCatchUp(
+      () =>
+        void this.#enqueue(() => {
+          if (!this.#connected) return;
+          this.#needPull = true;
+          return this.#pump();
+        }),
+    );
   }
 
-  #timeout(): unknown {
-    // A frame lost without the socket closing would wedge the session: treat silence as a
-    // broken connection and start over (pushes are idempotent, so re-sending is safe).
-    return this.#engine.scheduler.setTimeout(() => {
-      void this.#enqueue(async () => {
-        this.#disconnect();
-        this.#status = {
-          ...this.#status,
-          lastError: new ChronicleError("offline", "the node did not answer in time").toJSON(),
-        };
-        await this.#refreshStatus();
-        this.#scheduleReconnect();
-      });
-    }, this.#engine.requestTimeoutMs);
+  // A frame lost without the socket closing would wedge the session: treat silence as a broken
+  // connection and start over (pushes are idempotent, so re-sending is safe).
+  #onSilence(): void {
+    void this.#enqueue(async () => {
+      this.#disconnect();
+      this.#status = {
+        ...this.#status,
+        lastError: new ChronicleError("offline", "the node did not answer in time").toJSON(),
+      };
+      await this.#refreshStatus();
+      this.#scheduleReconnect();
+    });
   }
 
   #nextReq(): string {

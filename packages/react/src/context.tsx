@@ -1,34 +1,55 @@
+import type { Chronicle } from "@chronicle/browser";
 import { createContext, type ReactNode, useContext } from "react";
-import type { CommandSource, HistorySource, ProjectionSource, UndoSource } from "./sources.ts";
 
-/** What most apps pass: the browser `Chronicle` (reads, subscriptions, commands, history, undo). */
-export type ChronicleLike = ProjectionSource &
-  CommandSource &
-  HistorySource & { readonly undoManager?: UndoSource };
+const ChronicleContext = createContext<Chronicle | undefined>(undefined);
 
-const ChronicleContext = createContext<ChronicleLike | undefined>(undefined);
+export interface ChronicleProviderProps {
+  /** The browser Chronicle (`await createChronicle(...)`) the hooks below use. */
+  chronicle: Chronicle;
+  children?: ReactNode;
+}
 
 /**
  * Makes a Chronicle available to the hooks below it.
  *
  * @example
- * root.render(<ChronicleProvider chronicle={chronicle}><Board /></ChronicleProvider>);
+ * const chronicle = await createChronicle({ worker: new Worker(workerUrl, { type: "module" }) });
+ * createRoot(root).render(
+ *   <ChronicleProvider chronicle={chronicle}>
+ *     <Board />
+ *   </ChronicleProvider>,
+ * );
  */
-export function ChronicleProvider(props: { chronicle: ChronicleLike; children?: ReactNode }) {
+export function ChronicleProvider(props: ChronicleProviderProps) {
   return (
     <ChronicleContext.Provider value={props.chronicle}>{props.children}</ChronicleContext.Provider>
   );
 }
 
-/** The Chronicle of the nearest provider; throws a clear error outside one. */
-export function useChronicle(): ChronicleLike {
+/**
+ * The Chronicle of the nearest provider, for what the hooks do not cover (time travel, append,
+ * rejections). Throws outside a provider.
+ *
+ * @example
+ * const chronicle = useChronicle();
+ * useEffect(() => chronicle.onRejected((notice) => toast(notice.message)), [chronicle]);
+ */
+export function useChronicle(): Chronicle {
   const chronicle = useContext(ChronicleContext);
   if (!chronicle)
     throw new Error("useChronicle: wrap your components in <ChronicleProvider chronicle={...}>");
   return chronicle;
 }
 
-/** internal: the provider's Chronicle or undefined (hooks may be given an explicit source). */
-export function useOptionalChronicle(): ChronicleLike | undefined {
-  return useContext(ChronicleContext);
+/** internal: the explicit source, else the provider's Chronicle; throws naming the hook. */
+export function useSource<Source>(
+  hook: string,
+  source: Source | undefined,
+  fromChronicle: (chronicle: Chronicle) => Source,
+): Source {
+  const chronicle = useContext(ChronicleContext);
+  if (source) return source;
+  if (!chronicle)
+    throw new Error(`${hook}: no source given and no <ChronicleProvider chronicle={...}> above`);
+  return fromChronicle(chronicle);
 }

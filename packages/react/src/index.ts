@@ -1,19 +1,14 @@
 // @chronicle/react: hooks for React apps on Chronicle.
-export { type ChronicleLike, ChronicleProvider, useChronicle } from "./context.tsx";
-export {
-  type CommandState,
-  type UndoControls,
-  useCommand,
-  useHistory,
-  useProjection,
-  useSyncStatus,
-  useUndo,
-} from "./hooks.ts";
+export { ChronicleProvider, type ChronicleProviderProps, useChronicle } from "./context.tsx";
 export type {
   CommandSource,
   HistorySource,
   ProjectionSource,
   SyncStatusSource,
-  TimelineEntry,
   UndoSource,
 } from "./sources.ts";
+export { type CommandState, useCommand } from "./use-command.ts";
+export { type UseHistoryOptions, useHistory } from "./use-history.ts";
+export { useProjection } from "./use-projection.ts";
+export { useSyncStatus } from "./use-sync-status.ts";
+export { type UndoControls, useUndo } from "./use-undo.ts";

@@ -1,15 +1,21 @@
-// What the hooks need from Chronicle, as small structural interfaces: the browser store's
-// `Chronicle`, core's `UndoManager` and the sync engine all fit them without adapters.
+// What each hook needs, as small structural interfaces. The browser `Chronicle` fits all of them
+// (the provider carries it); a hook also takes an explicit source, so core's `UndoManager`, the
+// sync engine, or a test double plug in without adapters.
+import type { ExecuteResult } from "@chronicle/browser";
 import type {
-  ConfirmedEvent,
+  CommandOf,
+  Decider,
+  ExecuteOptions,
   HistoryEntry,
+  HistoryOptions,
   Projection,
   StateOf,
+  SyncStatus,
   UndoOutcome,
   UndoState,
 } from "@chronicle/core";
 
-/** Synchronous reads plus change notifications (the browser `Chronicle` has both). */
+/** Synchronous reads plus change notifications (the browser `Chronicle`). */
 export interface ProjectionSource {
   read<P extends Projection<any, any>>(projection: P, stream: string): StateOf<P> | undefined;
   subscribe<P extends Projection<any, any>>(
@@ -19,12 +25,17 @@ export interface ProjectionSource {
   ): () => void;
 }
 
-/** Runs commands (the browser `Chronicle`, or a wrapper around a command handler). */
-export interface CommandSource<Result = unknown> {
-  execute(stream: string, decider: any, command: any, context?: any): Promise<Result>;
+/** Runs commands (the browser `Chronicle`, the sync engine, or a wrapper of a command handler). */
+export interface CommandSource<Result = ExecuteResult> {
+  execute<D extends Decider<any, any, any>>(
+    stream: string,
+    decider: D,
+    command: CommandOf<D>,
+    options?: ExecuteOptions,
+  ): Promise<Result>;
 }
 
-/** An undo manager (core's `UndoManager`). */
+/** An undo manager (the browser `Chronicle`'s `undoManager`, or core's `UndoManager`). */
 export interface UndoSource {
   readonly state: UndoState;
   subscribe(listener: (state: UndoState) => void): () => void;
@@ -32,25 +43,15 @@ export interface UndoSource {
   redo(): Promise<UndoOutcome>;
 }
 
-/** Per-stream sync status (the sync engine: `status` / `onStatus`). */
-export interface SyncStatusSource<Status> {
-  status(stream: string): Status;
-  onStatus(stream: string, listener: (status: Status) => void): () => void;
+/** Per-stream sync status (the browser `Chronicle`, or the sync engine). */
+export interface SyncStatusSource {
+  /** The last status known, or `undefined` before the first one (or without sync). */
+  syncStatus(stream: string): SyncStatus | undefined;
+  /** Calls `listener` with the current status (when known), then on every change. */
+  onSyncStatus(stream: string, listener: (status: SyncStatus) => void): () => void;
 }
 
-/** A timeline entry; `pending` when the event is not ordered by the node yet. */
-export interface TimelineEntry extends HistoryEntry {
-  pending?: true;
-}
-
-/** Reads a stream's events (for timelines); `history` (with pending events) is used when present. */
+/** A stream's timeline (the browser `Chronicle`; over a core store, wrap core's `history`). */
 export interface HistorySource {
-  readStream(
-    stream: string,
-    options?: { from?: number; toPosition?: number; limit?: number },
-  ): Promise<ConfirmedEvent[]>;
-  history?(
-    stream: string,
-    options?: { from?: number; to?: number; limit?: number },
-  ): Promise<TimelineEntry[]>;
+  history(stream: string, options?: HistoryOptions): Promise<HistoryEntry[]>;
 }

@@ -1,16 +1,21 @@
-// internal: not exported. The node's bindings and the limits read from them.
+// The node's bindings (what wrangler.toml, .dev.vars and `wrangler secret put` give it) and the
+// limits in force, read from options first, then env vars, then the protocol's defaults.
 import { defaultLimits, type ProtocolLimits } from "@chronicle/sync/protocol";
-import type { EchoSocket } from "./bench/EchoSocket.ts";
 import type { StreamLog } from "./stream-log/StreamLog.ts";
 
-/** What `wrangler.toml`, `.dev.vars` and `wrangler secret put` give the node. */
-export interface NodeEnv {
+/**
+ * The bindings and vars the sync node reads. An app's own `Env` may hold more: pass it as the
+ * type parameter of {@link createSyncNode}.
+ */
+export interface SyncNodeEnv {
+  /** The StreamLog Durable Object namespace (wrangler.toml `[[durable_objects.bindings]]`). */
   STREAM_LOG: DurableObjectNamespace<StreamLog>;
-  /** Only bound by the benchmark's config (bench/sync-node.wrangler.toml): a raw echo baseline. */
-  ECHO?: DurableObjectNamespace<EchoSocket>;
-  /** HS256 key for tokens. Required: without it every authenticated route answers `internal`. */
+  /**
+   * HS256 key for tokens (`npx wrangler secret put CHRONICLE_SECRET`). Required unless
+   * `auth.secret` is given: without a key every authenticated route answers `internal`.
+   */
   CHRONICLE_SECRET?: string;
-  /** Exactly "1" enables `POST /v1/dev/token`. Never set it in production. */
+  /** Exactly "1" enables `POST /v1/dev/token` (unless `devTokenRoute` says otherwise). */
   CHRONICLE_DEV?: string;
   /** @default "65536" */
   MAX_EVENT_BYTES?: string;
@@ -24,32 +29,67 @@ export interface NodeEnv {
   RATE_LIMIT_BURST?: string;
 }
 
+/** The limits an app may set (docs/architecture.md, rule 7). Nothing over a limit is stored. */
+export interface SyncNodeLimits {
+  /** Largest event, as JSON, in bytes; env var `MAX_EVENT_BYTES`. @default 65536 */
+  maxEventBytes: number;
+  /** Most events in one push; env var `MAX_EVENTS_PER_PUSH`. @default 500 */
+  maxEventsPerPush: number;
+  /**
+   * Largest WebSocket frame or HTTP body, in bytes; frames the node sends are paged to stay under
+   * it. Env var `MAX_FRAME_BYTES`. @default 1048576
+   */
+  maxFrameBytes: number;
+  /** Frames per second a socket may send on average; env var `RATE_LIMIT_PER_SECOND`. @default 100 */
+  ratePerSecond: number;
+  /** Frames a socket may send at once; env var `RATE_LIMIT_BURST`. @default 200 */
+  rateBurst: number;
+}
+
+/** internal: the limits in force, the protocol's included (what the Durable Object is given). */
 export interface NodeLimits extends ProtocolLimits {
   ratePerSecond: number;
   rateBurst: number;
 }
 
-function positiveInt(value: string | undefined, fallback: number, name: string): number {
+const settings = [
+  ["maxEventBytes", "MAX_EVENT_BYTES", defaultLimits.maxEventBytes],
+  ["maxEventsPerPush", "MAX_EVENTS_PER_PUSH", defaultLimits.maxEventsPerPush],
+  ["maxFrameBytes", "MAX_FRAME_BYTES", defaultLimits.maxFrameBytes],
+  ["ratePerSecond", "RATE_LIMIT_PER_SECOND", 100],
+  ["rateBurst", "RATE_LIMIT_BURST", 200],
+] as const satisfies ReadonlyArray<readonly [keyof SyncNodeLimits, keyof SyncNodeEnv, number]>;
+
+const isPositiveInt = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && (value as number) >= 1;
+
+function fromVar(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === "") return fallback;
   const parsed = Number(value);
-  if (!Number.isSafeInteger(parsed) || parsed < 1) {
+  if (!isPositiveInt(parsed)) {
     throw new Error(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
   }
   return parsed;
 }
 
-/** The limits in force, from env vars with the defaults of docs/architecture.md, rule 7. */
-export function limitsFrom(env: NodeEnv): NodeLimits {
-  return {
-    ...defaultLimits,
-    maxEventBytes: positiveInt(env.MAX_EVENT_BYTES, defaultLimits.maxEventBytes, "MAX_EVENT_BYTES"),
-    maxEventsPerPush: positiveInt(
-      env.MAX_EVENTS_PER_PUSH,
-      defaultLimits.maxEventsPerPush,
-      "MAX_EVENTS_PER_PUSH",
-    ),
-    maxFrameBytes: positiveInt(env.MAX_FRAME_BYTES, defaultLimits.maxFrameBytes, "MAX_FRAME_BYTES"),
-    ratePerSecond: positiveInt(env.RATE_LIMIT_PER_SECOND, 100, "RATE_LIMIT_PER_SECOND"),
-    rateBurst: positiveInt(env.RATE_LIMIT_BURST, 200, "RATE_LIMIT_BURST"),
-  };
+/** internal: throws a precise Error when an option limit is not a positive integer. */
+export function checkLimitOptions(limits: Partial<SyncNodeLimits>): void {
+  for (const [key] of settings) {
+    const value = limits[key];
+    if (value !== undefined && !isPositiveInt(value)) {
+      throw new Error(`limits.${key} must be a positive integer, got ${String(value)}`);
+    }
+  }
+}
+
+/**
+ * internal: the limits in force: each from `options` when set there, else from its env var, else
+ * the default. A malformed env var throws (the request then answers `internal`, logged).
+ */
+export function limitsFrom(env: SyncNodeEnv, options: Partial<SyncNodeLimits> = {}): NodeLimits {
+  const limits: NodeLimits = { ...defaultLimits, ratePerSecond: 100, rateBurst: 200 };
+  for (const [key, name, fallback] of settings) {
+    limits[key] = options[key] ?? fromVar(env[name], fallback, name);
+  }
+  return limits;
 }

@@ -1,10 +1,12 @@
-// The Chronicle sync node (Cloudflare Worker): a hono app in front of one StreamLog Durable
-// Object per stream. See worker/README.md for endpoints, auth and limits.
-import { createApp } from "./app.ts";
-
-export { EchoSocket } from "./bench/EchoSocket.ts";
+// @chronicle/node: the Chronicle sync node for Cloudflare Workers. A hono app in front of one
+// StreamLog Durable Object per stream. An app's Worker entry is three lines:
+//
+//   import { createSyncNode, StreamLog } from "@chronicle/node";
+//   export { StreamLog };
+//   export default createSyncNode();
+//
+// See README.md for wrangler.toml, options, endpoints, auth and limits.
+export { createSyncNode } from "./create-sync-node.ts";
+export type { SyncNodeEnv, SyncNodeLimits } from "./env.ts";
+export type { SyncNodeAuthOptions, SyncNodeCorsOptions, SyncNodeOptions } from "./options.ts";
 export { StreamLog } from "./stream-log/StreamLog.ts";
-
-const app = createApp();
-
-export default { fetch: app.fetch } satisfies ExportedHandler<import("./env.ts").NodeEnv>;

@@ -1,8 +1,8 @@
 // Auth: HS256 tokens verified in the Worker before any Durable Object is touched.
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../src/app.ts";
 import { signToken } from "../src/auth/jwt.ts";
+import { createSyncNode } from "../src/index.ts";
 import {
   connect,
   events,
@@ -178,7 +178,7 @@ describe("dev tokens", () => {
   it("does not exist unless CHRONICLE_DEV is exactly 1", async () => {
     for (const flag of [undefined, "0", "true", "1 "]) {
       const env = { ...nodeEnv, CHRONICLE_DEV: flag };
-      const response = await createApp().fetch(
+      const response = await createSyncNode().fetch(
         new Request(`${origin}/v1/dev/token`, {
           method: "POST",
           body: JSON.stringify({ sub: "x", streams: { "*": "write" } }),
@@ -191,7 +191,7 @@ describe("dev tokens", () => {
   });
 
   it("answers internal 500 when no secret is configured", async () => {
-    const response = await createApp().fetch(
+    const response = await createSyncNode().fetch(
       new Request(`${origin}/v1/streams/s/events`, {
         headers: { Authorization: `Bearer ${await token()}` },
       }),

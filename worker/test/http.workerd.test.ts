@@ -2,8 +2,8 @@
 import { ChronicleError, errorCodes } from "@chronicle/core";
 import { pullResponse, pushResponse } from "@chronicle/sync/protocol";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../src/app.ts";
 import { errorResponse, statusByCode } from "../src/http/errors.ts";
+import { createSyncNode } from "../src/index.ts";
 import {
   connect,
   events,
@@ -93,7 +93,7 @@ describe("HTTP endpoints", () => {
     const stream = freshStream();
     const env = { ...nodeEnv, MAX_EVENTS_PER_PUSH: "2", MAX_EVENT_BYTES: "400" };
     const post = async (body: unknown) =>
-      createApp().fetch(
+      createSyncNode().fetch(
         new Request(`${origin}/v1/streams/${stream}/events`, {
           method: "POST",
           headers: { Authorization: `Bearer ${await token()}` },

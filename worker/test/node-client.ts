@@ -9,9 +9,9 @@ import {
   type StreamAccess,
 } from "@chronicle/sync/protocol";
 import { signToken } from "../src/auth/jwt.ts";
-import type { NodeEnv } from "../src/env.ts";
+import type { SyncNodeEnv } from "../src/env.ts";
 
-export const nodeEnv = env as unknown as NodeEnv;
+export const nodeEnv = env as unknown as SyncNodeEnv;
 export const origin = "http://node.test";
 
 export function token(

@@ -2,7 +2,6 @@
 // Worker from the request alone, before any Durable Object is touched.
 import { ChronicleError } from "@chronicle/core";
 import { accessFor, allows, type StreamAccess, type TokenClaims } from "@chronicle/sync/protocol";
-import type { NodeEnv } from "../env.ts";
 import { verifyToken } from "./jwt.ts";
 
 /** A caller the node has authenticated, with its access to the stream in the URL. */
@@ -41,8 +40,8 @@ export function tokenOf(request: Request): { token: string; protocol?: string } 
   return undefined;
 }
 
-export function secretOf(env: NodeEnv): string {
-  const secret = env.CHRONICLE_SECRET;
+/** The HS256 key, or `internal` when the node has none (a deployment mistake, logged). */
+export function requireSecret(secret: string | undefined): string {
   if (!secret) {
     throw new ChronicleError(
       "internal",
@@ -52,14 +51,14 @@ export function secretOf(env: NodeEnv): string {
   return secret;
 }
 
-/** Verifies the request's token: `unauthorized` when absent or invalid. */
+/** Verifies the request's token with the HS256 `secret`: `unauthorized` when absent or invalid. */
 export async function authenticate(
   request: Request,
-  env: NodeEnv,
+  secret: string | undefined,
 ): Promise<TokenClaims & { protocol?: string }> {
   const found = tokenOf(request);
   if (!found) throw new ChronicleError("unauthorized", "a bearer token is required");
-  const claims = await verifyToken(found.token, secretOf(env));
+  const claims = await verifyToken(found.token, requireSecret(secret));
   return found.protocol === undefined ? claims : { ...claims, protocol: found.protocol };
 }
 

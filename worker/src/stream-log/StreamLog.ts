@@ -11,7 +11,10 @@
 //    leave in position order; every socket gets events after its cursor exactly once.
 // 6. Epoch: a random id created with the schema, never changed.
 // 7. Bounded: frames are parsed with the protocol module's limits before they reach the log;
-//    each socket has a token bucket in its attachment (no timers keep the object awake).
+//    each socket has a token bucket in its attachment (no timers keep the object awake). The
+//    limits are the Worker's (createSyncNode options, else env vars): they come with each RPC and
+//    each upgrade (kept in the socket's attachment); only callers that bring none (the store
+//    contract's RPC) get the object's own, read from env vars.
 // The Worker authenticates and authorizes before calling any method here; the object trusts the
 // caller identity it is given and nothing else of the client's.
 
@@ -33,25 +36,41 @@ import {
   parseClientFrame,
   type WireEvent,
 } from "@chronicle/sync/protocol";
-import { limitsFrom, type NodeEnv, type NodeLimits } from "../env.ts";
+import { limitsFrom, type NodeLimits, type SyncNodeEnv } from "../env.ts";
 import { toPublicError } from "../http/errors.ts";
 import { errorFrameText, eventsFrameText, guessRequestId, send } from "./frames.ts";
 import { LogTable } from "./log-table.ts";
 import { planPush, pushResults } from "./push-plan.ts";
 import { migrate } from "./schema.ts";
 import { readState, type SocketState, takeToken } from "./socket-state.ts";
-import { attempt, callerHeaders, type Outcome, type PushOutcome } from "./worker-contract.ts";
+import {
+  attempt,
+  callerHeaders,
+  limitsOfHeader,
+  type Outcome,
+  type PushOutcome,
+} from "./worker-contract.ts";
 
-export class StreamLog extends DurableObject<NodeEnv> {
+/**
+ * The Durable Object holding one stream's log (SQLite). Export it from the app's entry and bind
+ * it as `STREAM_LOG` with a `new_sqlite_classes` migration; it needs no configuration of its own.
+ *
+ * @example
+ * import { createSyncNode, StreamLog } from "@chronicle/node";
+ * export { StreamLog };
+ * export default createSyncNode();
+ */
+export class StreamLog extends DurableObject<SyncNodeEnv> {
   readonly #log: LogTable;
-  readonly #limits: NodeLimits;
+  /** From env vars: for callers that bring no limits of their own. */
+  readonly #envLimits: NodeLimits;
   #stream: string | undefined;
 
-  constructor(ctx: DurableObjectState, env: NodeEnv) {
+  constructor(ctx: DurableObjectState, env: SyncNodeEnv) {
     super(ctx, env);
     migrate(ctx.storage);
     this.#log = new LogTable(ctx.storage);
-    this.#limits = limitsFrom(env);
+    this.#envLimits = limitsFrom(env);
     // Answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT.ping, HEARTBEAT.pong));
   }
@@ -66,24 +85,33 @@ export class StreamLog extends DurableObject<NodeEnv> {
     });
   }
 
-  /** A sync push (rule 3 semantics); `actor` is the authenticated subject. */
+  /**
+   * A sync push (rule 3 semantics); `actor` is the authenticated subject, `limits` the Worker's
+   * (the broadcast's frames are paged by them).
+   */
   push(
     stream: string,
     events: WireEvent[],
     expected: number | undefined,
     actor: string,
+    limits: NodeLimits = this.#envLimits,
   ): Outcome<PushOutcome & { epoch: string }> {
     return attempt(() => {
       this.#bind(stream);
-      return { ...this.#push(events, expected, actor), epoch: this.#log.epoch };
+      return { ...this.#push(events, expected, actor, limits), epoch: this.#log.epoch };
     });
   }
 
   /** One page of `GET /events` as the response body text `{ events, head, more }`. */
-  pullBody(stream: string, after: number, limit: number): Outcome<{ body: string; epoch: string }> {
+  pullBody(
+    stream: string,
+    after: number,
+    limit: number,
+    limits: NodeLimits = this.#envLimits,
+  ): Outcome<{ body: string; epoch: string }> {
     return attempt(() => {
       this.#bind(stream);
-      const page = this.#log.readPage(after, limit, this.#limits.maxFrameBytes);
+      const page = this.#log.readPage(after, limit, limits.maxFrameBytes);
       const head = this.#log.head;
       const last = page.at(-1)?.position ?? Math.max(after, head);
       const events = page.map((e) => e.json).join(",");
@@ -115,7 +143,7 @@ export class StreamLog extends DurableObject<NodeEnv> {
       );
       if (plan.kind === "duplicate") return { results: plan.results, head: before };
       const results = this.#log.commit(events, now ?? Date.now());
-      this.#broadcast(before, undefined);
+      this.#broadcast(before, undefined, this.#envLimits);
       return { results, head: this.#log.head };
     });
   }
@@ -139,6 +167,7 @@ export class StreamLog extends DurableObject<NodeEnv> {
         status: 400,
       });
     }
+    const limits = limitsOfHeader(request.headers.get(callerHeaders.limits));
     this.#bind(stream);
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
@@ -149,9 +178,10 @@ export class StreamLog extends DurableObject<NodeEnv> {
       stream,
       exp: Number(request.headers.get(callerHeaders.exp) ?? "0"),
       subscribed: false,
-      tokens: this.#limits.rateBurst,
+      tokens: (limits ?? this.#envLimits).rateBurst,
       refilledAt: Date.now(),
     };
+    if (limits !== undefined) state.limits = limits;
     server.serializeAttachment(state);
     const headers = new Headers();
     const protocol = request.headers.get(callerHeaders.protocol);
@@ -165,6 +195,7 @@ export class StreamLog extends DurableObject<NodeEnv> {
     let req = guessRequestId(message);
     try {
       const state = readState(ws);
+      const limits = state.limits ?? this.#envLimits;
       if (Date.now() / 1000 >= state.exp) {
         // The token was checked at upgrade; a socket does not outlive it. Reconnect with a new one.
         send(ws, errorFrameText(new ChronicleError("unauthorized", "token expired"), req));
@@ -176,20 +207,20 @@ export class StreamLog extends DurableObject<NodeEnv> {
         return;
       }
       try {
-        takeToken(state, Date.now(), this.#limits.ratePerSecond, this.#limits.rateBurst);
+        takeToken(state, Date.now(), limits.ratePerSecond, limits.rateBurst);
       } finally {
         ws.serializeAttachment(state);
       }
       let frame: ClientFrame;
       try {
-        frame = parseClientFrame(message, this.#limits);
+        frame = parseClientFrame(message, limits);
       } catch (error) {
         const details = (error as ChronicleError).details;
         if (typeof details?.req === "string") req = details.req;
         throw error;
       }
       if (frame.t !== "hello") req = frame.req;
-      this.#onFrame(ws, state, frame);
+      this.#onFrame(ws, state, frame, limits);
     } catch (error) {
       send(ws, errorFrameText(toPublicError(error), req));
     }
@@ -209,14 +240,14 @@ export class StreamLog extends DurableObject<NodeEnv> {
 
   // internals --------------------------------------------------------------------------------
 
-  #onFrame(ws: WebSocket, state: SocketState, frame: ClientFrame): void {
+  #onFrame(ws: WebSocket, state: SocketState, frame: ClientFrame, limits: NodeLimits): void {
     switch (frame.t) {
       case "hello": {
         const epoch = this.#log.epoch;
         send(ws, encodeFrame({ t: "welcome", epoch, head: this.#log.head }));
         // A cursor into another log (another epoch) means nothing here: send this log whole.
         const stale = frame.epoch !== undefined && frame.epoch !== epoch;
-        this.#sendAfter(ws, stale ? 0 : frame.after);
+        this.#sendAfter(ws, stale ? 0 : frame.after, limits);
         if (!state.subscribed) {
           state.subscribed = true;
           ws.serializeAttachment(state);
@@ -224,11 +255,8 @@ export class StreamLog extends DurableObject<NodeEnv> {
         return;
       }
       case "pull": {
-        const limit = Math.min(
-          frame.limit ?? this.#limits.defaultPullLimit,
-          this.#limits.maxPullLimit,
-        );
-        const page = this.#log.readPage(frame.after, limit, this.#limits.maxFrameBytes);
+        const limit = Math.min(frame.limit ?? limits.defaultPullLimit, limits.maxPullLimit);
+        const page = this.#log.readPage(frame.after, limit, limits.maxFrameBytes);
         const head = this.#log.head;
         const last = page.at(-1)?.position ?? Math.max(frame.after, head);
         send(ws, eventsFrameText(page, head, { req: frame.req, more: last < head }));
@@ -239,7 +267,7 @@ export class StreamLog extends DurableObject<NodeEnv> {
           throw new ChronicleError("forbidden", `${state.sub} may not write ${state.stream}`);
         }
         checkEventsStream(state.stream, frame.events);
-        const outcome = this.#push(frame.events, frame.expected, state.sub, ws);
+        const outcome = this.#push(frame.events, frame.expected, state.sub, limits, ws);
         send(
           ws,
           outcome.kind === "ack"
@@ -256,13 +284,14 @@ export class StreamLog extends DurableObject<NodeEnv> {
     events: readonly WireEvent[],
     expected: number | undefined,
     actor: string,
+    limits: NodeLimits,
     pusher?: WebSocket,
   ): PushOutcome {
     const before = this.#log.head;
     const plan = planPush(events, expected, before, (id) => this.#log.lookup(id));
     if (plan.kind === "conflict") return plan;
     const written = this.#log.commit(plan.fresh, Date.now(), actor);
-    this.#broadcast(before, pusher);
+    this.#broadcast(before, pusher, limits);
     // The ack echoes the node-stamped actor, so the pusher's copy equals the log.
     const results = pushResults(plan, written).map((result, index) => ({
       ...result,
@@ -271,8 +300,11 @@ export class StreamLog extends DurableObject<NodeEnv> {
     return { kind: "ack", results, head: this.#log.head };
   }
 
-  /** Sends events after `after` to every subscribed socket but `except`, in position order. */
-  #broadcast(after: number, except: WebSocket | undefined): void {
+  /**
+   * Sends events after `after` to every subscribed socket but `except`, in position order, in
+   * frames paged by `limits` (the caller's: every socket of one deployment has the same).
+   */
+  #broadcast(after: number, except: WebSocket | undefined, limits: NodeLimits): void {
     if (after >= this.#log.head) return;
     const sockets = this.ctx
       .getWebSockets()
@@ -280,26 +312,22 @@ export class StreamLog extends DurableObject<NodeEnv> {
         (ws) => ws !== except && (ws.deserializeAttachment() as SocketState | null)?.subscribed,
       );
     if (sockets.length === 0) return;
-    for (const frame of this.#framesAfter(after)) {
+    for (const frame of this.#framesAfter(after, limits)) {
       for (const ws of sockets) {
         send(ws, frame);
       }
     }
   }
 
-  #sendAfter(ws: WebSocket, after: number): void {
-    for (const frame of this.#framesAfter(after)) send(ws, frame);
+  #sendAfter(ws: WebSocket, after: number, limits: NodeLimits): void {
+    for (const frame of this.#framesAfter(after, limits)) send(ws, frame);
   }
 
-  *#framesAfter(after: number): Generator<string> {
+  *#framesAfter(after: number, limits: NodeLimits): Generator<string> {
     let cursor = after;
     const head = this.#log.head;
     while (cursor < head) {
-      const page = this.#log.readPage(
-        cursor,
-        this.#limits.maxPullLimit,
-        this.#limits.maxFrameBytes,
-      );
+      const page = this.#log.readPage(cursor, limits.maxPullLimit, limits.maxFrameBytes);
       if (page.length === 0) return;
       cursor = page.at(-1)!.position;
       yield eventsFrameText(page, head, { more: cursor < head });

@@ -2,6 +2,7 @@
 // hibernation and eviction (an object woken by a message rebuilds nothing but this).
 import { ChronicleError } from "@chronicle/core";
 import type { StreamAccess } from "@chronicle/sync/protocol";
+import type { NodeLimits } from "../env.ts";
 
 export interface SocketState {
   /** Authenticated subject: stamped as meta.actor on everything this socket pushes. */
@@ -15,6 +16,11 @@ export interface SocketState {
   /** Token bucket (no timers: refilled from the clock when a frame arrives). */
   tokens: number;
   refilledAt: number;
+  /**
+   * The limits of the Worker that accepted this socket (createSyncNode options, else env vars).
+   * Absent on a socket accepted without them: the object's env-var limits apply.
+   */
+  limits?: NodeLimits;
 }
 
 export function readState(ws: WebSocket): SocketState {

@@ -1,12 +1,11 @@
-// internal: not exported from any package. A raw WebSocket Durable Object with no protocol, no
-// storage and no parsing: the baseline the sync benchmark divides by. Bound only by
-// bench/sync-node.wrangler.toml (and the workerd tests), never by the node's wrangler.toml.
+// internal: benchmark only. A raw WebSocket Durable Object with no protocol, no storage and no
+// parsing: the baseline the sync benchmark divides by. Bound only by bench/sync-node.wrangler.toml
+// (entry: ./index.ts), never by a node that is deployed.
 // A text frame starting with "b" is also relayed to every other socket (the fan-out baseline);
 // every frame is echoed to its sender (the round-trip baseline).
 import { DurableObject } from "cloudflare:workers";
-import type { NodeEnv } from "../env.ts";
 
-export class EchoSocket extends DurableObject<NodeEnv> {
+export class EchoSocket extends DurableObject {
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade", { status: 400 });

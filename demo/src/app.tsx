@@ -1,4 +1,5 @@
-import { type TimelineEntry, useCommand, useHistory, useProjection } from "@chronicle/react";
+import type { HistoryEntry } from "@chronicle/core";
+import { useCommand, useHistory, useProjection } from "@chronicle/react";
 import { useMemo, useState } from "react";
 import { board, boardView, columns, labels, STREAM } from "./board.ts";
 import { CardView } from "./card-view.tsx";
@@ -119,8 +120,8 @@ export function App(props: { device: string; user: string }) {
 }
 
 /** A run of edits of one card's description by one actor is one log line (a word is many edits). */
-function groupTyping(entries: TimelineEntry[]) {
-  const groups: { first: TimelineEntry; last: TimelineEntry; count: number }[] = [];
+function groupTyping(entries: HistoryEntry[]) {
+  const groups: { first: HistoryEntry; last: HistoryEntry; count: number }[] = [];
   for (const entry of entries) {
     const group = groups.at(-1);
     if (
@@ -137,4 +138,6 @@ function groupTyping(entries: TimelineEntry[]) {
   return groups;
 }
 
-const keyOf = (entry: TimelineEntry) => (entry.data as { key?: unknown } | null)?.key;
+/** The card id of a description edit (its data is `{ key, update }`). */
+const keyOf = ({ data }: HistoryEntry) =>
+  typeof data === "object" && data !== null && "key" in data ? data.key : undefined;

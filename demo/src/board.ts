@@ -1,6 +1,7 @@
 // The demo's domain: a kanban board, one stream per board. Events are facts; each says how to
 // undo itself against the current state.
 import { ChronicleError, defineDecider, defineEvent, defineProjection } from "@chronicle/core";
+import type { TextEditData } from "@chronicle/core/text";
 import { z } from "zod";
 
 /** The one board of the demo (a stream per board). */
@@ -19,6 +20,7 @@ export interface Card {
 export interface BoardState {
   cards: Record<string, Card>;
 }
+const emptyBoard: BoardState = { cards: {} };
 
 const column = z.enum(columns);
 
@@ -95,7 +97,7 @@ function apply(state: BoardState, event: { type: string; data: any }): BoardStat
 export const board = defineDecider({
   name: "board",
   events: boardEvents,
-  initialState: { cards: {} } as BoardState,
+  initialState: emptyBoard,
   evolve: apply,
   decide(command: BoardCommand, state) {
     const card = command.type === "addCard" ? undefined : state.cards[command.id];
@@ -129,7 +131,7 @@ export const board = defineDecider({
 export const boardView = defineProjection({
   name: "board-view",
   events: boardEvents,
-  initialState: { cards: {} } as BoardState,
+  initialState: emptyBoard,
   handlers: {
     "card.added": apply,
     "card.moved": apply,
@@ -138,17 +140,19 @@ export const boardView = defineProjection({
   },
 });
 
-/** The label of a command's undo step, as the Undo / Redo buttons show it. */
-export function undoLabel(command: unknown, decider: string): string | undefined {
-  if (decider !== board.name) return "Edit description";
-  const c = command as BoardCommand;
-  switch (c.type) {
+/**
+ * The label of a command's undo step, as the Undo / Redo buttons show it: the worker's
+ * `undo.labelOf`, given the commands of the board and of the description field.
+ */
+export function undoLabel(command: BoardCommand | TextEditData): string | undefined {
+  if (!("type" in command)) return "Edit description";
+  switch (command.type) {
     case "addCard":
-      return `Add “${c.title}”`;
+      return `Add “${command.title}”`;
     case "moveCard":
-      return `Move to ${labels[c.to]}`;
+      return `Move to ${labels[command.to]}`;
     case "renameCard":
-      return `Rename to “${c.title}”`;
+      return `Rename to “${command.title}”`;
     case "removeCard":
       return "Delete card";
   }

@@ -6,10 +6,12 @@
 import { hostChronicle } from "@chronicle/browser/worker";
 import { ChronicleError } from "@chronicle/core";
 import { createSyncStarter, createWebSocketTransport } from "@chronicle/sync";
+import { z } from "zod";
 import { board, boardView, networkChannel, STREAM, undoLabel } from "./board.ts";
 import { description, descriptionView } from "./description.ts";
 
 const node = `${self.location.origin}/sync`;
+const tokenResponse = z.object({ token: z.string() });
 
 async function devToken(sub: string): Promise<string> {
   const response = await fetch(`${node}/v1/dev/token`, {
@@ -18,7 +20,7 @@ async function devToken(sub: string): Promise<string> {
   });
   if (!response.ok)
     throw new ChronicleError("offline", `the sync node answered ${response.status}`);
-  return ((await response.json()) as { token: string }).token;
+  return tokenResponse.parse(await response.json()).token;
 }
 
 hostChronicle({

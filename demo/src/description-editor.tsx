@@ -1,40 +1,29 @@
-import { useCommand, useProjection } from "@chronicle/react";
-import { useEffect, useRef } from "react";
+import { useChronicle } from "@chronicle/react";
+import { useEffect, useRef, useState } from "react";
 import { STREAM } from "./board.ts";
 import { description, descriptionView } from "./description.ts";
-import { bindTextarea, type TextareaBinding } from "./textarea-binding.ts";
+import { bindTextarea } from "./textarea-binding.ts";
 
 /**
  * A card's description as a collaborative textarea: typing writes `card.description.edited`
  * events (Yjs updates), and edits from other tabs and devices merge in under the caret.
  */
 export function DescriptionEditor(props: { id: string; title: string }) {
-  const state = useProjection(descriptionView, STREAM);
-  const command = useCommand(description.decider);
+  const chronicle = useChronicle();
   const textarea = useRef<HTMLTextAreaElement>(null);
-  const binding = useRef<TextareaBinding | undefined>(undefined);
-  // The binding lives as long as the textarea; it reads these through refs, not as effect deps.
-  const latest = useRef({ state, execute: command.execute });
-  latest.current = { state, execute: command.execute };
+  const [refusal, setRefusal] = useState<string | undefined>(undefined);
 
   useEffect(() => {
-    const bound = bindTextarea({
+    const binding = bindTextarea(chronicle, {
       textarea: textarea.current!,
       field: description,
+      projection: descriptionView,
+      stream: STREAM,
       key: props.id,
-      state: latest.current.state,
-      send: async (data) => (await latest.current.execute(STREAM, data)) !== undefined,
+      onError: (error) => setRefusal(error.message),
     });
-    binding.current = bound;
-    return () => {
-      bound.destroy();
-      binding.current = undefined;
-    };
-  }, [props.id]);
-
-  useEffect(() => {
-    if (state) binding.current?.applyState(state);
-  }, [state]);
+    return () => binding.destroy();
+  }, [chronicle, props.id]);
 
   return (
     <div className="description-editor">
@@ -43,8 +32,9 @@ export function DescriptionEditor(props: { id: string; title: string }) {
         aria-label={`Description of ${props.title}`}
         placeholder="Add a description…"
         rows={3}
+        onInput={() => setRefusal(undefined)}
       />
-      {command.error && <span role="alert">{command.error.message}</span>}
+      {refusal && <span role="alert">{refusal}</span>}
     </div>
   );
 }

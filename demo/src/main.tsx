@@ -17,7 +17,7 @@ const chronicle = await createChronicle({
 });
 
 createRoot(document.getElementById("root")!).render(
-  <ChronicleProvider chronicle={chronicle as never}>
+  <ChronicleProvider chronicle={chronicle}>
     <App device={device} user={user} />
   </ChronicleProvider>,
 );

@@ -1,25 +1,10 @@
-import { useChronicle } from "@chronicle/react";
-import { useEffect, useState, useSyncExternalStore } from "react";
+import { useSyncStatus } from "@chronicle/react";
+import { useEffect, useState } from "react";
 import { networkChannel } from "./board.ts";
-
-interface SyncInfo {
-  state: string;
-  pending: number;
-  confirmedHead: number;
-}
-
-interface SyncSource {
-  syncStatus(stream: string): SyncInfo | undefined;
-  onSyncStatus(stream: string, listener: (status: SyncInfo) => void): () => void;
-}
 
 /** offline / connecting / syncing / synced, with the pending count. */
 export function SyncBadge(props: { stream: string }) {
-  const chronicle = useChronicle() as unknown as SyncSource;
-  const status = useSyncExternalStore(
-    (onChange) => chronicle.onSyncStatus(props.stream, () => onChange()),
-    () => chronicle.syncStatus(props.stream),
-  );
+  const status = useSyncStatus(props.stream);
   const state = status?.state ?? "offline";
   return (
     <span className={`sync ${state}`} data-sync={state} data-pending={status?.pending ?? 0}>

@@ -1,139 +1,129 @@
-// Binds a <textarea> to one collaborative text field. The binding's Y.Doc is the source of truth
-// for the textarea:
+// Binds a <textarea> to one collaborative text field, through the library's live Y.Doc
+// (`bindTextDoc`: it sends the doc's changes as edit commands, one at a time, and merges the
+// store's newer states in). This file only keeps the textarea and that doc equal:
 // 1. Every input is diffed against the doc's text and applied to the doc at once (synchronously),
 //    so the next keystroke is diffed against a doc that already holds the previous one.
-// 2. The changes are sent as edit commands one at a time, in order; what is typed while one is in
-//    flight is merged into the next command (fast typing makes fewer events, and loses nothing).
-// 3. States from the projection (this device's commands, other tabs, other devices via sync) are
-//    merged into the doc; Yjs ignores what the doc has already, so local edits that are not in
-//    the state yet survive. The caret follows the characters it was next to (relative positions).
-import type { TextEditData, TextField, TextFieldsState } from "@chronicle/core/text";
+// 2. A change from the store (this device's commands, other tabs, other devices via sync)
+//    rewrites the textarea, and the caret follows the characters it was next to (relative
+//    positions taken just before the change).
+// 3. While an IME composition is open the store's states are held back (rewriting the textarea
+//    would cancel it), and merged when it ends.
+// 4. A refused edit (storage full) leaves the doc with text the log does not have: the binding
+//    starts over from the store, dropping what was typed on top of it.
+import { bindTextDoc, type Chronicle, type TextDocOptions } from "@chronicle/browser";
+import type { ChronicleError } from "@chronicle/core";
 import * as Y from "yjs";
 
 export interface TextareaBinding {
-  /** Merges a newer state of the field (from the projection) into the textarea. */
-  applyState(state: TextFieldsState): void;
-  /** Stops listening to the textarea. */
+  /** Resolves once everything typed so far is stored (or refused). */
+  settled(): Promise<void>;
+  /** Stops listening to the textarea and to the store. */
   destroy(): void;
 }
 
-export interface BindTextareaOptions {
+export interface BindTextareaOptions<Type extends string> extends TextDocOptions<Type> {
   textarea: HTMLTextAreaElement;
-  field: Pick<TextField, "doc" | "edit">;
-  /** Which field of the state (the card id). */
-  key: string;
-  /** The field's state when the binding starts (undefined: not loaded yet, start empty). */
-  state: TextFieldsState | undefined;
-  /** Runs the edit command; resolves false when it was refused (the doc then resets). */
-  send: (data: TextEditData) => Promise<boolean>;
 }
 
-const emptyState: TextFieldsState = { fields: {} };
-const fromState = { fromState: true }; // the origin of updates merged from the projection
+/** The origin of the doc changes typed into the textarea. */
+const typed = { textarea: true };
 
 /**
- * Keeps `textarea` and the text field `key` in step (see the invariants above).
+ * Keeps `textarea` and the text field `key` of `stream` in step (see the invariants above).
  *
  * @example
- * const binding = bindTextarea({ textarea, field: description, key: cardId, state,
- *   send: async (data) => (await command.execute(STREAM, data)) !== undefined });
- * chronicle.subscribe(descriptionView, STREAM, (next) => binding.applyState(next));
+ * const binding = bindTextarea(chronicle, {
+ *   textarea,
+ *   field: description,
+ *   projection: descriptionView,
+ *   stream: STREAM,
+ *   key: cardId,
+ *   onError: (error) => setError(error.message),
+ * });
  */
-export function bindTextarea(options: BindTextareaOptions): TextareaBinding {
-  const { textarea, field, key } = options;
-  let lastState = options.state ?? emptyState;
-  let doc = field.doc(lastState, key);
-  let queue: string[] = []; // updates (base64) applied to the doc and not sent yet
-  let sending = false;
-  let composing = false; // an IME composition is open: merge remote text after it ends
-  let deferred = false;
-  textarea.value = doc.getText("text").toString();
+export function bindTextarea<Type extends string>(
+  chronicle: Pick<Chronicle, "subscribe" | "execute">,
+  options: BindTextareaOptions<Type>,
+): TextareaBinding {
+  const { textarea } = options;
+  let live = bind();
+  let release: (() => void) | undefined; // set while an IME composition is open
 
-  const flush = () => {
-    if (sending || queue.length === 0) return;
-    sending = true;
-    const updates = queue;
-    queue = [];
-    const update = updates.length === 1 ? updates[0]! : mergeBase64(updates);
-    const sentDoc = doc;
-    void options
-      .send({ key, update })
-      .catch(() => false)
-      .then((accepted) => {
-        sending = false;
-        // Refused (e.g. storage full): the doc holds text the log does not. Start over from the
-        // last state, dropping what was typed on top of the refused change.
-        if (!accepted && doc === sentDoc) reset();
-        flush();
-      });
-  };
+  function bind() {
+    const binding = bindTextDoc(chronicle, { ...options, onError: refused });
+    const text = binding.doc.getText("text");
+    let caret: { start: Y.RelativePosition; end: Y.RelativePosition } | undefined;
+    // Where the caret is, by the characters around it, before the store changes the text.
+    // Stick to the character left of each end: a caret after what you typed stays after it.
+    binding.doc.on("beforeTransaction", (transaction: Y.Transaction) => {
+      if (transaction.origin === typed) return;
+      caret = {
+        start: Y.createRelativePositionFromTypeIndex(text, textarea.selectionStart, -1),
+        end: Y.createRelativePositionFromTypeIndex(text, textarea.selectionEnd, -1),
+      };
+    });
+    binding.doc.on("afterTransaction", (transaction: Y.Transaction) => {
+      if (transaction.origin === typed || !caret) return;
+      const value = text.toString();
+      const at = (position: Y.RelativePosition) =>
+        Y.createAbsolutePositionFromRelativePosition(position, binding.doc)?.index ?? value.length;
+      if (value !== textarea.value)
+        replaceValue(value, { start: at(caret.start), end: at(caret.end) });
+      caret = undefined;
+    });
+    replaceValue(text.toString(), undefined);
+    return { binding, text };
+  }
 
-  const reset = () => {
-    doc = field.doc(lastState, key);
-    queue = [];
-    replaceValue(doc.getText("text").toString(), undefined);
-  };
+  function refused(error: ChronicleError) {
+    options.onError?.(error);
+    live.binding.destroy();
+    live = bind();
+    if (release) release = live.binding.hold();
+  }
+
+  function replaceValue(value: string, selection: { start: number; end: number } | undefined) {
+    const direction = textarea.selectionDirection;
+    textarea.value = value; // moves the caret to the end: put it back
+    if (selection) textarea.setSelectionRange(selection.start, selection.end, direction);
+  }
 
   const onInput = () => {
-    const text = doc.getText("text");
+    const { binding, text } = live;
     const before = text.toString();
     const after = textarea.value;
     if (before === after) return;
     const change = diffText(before, after, textarea.selectionEnd);
-    const input = field.edit(doc, key, (ytext) => {
-      if (change.remove > 0) ytext.delete(change.index, change.remove);
-      if (change.insert) ytext.insert(change.index, change.insert);
-    });
-    if (!input) return;
-    queue.push(input.data.update);
-    flush();
+    binding.doc.transact(() => {
+      if (change.remove > 0) text.delete(change.index, change.remove);
+      if (change.insert) text.insert(change.index, change.insert);
+    }, typed);
   };
-
-  const merge = () => {
-    const text = doc.getText("text");
-    // Stick to the character left of each end: a caret after what you typed stays after it.
-    const start = Y.createRelativePositionFromTypeIndex(text, textarea.selectionStart, -1);
-    const end = Y.createRelativePositionFromTypeIndex(text, textarea.selectionEnd, -1);
-    const incoming = field.doc(lastState, key);
-    Y.applyUpdate(doc, Y.encodeStateAsUpdate(incoming, Y.encodeStateVector(doc)), fromState);
-    incoming.destroy();
-    const next = text.toString();
-    if (next === textarea.value) return;
-    const at = (position: Y.RelativePosition) =>
-      Y.createAbsolutePositionFromRelativePosition(position, doc)?.index ?? next.length;
-    replaceValue(next, { start: at(start), end: at(end) });
-  };
-
-  const replaceValue = (value: string, selection: { start: number; end: number } | undefined) => {
-    const direction = textarea.selectionDirection;
-    textarea.value = value; // moves the caret to the end: put it back
-    if (selection) textarea.setSelectionRange(selection.start, selection.end, direction);
-  };
-
   const onCompositionStart = () => {
-    composing = true;
+    release ??= live.binding.hold();
   };
   const onCompositionEnd = () => {
-    composing = false;
-    if (deferred) {
-      deferred = false;
-      merge();
-    }
+    const held = release;
+    release = undefined;
+    held?.();
   };
 
   textarea.addEventListener("input", onInput);
   textarea.addEventListener("compositionstart", onCompositionStart);
   textarea.addEventListener("compositionend", onCompositionEnd);
   return {
-    applyState(state) {
-      lastState = state;
-      if (composing) deferred = true;
-      else merge();
+    async settled() {
+      let current: typeof live;
+      do {
+        current = live;
+        await current.binding.settled();
+      } while (current !== live);
     },
     destroy() {
       textarea.removeEventListener("input", onInput);
       textarea.removeEventListener("compositionstart", onCompositionStart);
       textarea.removeEventListener("compositionend", onCompositionEnd);
+      live.binding.destroy();
     },
   };
 }
@@ -169,12 +159,3 @@ export function diffText(
 
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
 const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
-
-function mergeBase64(updates: string[]): string {
-  const merged = Y.mergeUpdates(
-    updates.map((update) => Uint8Array.from(atob(update), (char) => char.charCodeAt(0))),
-  );
-  let binary = "";
-  for (const byte of merged) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}

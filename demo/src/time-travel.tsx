@@ -1,4 +1,3 @@
-import type { Chronicle } from "@chronicle/browser";
 import type { ConfirmedEvent } from "@chronicle/core";
 import type { TextFieldsState } from "@chronicle/core/text";
 import { useChronicle } from "@chronicle/react";
@@ -20,8 +19,7 @@ interface Past {
  * did what. The past is computed in the worker (`chronicle.viewAt`), from the nearest snapshot.
  */
 export function useTimeTravel(stream: string, version: unknown) {
-  // The provider holds the browser Chronicle; its time-travel methods are not in ChronicleLike.
-  const chronicle = useChronicle() as unknown as Chronicle;
+  const chronicle = useChronicle();
   const [head, setHead] = useState(0);
   const [position, setPosition] = useState<number | undefined>(undefined); // undefined = live
   const [past, setPast] = useState<Past | undefined>(undefined);

@@ -3,6 +3,7 @@
 // libraries its runtime has (core: no DOM, no Node; worker: Workers types; browser: DOM).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -28,5 +29,38 @@ for (const project of projects) {
     failed = true;
   }
 }
+// The node's generated Workers types must match wrangler.toml (bindings, vars, compatibility date
+// and flags): `wrangler types --check` fails on a stale file, offline. The env types and the
+// runtime types are two files, so that the package builds with the runtime types alone.
+const wrangler = join(
+  dirname(createRequire(join(root, "package.json")).resolve("wrangler/package.json")),
+  "bin/wrangler.js",
+);
+const generated = [
+  ["--include-runtime=false", "worker-configuration.d.ts"],
+  ["--include-env=false", "worker-runtime.d.ts"],
+].filter(([, file]) => existsSync(join(root, "worker", file)));
+for (const [include, file] of generated) {
+  const result = spawnSync(
+    process.execPath,
+    [wrangler, "types", "--config", "../wrangler.toml", include, file, "--check"],
+    {
+      cwd: join(root, "worker"),
+      stdio: ["ignore", "pipe", "pipe"],
+      encoding: "utf8",
+      // No banner (its update check goes to the network) and no telemetry.
+      env: { ...process.env, WRANGLER_HIDE_BANNER: "true", WRANGLER_SEND_METRICS: "false" },
+    },
+  );
+  if (result.status !== 0) {
+    process.stderr.write(result.stdout + result.stderr);
+    console.error(
+      `typecheck failed: worker/${file} is stale; regenerate it with` +
+        ` \`cd worker && npx wrangler types --config ../wrangler.toml ${include} ${file}\``,
+    );
+    failed = true;
+  }
+}
+
 if (failed) process.exit(1);
-console.log(`typecheck ok (${projects.length} projects)`);
+console.log(`typecheck ok (${projects.length} projects, ${generated.length} generated type files)`);

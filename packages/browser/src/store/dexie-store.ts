@@ -34,8 +34,8 @@ import {
   streamPosition,
   toEvent,
 } from "./log-queries.ts";
-import { currentWriteTransaction, withoutHooks, writeMany } from "./raw-requests.ts";
-import { ChronicleDb, type EventRow } from "./schema.ts";
+import { currentWriteTransaction, writeMany } from "./raw-requests.ts";
+import { ChronicleDb } from "./schema.ts";
 import { allRequests, isKeyConflict, toStorageError } from "./storage-errors.ts";
 import type {
   AppendHook,
@@ -43,6 +43,7 @@ import type {
   WriteOptions,
   WriteResult,
 } from "./store-types.ts";
+import { canWriteAt, rowsAfter, type WriteAtOutcome, writeAt } from "./write-at.ts";
 
 /**
  * An EventStore in IndexedDB (Dexie), passing core's store contract suite. Appends are one
@@ -208,27 +209,14 @@ export class DexieEventStore implements EventStore {
    * (schema version 2) and neither table it writes has Dexie hooks, which it would bypass.
    */
   get canWriteAt(): boolean {
-    const indexes = this.db.events.schema.idxByName;
-    return (
-      indexes.seq?.unique === true &&
-      indexes["[stream+position]"]?.unique === true &&
-      withoutHooks(this.db, ["events", "projections"])
-    );
+    return canWriteAt(this.db);
   }
 
   /**
    * Writes events confirmed by {@link confirmAt} after a head and tail that were not read, in
    * a transaction of its own over `events` and `projections`, committed as soon as its requests
-   * are issued. `project` runs once the events' writes are issued, in the transaction: it
-   * returns the projection records the events move (written with them), or undefined to write
-   * nothing (`"declined"`). `onIssued` runs right after the commit was requested (the records
-   * are final then; the transaction may still fail).
-   *
-   * Nothing is read: when another tab or worker wrote after that head or tail, the unique
-   * `[stream+position]` and `seq` indexes refuse the rows and the whole transaction aborts;
-   * that resolves `"stale"` (nothing is stored). Other failures reject with a coded error (e.g.
-   * `quota`), nothing stored either. `"unavailable"` when no transaction could be opened (the
-   * database is closing): the caller takes the ordinary path, which reports it. Announces the
+   * are issued; see write-at.ts for `project`, `onIssued` and the outcomes (`"stale"` when
+   * another tab or worker wrote after that head or tail: nothing is stored). Announces the
    * commit like every write.
    */
   writeAt(
@@ -237,56 +225,15 @@ export class DexieEventStore implements EventStore {
     tail: LogTail | undefined,
     project: () => readonly ProjectionRecord[] | undefined,
     onIssued?: (projections: readonly ProjectionRecord[]) => void,
-  ): Promise<{ projections: readonly ProjectionRecord[] } | "stale" | "unavailable" | "declined"> {
+  ): Promise<WriteAtOutcome> {
     this.#assertOpen();
-    const action = `append to ${stream}`;
-    const { rows, nextTail } = rowsAfter(events, tail);
-    let transaction: IDBTransaction;
-    try {
-      transaction = this.db.backendDB().transaction(["events", "projections"], "readwrite");
-    } catch {
-      return Promise.resolve("unavailable");
-    }
-    return new Promise((resolve, reject) => {
-      let projections: readonly ProjectionRecord[] = [];
-      let declined = false;
-      transaction.oncomplete = () => {
+    return writeAt(this.db, stream, events, tail, {
+      project,
+      ...(onIssued ? { onIssued } : {}),
+      committed: (projections, nextTail) => {
         this.#tailHint = nextTail;
         if (!this.#closed) this.#channel.announce({ streams: [stream], records: projections });
-        resolve({ projections });
-      };
-      transaction.onabort = () => {
-        const error = transaction.error ?? new DOMException("aborted", "AbortError");
-        if (declined) resolve("declined");
-        else if (isKeyConflict(error)) resolve("stale");
-        else reject(toStorageError(error, action));
-      };
-      try {
-        const eventStore = transaction.objectStore("events");
-        for (const row of rows) eventStore.add(row);
-        const records = project();
-        if (records === undefined) {
-          declined = true;
-          transaction.abort();
-          return;
-        }
-        projections = records;
-        const projectionStore = transaction.objectStore("projections");
-        for (const record of records) projectionStore.put(record);
-        // Without waiting for the requests' results: the browser commits once they succeed.
-        if (typeof transaction.commit === "function") transaction.commit();
-      } catch (error) {
-        // A value that cannot be cloned, or a refused request: nothing may commit.
-        transaction.onabort = null;
-        try {
-          transaction.abort();
-        } catch {
-          // Already finished: it cannot have committed, a request having failed.
-        }
-        reject(toStorageError(error, action));
-        return;
-      }
-      onIssued?.(projections);
+      },
     });
   }
 
@@ -501,16 +448,4 @@ export class DexieEventStore implements EventStore {
   #assertOpen(): void {
     if (this.#closed) throw new ChronicleError("internal", "the event store is closed");
   }
-}
-
-/** The rows of events stored after the log's `tail`, and the tail they leave. */
-function rowsAfter(
-  events: readonly ConfirmedEvent[],
-  tail: LogTail | undefined,
-): { rows: EventRow[]; nextTail: LogTail } {
-  const lastSeq = tail?.seq ?? 0;
-  const rows: EventRow[] = events.map((event, index) => ({ ...event, seq: lastSeq + index + 1 }));
-  let recordedAt = tail?.recordedAt ?? 0;
-  for (const event of events) recordedAt = Math.max(recordedAt, event.recordedAt);
-  return { rows, nextTail: { seq: lastSeq + rows.length, recordedAt } };
 }

@@ -133,7 +133,7 @@ it("runs in Chromium: three todos survive a reload, and undo takes the last one 
   // An empty title is refused with the decider's coded validation error, shown by useCommand.
   await page.getByLabel("Title").fill("");
   await page.getByRole("button", { name: "Add" }).click();
-  await expect(page.getByRole("alert")).toContainText("title");
+  await expect.poll(() => page.getByRole("alert").textContent()).toContain("title");
   expect(errors).toEqual([]);
 });
 

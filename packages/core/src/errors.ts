@@ -3,6 +3,7 @@ export const errorCodes = [
   "validation",
   "concurrency",
   "conflict",
+  "id-conflict",
   "not-found",
   "unauthorized",
   "forbidden",

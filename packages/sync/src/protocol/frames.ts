@@ -98,6 +98,11 @@ export const errorFrame = z.object({
   req: requestId.optional(),
   code: z.string(),
   message: z.string(),
+  /**
+   * Machine-readable facts, as in an HTTP error body: `path` (validation), `retryAfter` in
+   * seconds (rate-limited), `id` and `position` (id-conflict), `limit` (too-large).
+   */
+  details: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const serverFrame = z.discriminatedUnion("t", [

@@ -1,6 +1,13 @@
 // @chronicle/sync/protocol: sync protocol v1, shared by the client and the sync node.
 export { accessFor, allows, type StreamAccess } from "./access.ts";
 export {
+  assertExactJson,
+  findInexactJson,
+  type InexactJson,
+  type JsonTextScan,
+  scanJsonText,
+} from "./exact-json.ts";
+export {
   type AckFrame,
   type AckResult,
   ackFrame,

@@ -5,6 +5,7 @@
 // The request id, when one could be read, is in `details.req` so the node can echo it.
 import { ChronicleError } from "@chronicle/core";
 import type { z } from "zod";
+import { assertExactJson, scanJsonText } from "./exact-json.ts";
 import {
   type ClientFrame,
   clientFrame,
@@ -67,32 +68,24 @@ function parseJsonText(
   } catch {
     return fail(notJson, `${what} is not valid JSON`);
   }
-  // Deeply nested JSON would overflow the stack of the schema check (and of every consumer).
-  if (nestingDepth(text) > MAX_JSON_DEPTH) {
+  // Deeply nested JSON would overflow the stack of the schema check (and of every consumer); a
+  // key twice in one object would be stored as only its last value (exact-json.ts, rule 5).
+  const scan = scanJsonText(text);
+  if (scan.depth > MAX_JSON_DEPTH) {
     fail("validation", `${what} is nested deeper than ${MAX_JSON_DEPTH} levels`, {
       ...requestIdOf(value),
       path: "(root)",
     });
   }
-  return value;
-}
-
-/** Deepest array/object nesting of a JSON text (brackets inside strings do not count). */
-function nestingDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let index = 0; index < text.length; index++) {
-    const char = text.charCodeAt(index);
-    if (inString) {
-      if (char === 92)
-        index++; // backslash: skip the escaped character
-      else if (char === 34) inString = false;
-    } else if (char === 34) inString = true;
-    else if (char === 91 || char === 123) deepest = Math.max(deepest, ++depth);
-    else if (char === 93 || char === 125) depth--;
+  if (scan.duplicate) {
+    const { path, key } = scan.duplicate;
+    fail(
+      "validation",
+      `${what}: ${path}: key ${JSON.stringify(key).slice(0, 200)} appears twice (JSON would keep only the last)`,
+      { ...requestIdOf(value), path },
+    );
   }
-  return deepest;
+  return value;
 }
 
 function requestIdOf(value: unknown): Record<string, unknown> {
@@ -131,7 +124,9 @@ export function parseClientFrame(
   if (t === "push") checkPushShape(value, limits, req);
   const parsed = clientFrame.safeParse(value);
   if (!parsed.success) throw validationError(parsed.error, `${t} frame`, req);
-  if (parsed.data.t === "push") checkEvents(parsed.data.events, limits, req);
+  if (parsed.data.t === "push") {
+    checkEvents((value as { events: unknown[] }).events, parsed.data.events, limits, req);
+  }
   return parsed.data;
 }
 
@@ -165,7 +160,7 @@ export function parsePushBody(text: unknown, limits: ProtocolLimits = defaultLim
   checkPushShape(value, limits, {});
   const parsed = pushBody.safeParse(value);
   if (!parsed.success) throw validationError(parsed.error, "body");
-  checkEvents(parsed.data.events, limits, {});
+  checkEvents((value as { events: unknown[] }).events, parsed.data.events, limits, {});
   return parsed.data;
 }
 
@@ -201,6 +196,7 @@ export function checkEventsStream(stream: string, events: readonly WireEvent[]):
 }
 
 // Count before validating contents: a 100,000-event push is refused without parsing each one.
+// Then every event must be exact JSON (exact-json.ts).
 function checkPushShape(value: object, limits: ProtocolLimits, req: Record<string, unknown>): void {
   const events = (value as { events?: unknown }).events;
   if (Array.isArray(events) && events.length > limits.maxEventsPerPush) {
@@ -213,9 +209,19 @@ function checkPushShape(value: object, limits: ProtocolLimits, req: Record<strin
       },
     );
   }
+  // Exactness before the schema: its messages name the value (1e400 is "Infinity"), not a union.
+  if (Array.isArray(events)) {
+    for (const [index, event] of events.entries()) {
+      assertExactJson(event, `events.${index}`, req);
+    }
+  }
 }
 
+// `raw` is the events as JSON.parse gave them, `events` as the schema returned them: what the
+// node stores must be exactly what was sent, so anything the schema would drop or change is
+// refused here rather than stored differently (exact-json.ts).
 function checkEvents(
+  raw: readonly unknown[],
   events: readonly WireEvent[],
   limits: ProtocolLimits,
   req: Record<string, unknown>,
@@ -241,7 +247,38 @@ function checkEvents(
       });
     }
     ids.add(event.id);
+    const changed = firstDifference(raw[index], event, `events.${index}`);
+    if (changed !== undefined) {
+      const why = changed.unknown
+        ? "is not part of the event envelope, so it would not be stored"
+        : "would not be stored as sent";
+      fail("validation", `${changed.path}: ${why}`, { ...req, path: changed.path });
+    }
   });
+}
+
+/** The first path where `parsed` (a schema's output) differs from `raw` (its input). */
+function firstDifference(
+  raw: unknown,
+  parsed: unknown,
+  path: string,
+): { path: string; unknown: boolean } | undefined {
+  if (typeof raw !== "object" || raw === null || typeof parsed !== "object" || parsed === null) {
+    return Object.is(raw, parsed) ? undefined : { path, unknown: false };
+  }
+  if (Array.isArray(raw) !== Array.isArray(parsed)) return { path, unknown: false };
+  const rawKeys = Object.keys(raw);
+  for (const key of rawKeys) {
+    if (!Object.hasOwn(parsed, key)) return { path: `${path}.${key}`, unknown: true };
+    const found = firstDifference(
+      (raw as Record<string, unknown>)[key],
+      (parsed as Record<string, unknown>)[key],
+      `${path}.${key}`,
+    );
+    if (found !== undefined) return found;
+  }
+  if (Object.keys(parsed).length !== rawKeys.length) return { path, unknown: false };
+  return undefined;
 }
 
 /** Serialises a frame (the one place frames become text). */

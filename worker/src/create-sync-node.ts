@@ -1,21 +1,17 @@
-// The node's HTTP surface (hono). Every request is authenticated and authorized here, before a
-// Durable Object is touched; errors become HTTP statuses in one onError (http/errors.ts).
-import { assertStreamId, ChronicleError } from "@chronicle/core";
-import {
-  checkEventsStream,
-  devTokenBody,
-  PROTOCOL_VERSION,
-  parsePullQuery,
-  parsePushBody,
-  validationError,
-} from "@chronicle/sync/protocol";
+// The node's HTTP surface (hono). One auth middleware (auth/authenticate.ts) authenticates and
+// authorizes every stream route before a Durable Object is touched and sets `c.var.caller`;
+// hono's bodyLimit bounds request bodies; errors become HTTP statuses in one onError
+// (http/errors.ts). Parsing, rate limits and the log happen in the stream's StreamLog object.
+import { ChronicleError } from "@chronicle/core";
+import { devTokenBody, PROTOCOL_VERSION, validationError } from "@chronicle/sync/protocol";
 import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
-import { authenticate, authorize, requireSecret } from "./auth/authenticate.ts";
-import { signToken } from "./auth/jwt.ts";
+import { type AuthVariables, requireAccess } from "./auth/authenticate.ts";
+import { hmacKey, signToken } from "./auth/jwt.ts";
+import { checkAuthOptions, createTokenVerifier } from "./auth/verify-token.ts";
 import { checkLimitOptions, limitsFrom, type SyncNodeEnv } from "./env.ts";
+import { bodyText, limitBody } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
-import { readBodyText } from "./http/read-body.ts";
 import type { SyncNodeOptions } from "./options.ts";
 import { callerHeaders, type Outcome } from "./stream-log/worker-contract.ts";
 
@@ -59,24 +55,25 @@ export function createSyncNode<E extends SyncNodeEnv = SyncNodeEnv>(
   options: SyncNodeOptions<E> = {},
 ): Hono<{ Bindings: E }> {
   if (options.limits) checkLimitOptions(options.limits);
+  // Dev mode (the dev token route is on) also accepts an HS256 secret shorter than 32 bytes.
+  const devMode = (env: E) => options.devTokenRoute ?? env.CHRONICLE_DEV === "1";
+  if (options.auth) checkAuthOptions(options.auth, options.devTokenRoute === true);
   const limitsOf = (env: E) => limitsFrom(env, options.limits);
+  const verify = createTokenVerifier<E>(options.auth, devMode);
   const secretOf = (env: E): string | undefined => {
     const secret = options.auth?.secret;
     if (secret === undefined) return env.CHRONICLE_SECRET;
     return typeof secret === "function" ? secret(env) : secret;
   };
-  const devTokenRoute = (env: E) => options.devTokenRoute ?? env.CHRONICLE_DEV === "1";
-
-  type NodeContext = Context<{ Bindings: E }>;
-  const streamParam = (c: NodeContext): string => {
-    const stream = c.req.param("stream");
-    assertStreamId(stream);
-    return stream;
-  };
-  const logOf = (c: NodeContext, stream: string) =>
-    c.env.STREAM_LOG.get(c.env.STREAM_LOG.idFromName(stream));
+  const logOf = (env: E, stream: string) => env.STREAM_LOG.get(env.STREAM_LOG.idFromName(stream));
+  const bodyWithinLimit = <V extends object>() =>
+    limitBody<{ Bindings: E; Variables: V }>((c) => limitsOf(c.env).maxFrameBytes);
 
   const app = new Hono<{ Bindings: E }>();
+  // The stream routes, behind the auth middleware: their context carries `c.var.caller`.
+  type StreamEnv = { Bindings: E; Variables: AuthVariables };
+  type StreamContext = Context<StreamEnv>;
+  const streams = new Hono<StreamEnv>();
 
   if (options.cors !== false) {
     const origins = options.cors?.origins ?? "*";
@@ -86,7 +83,7 @@ export function createSyncNode<E extends SyncNodeEnv = SyncNodeEnv>(
         origin: origins === "*" ? "*" : [...origins],
         allowMethods: ["GET", "POST", "OPTIONS"],
         allowHeaders: ["Authorization", "Content-Type"],
-        exposeHeaders: [epochHeader],
+        exposeHeaders: [epochHeader, "Retry-After"],
         maxAge: 86_400,
       }),
     );
@@ -95,77 +92,93 @@ export function createSyncNode<E extends SyncNodeEnv = SyncNodeEnv>(
   app.get("/health", (c) => c.json({ ok: true, protocol: PROTOCOL_VERSION }));
 
   // When the route is off it does not exist: 404, like any unknown route.
-  app.post("/v1/dev/token", async (c) => {
-    if (!devTokenRoute(c.env)) return notFound(c);
-    const limits = limitsOf(c.env);
-    let value: unknown;
-    try {
-      value = JSON.parse(await readBodyText(c.req.raw, limits.maxFrameBytes));
-    } catch (error) {
-      if (error instanceof ChronicleError) throw error;
-      throw new ChronicleError("validation", "body is not valid JSON");
-    }
-    const parsed = devTokenBody.safeParse(value);
-    if (!parsed.success) throw validationError(parsed.error, "body");
-    const { sub, streams, ttlSeconds = 12 * 3600 } = parsed.data;
-    const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
-    return c.json({
-      token: await signToken({ sub, streams, exp }, requireSecret(secretOf(c.env))),
-    });
-  });
+  app.post(
+    "/v1/dev/token",
+    (c, next) => (devMode(c.env) ? next() : Promise.resolve(notFound(c))),
+    bodyWithinLimit(),
+    async (c: Context<{ Bindings: E }>) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(await bodyText(c));
+      } catch (error) {
+        if (error instanceof ChronicleError) throw error;
+        throw new ChronicleError("validation", "body is not valid JSON");
+      }
+      const parsed = devTokenBody.safeParse(value);
+      if (!parsed.success) throw validationError(parsed.error, "body");
+      const { sub, streams, ttlSeconds = 12 * 3600 } = parsed.data;
+      const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
+      const key = hmacKey(secretOf(c.env), true);
+      return c.json({ token: await signToken({ sub, streams, exp }, key) });
+    },
+  );
 
-  // A WebSocket upgrade is refused with a plain HTTP 401/403 before upgrading.
-  app.get("/v1/streams/:stream/ws", async (c) => {
-    const claims = await authenticate(c.req.raw, secretOf(c.env));
-    const stream = streamParam(c);
-    const caller = authorize(claims, stream, "read");
-    if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
-      throw new ChronicleError("validation", "this route needs a WebSocket upgrade");
-    }
-    // Built from scratch: nothing of the client's headers reaches the object but the upgrade.
-    const headers = new Headers({
-      Upgrade: "websocket",
-      [callerHeaders.sub]: caller.sub,
-      [callerHeaders.access]: caller.access,
-      [callerHeaders.stream]: stream,
-      [callerHeaders.exp]: String(caller.exp),
-      [callerHeaders.limits]: JSON.stringify(limitsOf(c.env)),
-    });
-    if (caller.protocol !== undefined) headers.set(callerHeaders.protocol, caller.protocol);
-    return logOf(c, stream).fetch(new Request(c.req.url, { headers }));
-  });
-
-  app.post("/v1/streams/:stream/events", async (c) => {
-    const claims = await authenticate(c.req.raw, secretOf(c.env));
-    const stream = streamParam(c);
-    const caller = authorize(claims, stream, "write");
-    const limits = limitsOf(c.env);
-    const body = parsePushBody(await readBodyText(c.req.raw, limits.maxFrameBytes), limits);
-    checkEventsStream(stream, body.events);
-    const outcome = unwrap(
-      await logOf(c, stream).push(stream, body.events, body.expected, caller.sub, limits),
-    );
-    c.header(epochHeader, outcome.epoch);
-    if (outcome.kind === "conflict") {
-      throw new ChronicleError("conflict", `${stream} moved on: head is ${outcome.head}`, {
-        details: { head: outcome.head },
+  // A WebSocket upgrade is refused with a plain HTTP status (401/403/429) before upgrading.
+  streams.get(
+    "/:stream/ws",
+    requireAccess("read", verify, { websocket: true }),
+    async (c: StreamContext) => {
+      if (c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+        throw new ChronicleError("validation", "this route needs a WebSocket upgrade");
+      }
+      const { caller } = c.var;
+      // Built from scratch: nothing of the client's headers reaches the object but the upgrade.
+      const headers = new Headers({
+        Upgrade: "websocket",
+        [callerHeaders.sub]: caller.sub,
+        [callerHeaders.access]: caller.access,
+        [callerHeaders.stream]: caller.stream,
+        [callerHeaders.exp]: String(caller.exp),
+        [callerHeaders.limits]: JSON.stringify(limitsOf(c.env)),
       });
-    }
-    return c.json({ results: outcome.results });
-  });
+      if (caller.protocol !== undefined) headers.set(callerHeaders.protocol, caller.protocol);
+      return logOf(c.env, caller.stream).fetch(new Request(c.req.url, { headers }));
+    },
+  );
 
-  app.get("/v1/streams/:stream/events", async (c) => {
-    const claims = await authenticate(c.req.raw, secretOf(c.env));
-    const stream = streamParam(c);
-    authorize(claims, stream, "read");
-    const limits = limitsOf(c.env);
-    const { after, limit } = parsePullQuery(c.req.query(), limits);
-    const { body, epoch } = unwrap(await logOf(c, stream).pullBody(stream, after, limit, limits));
+  streams.post(
+    "/:stream/events",
+    requireAccess("write", verify),
+    bodyWithinLimit<AuthVariables>(),
+    async (c: StreamContext) => {
+      const { caller } = c.var;
+      const text = await bodyText(c);
+      const outcome = unwrap(
+        await logOf(c.env, caller.stream).pushBody(
+          caller.stream,
+          text,
+          caller.sub,
+          limitsOf(c.env),
+        ),
+      );
+      c.header(epochHeader, outcome.epoch);
+      if (outcome.kind === "conflict") {
+        throw new ChronicleError("conflict", `${caller.stream} moved on: head is ${outcome.head}`, {
+          details: { head: outcome.head },
+        });
+      }
+      return c.json({ results: outcome.results });
+    },
+  );
+
+  streams.get("/:stream/events", requireAccess("read", verify), async (c: StreamContext) => {
+    const { caller } = c.var;
+    const { body, epoch } = unwrap(
+      await logOf(c.env, caller.stream).pullPage(
+        caller.stream,
+        // A plain copy: hono's query object has no prototype, which RPC cannot serialize.
+        { ...c.req.query() },
+        caller.sub,
+        limitsOf(c.env),
+      ),
+    );
     return new Response(body, {
       headers: { "Content-Type": "application/json", [epochHeader]: epoch },
     });
   });
 
+  streams.onError((error) => errorResponse(error));
+  app.route("/v1/streams", streams);
   app.notFound(notFound);
   app.onError((error) => errorResponse(error));
   return app;

@@ -11,21 +11,36 @@ export interface SyncNodeEnv {
   /** The StreamLog Durable Object namespace (wrangler.toml `[[durable_objects.bindings]]`). */
   STREAM_LOG: DurableObjectNamespace<StreamLog>;
   /**
-   * HS256 key for tokens (`npx wrangler secret put CHRONICLE_SECRET`). Required unless
-   * `auth.secret` is given: without a key every authenticated route answers `internal`.
+   * HS256 key for tokens (`npx wrangler secret put CHRONICLE_SECRET`), at least 32 bytes. Needed
+   * unless `auth.secret` or a JWKS is configured: without any key every authenticated route
+   * answers `internal`.
    */
   CHRONICLE_SECRET?: string;
-  /** Exactly "1" enables `POST /v1/dev/token` (unless `devTokenRoute` says otherwise). */
+  /**
+   * Exactly "1" is dev mode: `POST /v1/dev/token` exists (unless `devTokenRoute` says otherwise)
+   * and a `CHRONICLE_SECRET` shorter than 32 bytes is accepted. Never in production.
+   */
   CHRONICLE_DEV?: string;
+  /** Your identity provider's JWKS URL: tokens it signs are accepted (`auth.jwks.url`). */
+  CHRONICLE_JWKS_URL?: string;
+  /** The `iss` provider tokens must carry (`auth.jwks.issuer`); required with a JWKS. */
+  CHRONICLE_JWT_ISSUER?: string;
+  /** The `aud` provider tokens must carry; several separated by commas (`auth.jwks.audience`). */
+  CHRONICLE_JWT_AUDIENCE?: string;
+  /**
+   * The claim holding the stream grants when it is not `streams`: a top-level name
+   * (`https://example.com/streams`) or a dotted path (`app_metadata.streams`).
+   */
+  CHRONICLE_JWT_STREAMS_CLAIM?: string;
   /** @default "65536" */
   MAX_EVENT_BYTES?: string;
   /** @default "500" */
   MAX_EVENTS_PER_PUSH?: string;
   /** @default "1048576" */
   MAX_FRAME_BYTES?: string;
-  /** Frames per second a socket may send on average. @default "100" */
+  /** Requests (frames, HTTP calls, upgrades) per second one subject may make on one stream. @default "100" */
   RATE_LIMIT_PER_SECOND?: string;
-  /** Frames a socket may send at once. @default "200" */
+  /** Requests one subject may make at once on one stream. @default "200" */
   RATE_LIMIT_BURST?: string;
 }
 
@@ -40,9 +55,13 @@ export interface SyncNodeLimits {
    * it. Env var `MAX_FRAME_BYTES`. @default 1048576
    */
   maxFrameBytes: number;
-  /** Frames per second a socket may send on average; env var `RATE_LIMIT_PER_SECOND`. @default 100 */
+  /**
+   * Requests per second one token subject may make on one stream, on average, across all its
+   * sockets' frames, HTTP pushes and pulls and WebSocket upgrades; env var
+   * `RATE_LIMIT_PER_SECOND`. @default 100
+   */
   ratePerSecond: number;
-  /** Frames a socket may send at once; env var `RATE_LIMIT_BURST`. @default 200 */
+  /** Requests one subject may make at once on one stream; env var `RATE_LIMIT_BURST`. @default 200 */
   rateBurst: number;
 }
 

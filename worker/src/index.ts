@@ -8,5 +8,12 @@
 // See README.md for wrangler.toml, options, endpoints, auth and limits.
 export { createSyncNode } from "./create-sync-node.ts";
 export type { SyncNodeEnv, SyncNodeLimits } from "./env.ts";
-export type { SyncNodeAuthOptions, SyncNodeCorsOptions, SyncNodeOptions } from "./options.ts";
+export type {
+  JwksAlgorithm,
+  SyncNodeAuthOptions,
+  SyncNodeCorsOptions,
+  SyncNodeJwksOptions,
+  SyncNodeOptions,
+  TokenGrants,
+} from "./options.ts";
 export { StreamLog } from "./stream-log/StreamLog.ts";

@@ -27,6 +27,35 @@ export function fetchNode(path: string, init?: RequestInit): Promise<Response> {
   return exports.default.fetch(new Request(`${origin}${path}`, init));
 }
 
+/** A node built in the test (createSyncNode with options), running on the test's env. */
+export interface TestApp {
+  fetch(request: Request, env: SyncNodeEnv): Response | Promise<Response>;
+}
+
+export function fetchApp(app: TestApp, path: string, init?: RequestInit): Promise<Response> {
+  return Promise.resolve(app.fetch(new Request(`${origin}${path}`, init), nodeEnv));
+}
+
+/** Opens a socket through `app` (the token in `?token=`). */
+export async function connectApp(
+  app: TestApp,
+  stream: string,
+  tokenValue?: string,
+): Promise<NodeSocket> {
+  const query = `?token=${encodeURIComponent(tokenValue ?? (await token()))}`;
+  const response = await fetchApp(app, `/v1/streams/${stream}/ws${query}`, {
+    headers: { Upgrade: "websocket" },
+  });
+  if (!response.webSocket) {
+    throw Object.assign(new Error(`upgrade refused: ${response.status}`), {
+      status: response.status,
+      body: await response.json(),
+    });
+  }
+  response.webSocket.accept();
+  return new NodeSocket(response.webSocket);
+}
+
 let streamCounter = 0;
 /** A stream id no other test uses. */
 export function freshStream(prefix = "board"): string {
@@ -153,12 +182,15 @@ export async function pullHttp(stream: string, query = "", tokenValue?: string) 
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-/** Every stored event of a stream, through the public HTTP API. */
-export async function logOf(stream: string) {
+/**
+ * Every stored event of a stream, through the public HTTP API (as `alice` unless another token
+ * is given: rate limits are per subject).
+ */
+export async function logOf(stream: string, tokenValue?: string) {
   const all: Array<{ id: string; position: number; recordedAt: number; meta: { actor: string } }> =
     [];
   for (;;) {
-    const { body } = await pullHttp(stream, `?after=${all.length}&limit=1000`);
+    const { body } = await pullHttp(stream, `?after=${all.length}&limit=1000`, tokenValue);
     all.push(...(body.events as typeof all));
     if (!body.more) return all;
   }

@@ -9,10 +9,10 @@ import { signToken } from "../src/auth/jwt.ts";
 import { createSyncNode, StreamLog, type SyncNodeEnv } from "../src/index.ts";
 import type { SocketState } from "../src/stream-log/socket-state.ts";
 import {
+  connectApp,
   events,
   freshStream,
   logOf,
-  NodeSocket,
   nextReq,
   nodeEnv,
   origin,
@@ -26,14 +26,7 @@ function call(app: App, path: string, init?: RequestInit, env: SyncNodeEnv = nod
   return app.fetch(new Request(`${origin}${path}`, init), env);
 }
 
-async function connectTo(app: App, stream: string): Promise<NodeSocket> {
-  const response = await call(app, `/v1/streams/${stream}/ws?token=${await token()}`, {
-    headers: { Upgrade: "websocket" },
-  });
-  if (!response.webSocket) throw new Error(`upgrade refused: ${response.status}`);
-  response.webSocket.accept();
-  return new NodeSocket(response.webSocket);
-}
+const connectTo = (app: App, stream: string) => connectApp(app, stream);
 
 const errorCode = (frame: ServerFrame) => (frame.t === "error" ? frame.code : frame.t);
 
@@ -91,7 +84,8 @@ describe("createSyncNode limits", () => {
   });
 
   it("rate limits sockets with the option's rate and burst", async () => {
-    const app = createSyncNode({ limits: { ratePerSecond: 1, rateBurst: 3 } });
+    // The upgrade takes one token of the burst, the frames the other three.
+    const app = createSyncNode({ limits: { ratePerSecond: 1, rateBurst: 4 } });
     const stream = freshStream();
     const socket = await connectTo(app, stream);
     const reqs = Array.from({ length: 10 }, () => nextReq());
@@ -139,12 +133,13 @@ describe("createSyncNode auth", () => {
   });
 
   it("verifies tokens with the option's secret instead of CHRONICLE_SECRET", async () => {
-    const app = createSyncNode({ auth: { secret: "option-secret" } });
+    const secret = "an option secret of at least 32 bytes";
+    const app = createSyncNode({ auth: { secret } });
     const pull = (value: string) =>
       call(app, `/v1/streams/${freshStream()}/events`, {
         headers: { Authorization: `Bearer ${value}` },
       });
-    expect((await pull(await signToken(claims(), "option-secret"))).status).toBe(200);
+    expect((await pull(await signToken(claims(), secret))).status).toBe(200);
     expect((await pull(await token())).status).toBe(401);
   });
 

@@ -4,17 +4,23 @@
 //    LogTable.commit inserts, at head+1.. .
 // 2. Atomic batches: a push is one transactionSync; on any failure nothing is stored.
 // 3. Idempotent by id: `events.id` is UNIQUE; stored ids are answered with their positions and
-//    only new ids are written (push-plan.ts). Idempotency is decided before strictness.
+//    only new ids are written (push-plan.ts); a stored id with other content is `id-conflict`.
+//    Idempotency is decided before strictness.
 // 4. Durable before acknowledged: every write is synchronous and no `await` separates it from
 //    the ack; the output gate holds acks, broadcasts and RPC results until the write is durable.
 // 5. Same order for everyone: a push and its broadcast run without yielding, so live frames
 //    leave in position order; every socket gets events after its cursor exactly once.
 // 6. Epoch: a random id created with the schema, never changed.
-// 7. Bounded: frames are parsed with the protocol module's limits before they reach the log;
-//    each socket has a token bucket in its attachment (no timers keep the object awake). The
-//    limits are the Worker's (createSyncNode options, else env vars): they come with each RPC and
-//    each upgrade (kept in the socket's attachment); only callers that bring none (the store
-//    contract's RPC) get the object's own, read from env vars.
+// 7. Bounded: frames and HTTP bodies are parsed here, with the protocol module's limits, before
+//    they reach the log; every request of a subject (socket frames, HTTP pushes and pulls,
+//    upgrades) takes a token from that subject's bucket first (rate-limit.ts: no timers keep
+//    the object awake). Frames sent are paged so that each, envelope included, fits the frame
+//    limit. The limits are the Worker's (createSyncNode options, else env vars): they come with
+//    each RPC and each upgrade (kept in the socket's attachment); only callers that bring none
+//    (the store contract's RPC) get the object's own, read from env vars.
+// 8. A socket does not outlive its token: nothing is delivered to or read from a socket past its
+//    `exp`, and an alarm at the earliest `exp` of the open sockets closes them (error
+//    `unauthorized`, then close code 4401) even when they are silent.
 // The Worker authenticates and authorizes before calling any method here; the object trusts the
 // caller identity it is given and nothing else of the client's.
 
@@ -34,15 +40,26 @@ import {
   encodeFrame,
   HEARTBEAT,
   parseClientFrame,
+  parsePullQuery,
+  parsePushBody,
   type WireEvent,
 } from "@chronicle/sync/protocol";
 import { limitsFrom, type NodeLimits, type SyncNodeEnv } from "../env.ts";
-import { toPublicError } from "../http/errors.ts";
-import { errorFrameText, eventsFrameText, guessRequestId, send } from "./frames.ts";
+import { errorResponse, toPublicError } from "../http/errors.ts";
+import {
+  checkAckFits,
+  errorFrameText,
+  eventsBudget,
+  eventsFrameText,
+  guessRequestId,
+  pullBodyText,
+  send,
+} from "./frames.ts";
 import { LogTable } from "./log-table.ts";
 import { planPush, pushResults } from "./push-plan.ts";
+import { SubjectBuckets } from "./rate-limit.ts";
 import { migrate } from "./schema.ts";
-import { readState, type SocketState, takeToken } from "./socket-state.ts";
+import { isExpired, readState, type SocketState } from "./socket-state.ts";
 import {
   attempt,
   callerHeaders,
@@ -64,6 +81,8 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
   readonly #log: LogTable;
   /** From env vars: for callers that bring no limits of their own. */
   readonly #envLimits: NodeLimits;
+  /** Rate limits per subject (memory only: lost on hibernation, which only refills them). */
+  readonly #buckets = new SubjectBuckets();
   #stream: string | undefined;
 
   constructor(ctx: DurableObjectState, env: SyncNodeEnv) {
@@ -86,39 +105,39 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
   }
 
   /**
-   * A sync push (rule 3 semantics); `actor` is the authenticated subject, `limits` the Worker's
-   * (the broadcast's frames are paged by them).
+   * `POST /events`: the body text as the client sent it (already within the frame limit), the
+   * authenticated subject (rate limit, `meta.actor`) and the Worker's limits.
    */
-  push(
+  pushBody(
     stream: string,
-    events: WireEvent[],
-    expected: number | undefined,
-    actor: string,
+    text: string,
+    sub: string,
     limits: NodeLimits = this.#envLimits,
   ): Outcome<PushOutcome & { epoch: string }> {
     return attempt(() => {
       this.#bind(stream);
-      return { ...this.#push(events, expected, actor, limits), epoch: this.#log.epoch };
+      this.#take(sub, limits);
+      const body = parsePushBody(text, limits);
+      checkEventsStream(stream, body.events);
+      return { ...this.#push(body.events, body.expected, sub, limits), epoch: this.#log.epoch };
     });
   }
 
-  /** One page of `GET /events` as the response body text `{ events, head, more }`. */
-  pullBody(
+  /** `GET /events`: one page as the response body text `{ events, head, more }`. */
+  pullPage(
     stream: string,
-    after: number,
-    limit: number,
+    query: Record<string, string | undefined>,
+    sub: string,
     limits: NodeLimits = this.#envLimits,
   ): Outcome<{ body: string; epoch: string }> {
     return attempt(() => {
       this.#bind(stream);
-      const page = this.#log.readPage(after, limit, limits.maxFrameBytes);
+      this.#take(sub, limits);
+      const { after, limit } = parsePullQuery(query, limits);
       const head = this.#log.head;
+      const page = this.#log.readPage(after, limit, eventsBudget(limits.maxFrameBytes, head));
       const last = page.at(-1)?.position ?? Math.max(after, head);
-      const events = page.map((e) => e.json).join(",");
-      return {
-        body: `{"events":[${events}],"head":${head},"more":${last < head}}`,
-        epoch: this.#log.epoch,
-      };
+      return { body: pullBodyText(page, head, last < head), epoch: this.#log.epoch };
     });
   }
 
@@ -157,7 +176,10 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
 
   // WebSockets (hibernation API) ------------------------------------------------------------
 
-  /** Accepts an upgrade the Worker has already authenticated and authorized. */
+  /**
+   * Accepts an upgrade the Worker has already authenticated and authorized (an upgrade takes a
+   * token of the subject's rate limit), and makes sure the expiry alarm will close it at `exp`.
+   */
   override async fetch(request: Request): Promise<Response> {
     const sub = request.headers.get(callerHeaders.sub);
     const access = request.headers.get(callerHeaders.access);
@@ -167,26 +189,44 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
         status: 400,
       });
     }
-    const limits = limitsOfHeader(request.headers.get(callerHeaders.limits));
-    this.#bind(stream);
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server);
-    const state: SocketState = {
-      sub,
-      access: access === "write" ? "write" : "read",
-      stream,
-      exp: Number(request.headers.get(callerHeaders.exp) ?? "0"),
-      subscribed: false,
-      tokens: (limits ?? this.#envLimits).rateBurst,
-      refilledAt: Date.now(),
-    };
-    if (limits !== undefined) state.limits = limits;
-    server.serializeAttachment(state);
-    const headers = new Headers();
-    const protocol = request.headers.get(callerHeaders.protocol);
-    if (protocol) headers.set("Sec-WebSocket-Protocol", protocol);
-    return new Response(null, { status: 101, webSocket: client, headers });
+    const exp = Number(request.headers.get(callerHeaders.exp) ?? "0");
+    try {
+      const limits = limitsOfHeader(request.headers.get(callerHeaders.limits));
+      this.#bind(stream);
+      this.#take(sub, limits ?? this.#envLimits);
+      const pair = new WebSocketPair();
+      const [client, server] = [pair[0], pair[1]];
+      this.ctx.acceptWebSocket(server);
+      const state: SocketState = {
+        sub,
+        access: access === "write" ? "write" : "read",
+        stream,
+        exp,
+        subscribed: false,
+      };
+      if (limits !== undefined) state.limits = limits;
+      server.serializeAttachment(state);
+      await this.#alarmBy(exp);
+      const headers = new Headers();
+      const protocol = request.headers.get(callerHeaders.protocol);
+      if (protocol) headers.set("Sec-WebSocket-Protocol", protocol);
+      return new Response(null, { status: 101, webSocket: client, headers });
+    } catch (error) {
+      return errorResponse(error);
+    }
+  }
+
+  /** Closes the sockets whose token has expired, then waits for the next expiry. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    let next: number | undefined;
+    for (const ws of this.ctx.getWebSockets()) {
+      const state = ws.deserializeAttachment() as SocketState | null;
+      if (!state) continue;
+      if (isExpired(state, now)) expire(ws);
+      else next = Math.min(next ?? Number.POSITIVE_INFINITY, state.exp);
+    }
+    if (next !== undefined) await this.ctx.storage.setAlarm(next * 1000);
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
@@ -196,21 +236,12 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     try {
       const state = readState(ws);
       const limits = state.limits ?? this.#envLimits;
-      if (Date.now() / 1000 >= state.exp) {
+      if (isExpired(state, Date.now())) {
         // The token was checked at upgrade; a socket does not outlive it. Reconnect with a new one.
-        send(ws, errorFrameText(new ChronicleError("unauthorized", "token expired"), req));
-        try {
-          ws.close(4401, "token expired");
-        } catch {
-          // already closing
-        }
+        expire(ws, req);
         return;
       }
-      try {
-        takeToken(state, Date.now(), limits.ratePerSecond, limits.rateBurst);
-      } finally {
-        ws.serializeAttachment(state);
-      }
+      this.#take(state.sub, limits);
       let frame: ClientFrame;
       try {
         frame = parseClientFrame(message, limits);
@@ -256,8 +287,9 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
       }
       case "pull": {
         const limit = Math.min(frame.limit ?? limits.defaultPullLimit, limits.maxPullLimit);
-        const page = this.#log.readPage(frame.after, limit, limits.maxFrameBytes);
         const head = this.#log.head;
+        const budget = eventsBudget(limits.maxFrameBytes, head, frame.req);
+        const page = this.#log.readPage(frame.after, limit, budget);
         const last = page.at(-1)?.position ?? Math.max(frame.after, head);
         send(ws, eventsFrameText(page, head, { req: frame.req, more: last < head }));
         return;
@@ -267,7 +299,7 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
           throw new ChronicleError("forbidden", `${state.sub} may not write ${state.stream}`);
         }
         checkEventsStream(state.stream, frame.events);
-        const outcome = this.#push(frame.events, frame.expected, state.sub, limits, ws);
+        const outcome = this.#push(frame.events, frame.expected, state.sub, limits, ws, frame.req);
         send(
           ws,
           outcome.kind === "ack"
@@ -286,31 +318,57 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     actor: string,
     limits: NodeLimits,
     pusher?: WebSocket,
+    req?: string,
   ): PushOutcome {
     const before = this.#log.head;
-    const plan = planPush(events, expected, before, (id) => this.#log.lookup(id));
+    const plan = planPush(events, expected, before, (id) => this.#log.stored(id));
     if (plan.kind === "conflict") return plan;
+    // The ack echoes the node-stamped actor, so the pusher's copy equals the log.
+    const actors = plan.stored.map((entry) =>
+      entry ? (this.#log.actorOf(entry.id) ?? actor) : actor,
+    );
+    checkAckFits(
+      events.map((event, index) => ({ id: event.id, actor: actors[index]! })),
+      req,
+      limits.maxFrameBytes,
+    );
     const written = this.#log.commit(plan.fresh, Date.now(), actor);
     this.#broadcast(before, pusher, limits);
-    // The ack echoes the node-stamped actor, so the pusher's copy equals the log.
     const results = pushResults(plan, written).map((result, index) => ({
       ...result,
-      actor: plan.stored[index] ? (this.#log.actorOf(result.id) ?? actor) : actor,
+      actor: actors[index]!,
     }));
     return { kind: "ack", results, head: this.#log.head };
   }
 
+  /** Takes a token from `sub`'s bucket: `rate-limited` (with retryAfter) when it is empty. */
+  #take(sub: string, limits: NodeLimits): void {
+    this.#buckets.take(sub, Date.now(), limits.ratePerSecond, limits.rateBurst);
+  }
+
+  /** Makes sure the expiry alarm fires by `exp` (seconds). */
+  async #alarmBy(exp: number): Promise<void> {
+    const at = exp * 1000;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
   /**
    * Sends events after `after` to every subscribed socket but `except`, in position order, in
-   * frames paged by `limits` (the caller's: every socket of one deployment has the same).
+   * frames paged by `limits` (the caller's: every socket of one deployment has the same). A
+   * socket whose token has expired gets nothing more: it is closed instead.
    */
   #broadcast(after: number, except: WebSocket | undefined, limits: NodeLimits): void {
     if (after >= this.#log.head) return;
-    const sockets = this.ctx
-      .getWebSockets()
-      .filter(
-        (ws) => ws !== except && (ws.deserializeAttachment() as SocketState | null)?.subscribed,
-      );
+    const now = Date.now();
+    const sockets = this.ctx.getWebSockets().filter((ws) => {
+      if (ws === except) return false;
+      const state = ws.deserializeAttachment() as SocketState | null;
+      if (!state?.subscribed) return false;
+      if (!isExpired(state, now)) return true;
+      expire(ws);
+      return false;
+    });
     if (sockets.length === 0) return;
     for (const frame of this.#framesAfter(after, limits)) {
       for (const ws of sockets) {
@@ -326,8 +384,9 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
   *#framesAfter(after: number, limits: NodeLimits): Generator<string> {
     let cursor = after;
     const head = this.#log.head;
+    const budget = eventsBudget(limits.maxFrameBytes, head);
     while (cursor < head) {
-      const page = this.#log.readPage(cursor, limits.maxPullLimit, limits.maxFrameBytes);
+      const page = this.#log.readPage(cursor, limits.maxPullLimit, budget);
       if (page.length === 0) return;
       cursor = page.at(-1)!.position;
       yield eventsFrameText(page, head, { more: cursor < head });
@@ -343,5 +402,15 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
       throw new ChronicleError("internal", `this log holds ${bound}, not ${stream}`);
     }
     this.#stream = stream;
+  }
+}
+
+/** Ends a socket whose token has expired: an `unauthorized` error frame, then close code 4401. */
+function expire(ws: WebSocket, req?: string): void {
+  send(ws, errorFrameText(new ChronicleError("unauthorized", "token expired"), req));
+  try {
+    ws.close(4401, "token expired");
+  } catch {
+    // already closing
   }
 }

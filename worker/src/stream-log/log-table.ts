@@ -57,6 +57,17 @@ export class LogTable {
     return row && { id, position: row.position, recordedAt: row.recorded_at };
   }
 
+  /** An already-stored event by id: where it landed and its stored body (push-plan.ts). */
+  stored(id: string): (AppendedEvent & { body: string }) | undefined {
+    const row = this.storage.sql
+      .exec<{ position: number; recorded_at: number; body: string }>(
+        `SELECT position, recorded_at, body FROM events WHERE id = ?`,
+        id,
+      )
+      .toArray()[0];
+    return row && { id, position: row.position, recordedAt: row.recorded_at, body: row.body };
+  }
+
   /** The `meta.actor` an already-stored event was stamped with. */
   actorOf(id: string): string | undefined {
     return (
@@ -102,7 +113,8 @@ export class LogTable {
 
   /**
    * Events after `after` as JSON texts, at most `limit` of them and, past the first, at most
-   * `maxBytes` of JSON in total (so every page fits in one frame).
+   * `maxBytes` of JSON in total, separating commas included (the caller passes what its frame's
+   * envelope leaves: frames.ts eventsBudget).
    */
   readPage(after: number, limit: number, maxBytes: number): StoredEventText[] {
     const page: StoredEventText[] = [];

@@ -1,5 +1,5 @@
 // internal: not exported. Per-socket state, kept in the WebSocket attachment so it survives
-// hibernation and eviction (an object woken by a message rebuilds nothing but this).
+// hibernation and eviction (an object woken by a message or an alarm rebuilds nothing but this).
 import { ChronicleError } from "@chronicle/core";
 import type { StreamAccess } from "@chronicle/sync/protocol";
 import type { NodeLimits } from "../env.ts";
@@ -9,13 +9,13 @@ export interface SocketState {
   sub: string;
   access: StreamAccess;
   stream: string;
-  /** The token's expiry (seconds since epoch). */
+  /**
+   * When the token stops being accepted (seconds since epoch): the socket is closed then, by the
+   * expiry alarm, or at the latest before anything more is delivered to it or read from it.
+   */
   exp: number;
   /** Said hello: receives live `events` frames. */
   subscribed: boolean;
-  /** Token bucket (no timers: refilled from the clock when a frame arrives). */
-  tokens: number;
-  refilledAt: number;
   /**
    * The limits of the Worker that accepted this socket (createSyncNode options, else env vars).
    * Absent on a socket accepted without them: the object's env-var limits apply.
@@ -29,25 +29,6 @@ export function readState(ws: WebSocket): SocketState {
   return state;
 }
 
-/**
- * Takes one token for a frame, refilling at `ratePerSecond` up to `burst`; `rate-limited`
- * when the bucket is empty (the frame is then not processed at all).
- */
-export function takeToken(
-  state: SocketState,
-  now: number,
-  ratePerSecond: number,
-  burst: number,
-): void {
-  const elapsed = Math.max(0, now - state.refilledAt);
-  state.tokens = Math.min(burst, state.tokens + (elapsed * ratePerSecond) / 1000);
-  state.refilledAt = now;
-  if (state.tokens < 1) {
-    throw new ChronicleError(
-      "rate-limited",
-      `more than ${ratePerSecond} frames per second (burst ${burst}) on this connection`,
-      { details: { ratePerSecond, burst } },
-    );
-  }
-  state.tokens -= 1;
+export function isExpired(state: SocketState, nowMs: number): boolean {
+  return nowMs / 1000 >= state.exp;
 }

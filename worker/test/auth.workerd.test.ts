@@ -1,5 +1,6 @@
 // Auth: HS256 tokens verified in the Worker before any Durable Object is touched.
 import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
+import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { signToken } from "../src/auth/jwt.ts";
 import { createSyncNode } from "../src/index.ts";
@@ -199,5 +200,104 @@ describe("dev tokens", () => {
     );
     expect(response.status).toBe(500);
     expect(await response.json()).toMatchObject({ code: "internal" });
+  });
+});
+
+describe("HS256 per the RFCs", () => {
+  const secret = () => new TextEncoder().encode(nodeEnv.CHRONICLE_SECRET!);
+  const claims = (extra: Record<string, unknown> = {}) => ({
+    sub: "rfc",
+    streams: { "*": "write" },
+    exp: inAnHour(),
+    ...extra,
+  });
+  const hs256 = (payload: Record<string, unknown>, header: Record<string, unknown> = {}) => {
+    const crit = Array.isArray(header.crit)
+      ? { crit: Object.fromEntries((header.crit as string[]).map((name) => [name, true])) }
+      : undefined;
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: "HS256", typ: "JWT", ...header })
+      .sign(secret(), crit);
+  };
+  const status = async (value: string) => (await pullHttp(freshStream(), "", value)).status;
+
+  it("honours nbf: a token not yet valid is refused, one already valid accepted", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    expect(await status(await hs256(claims({ nbf: now + 300 })))).toBe(401);
+    expect(await status(await hs256(claims({ nbf: now - 5 })))).toBe(200);
+  });
+
+  it("refuses a token with a crit extension it does not understand", async () => {
+    expect(await status(await hs256(claims(), { crit: ["x-magic"], "x-magic": 1 }))).toBe(401);
+  });
+
+  it("refuses other HMAC algorithms than HS256", async () => {
+    const hs512 = await new SignJWT(claims())
+      .setProtectedHeader({ alg: "HS512" })
+      .sign(new Uint8Array(64).fill(7));
+    expect(await status(hs512)).toBe(401);
+  });
+
+  it("has one spelling per token: a signature with non-zero trailing bits is refused", async () => {
+    const valid = await token();
+    expect(await status(valid)).toBe(200);
+    // 32 signature bytes are 43 base64url characters; the last one carries 4 unused bits.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = valid.at(-1)!;
+    const twin = alphabet[alphabet.indexOf(last) | 0b0001]!;
+    expect(twin).not.toBe(last);
+    expect(await status(valid.slice(0, -1) + twin)).toBe(401);
+  });
+
+  it("refuses a secret shorter than 32 bytes outside dev mode, with a clear error", async () => {
+    const env = { ...nodeEnv, CHRONICLE_SECRET: "short-secret", CHRONICLE_DEV: undefined };
+    const value = await signToken(claims() as never, "short-secret");
+    const response = await createSyncNode().fetch(
+      new Request(`${origin}/v1/streams/${freshStream()}/events`, {
+        headers: { Authorization: `Bearer ${value}` },
+      }),
+      env,
+    );
+    expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({
+      code: "internal",
+      message: expect.stringMatching(/12 bytes; it must be at least 32/),
+    });
+    // Dev mode accepts it (the workerd tier's own secret is short, with CHRONICLE_DEV=1).
+    const dev = await createSyncNode().fetch(
+      new Request(`${origin}/v1/streams/${freshStream()}/events`, {
+        headers: { Authorization: `Bearer ${value}` },
+      }),
+      { ...env, CHRONICLE_DEV: "1" },
+    );
+    expect(dev.status).toBe(200);
+    expect(() => createSyncNode({ auth: { secret: "short-secret" } })).toThrow(
+      /auth\.secret: the HS256 secret is 12 bytes/,
+    );
+    expect(() => createSyncNode({ auth: { secret: "x".repeat(32) } })).not.toThrow();
+  });
+});
+
+describe("tokens in URLs", () => {
+  it("accepts ?token= on the WebSocket upgrade only, never on HTTP routes", async () => {
+    const stream = freshStream();
+    const value = await token();
+    const pulled = await fetchNode(`/v1/streams/${stream}/events?token=${value}`);
+    expect(pulled.status).toBe(401);
+    expect(await pulled.json()).toMatchObject({
+      code: "unauthorized",
+      message: expect.stringMatching(/only on the WebSocket route/),
+    });
+    // Even beside a valid Authorization header: the token is in the URL (and the logs) already.
+    const both = await fetchNode(`/v1/streams/${stream}/events?token=${value}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${value}` },
+      body: JSON.stringify({ events: events(stream, 1) }),
+    });
+    expect(both.status).toBe(401);
+    expect(await logOf(stream)).toEqual([]);
+    const socket = await connect(stream, value);
+    expect((await socket.hello()).t).toBe("welcome");
+    socket.close();
   });
 });

@@ -70,7 +70,9 @@ beforeAll(() => {
 afterAll(async () => {
   await context?.close();
   preview?.kill("SIGTERM");
-  rmSync(work, { recursive: true, force: true });
+  // CHRONICLE_KEEP_CONSUMER=1 keeps the app to look at (its path is printed).
+  if (process.env.CHRONICLE_KEEP_CONSUMER === "1") console.log(`[consumer] kept ${app}`);
+  else rmSync(work, { recursive: true, force: true });
 });
 
 it("type-checks and builds with the template's own scripts (tsc -b && vite build)", () => {
@@ -119,20 +121,20 @@ it("runs in Chromium: three todos survive a reload, and undo takes the last one 
   page.on("pageerror", (error) => errors.push(error.message));
   await page.goto(url);
   const list = page.getByRole("list", { name: "Todos" });
-  await list.and(page.locator('[data-ready="yes"]')).waitFor();
+  await list.and(page.locator('[data-ready="yes"]')).waitFor({ state: "attached" });
   for (const title of ["Milk", "Eggs", "Bread"]) {
     await page.getByLabel("Title").fill(title);
-    await page.getByRole("button", { name: "Add" }).click();
+    await page.getByRole("button", { name: "Add", exact: true }).click();
     await list.getByText(title).waitFor();
   }
   await page.reload();
-  await list.and(page.locator('[data-ready="yes"]')).waitFor();
+  await list.and(page.locator('[data-ready="yes"]')).waitFor({ state: "attached" });
   await expect.poll(() => list.locator("li").allTextContents()).toEqual(["Milk", "Eggs", "Bread"]);
   await page.getByRole("button", { name: /^Undo/ }).click();
   await expect.poll(() => list.locator("li").allTextContents()).toEqual(["Milk", "Eggs"]);
   // An empty title is refused with the decider's coded validation error, shown by useCommand.
   await page.getByLabel("Title").fill("");
-  await page.getByRole("button", { name: "Add" }).click();
+  await page.getByRole("button", { name: "Add", exact: true }).click();
   await expect.poll(() => page.getByRole("alert").textContent()).toContain("title");
   expect(errors).toEqual([]);
 });

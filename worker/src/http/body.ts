@@ -19,6 +19,12 @@ export function limitBody<E extends Env>(
     return bodyLimit({
       maxSize,
       onError: () => {
+        // Refused by its Content-Length, the body is not read at all: cancel it, so that nothing
+        // waits for it before the answer leaves (`wrangler dev` drains unread bodies first: it
+        // held the 413 until the client had sent everything, and a client that gave up got a
+        // plain 503). A chunked body is being read by bodyLimit, which stops reading it.
+        const body = c.req.raw.body;
+        if (body && !body.locked) body.cancel().catch(() => {});
         throw tooLarge(maxSize);
       },
     })(c, next);

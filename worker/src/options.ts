@@ -79,7 +79,8 @@ export interface SyncNodeAuthOptions<E extends SyncNodeEnv = SyncNodeEnv> {
   /**
    * The HS256 key tokens are signed with, or a function reading it from the env (called on each
    * request that needs it). At least 32 bytes (RFC 7518 §3.2): a shorter string given here throws
-   * at once; a shorter one from the env answers `internal` unless `CHRONICLE_DEV` is `1`.
+   * at once (unless `devTokenRoute: true`); a shorter one from the env answers `internal` outside
+   * dev mode (`CHRONICLE_DEV=1` or `devTokenRoute: true`).
    *
    * @default env.CHRONICLE_SECRET
    * @example

@@ -4,6 +4,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import type { ServerFrame } from "@chronicle/sync/protocol";
 import { describe, expect, it } from "vitest";
+import { signToken } from "../src/auth/jwt.ts";
 import { connect, events, freshStream, logOf, nextReq, nodeEnv, token } from "./node-client.ts";
 
 const stubOf = (stream: string) => nodeEnv.STREAM_LOG.get(nodeEnv.STREAM_LOG.idFromName(stream));
@@ -63,5 +64,22 @@ describe("token expiry on silent sockets", () => {
     );
     expect(alarm).not.toBeNull();
     expect(Math.abs(alarm! - soon * 1000)).toBeLessThanOrEqual(1000);
+  });
+
+  it("accepts a token expiring in a far future and keeps serving its socket", async () => {
+    const stream = freshStream();
+    const far = await signToken(
+      { sub: "far", streams: { [stream]: "write" }, exp: 1e308 },
+      nodeEnv.CHRONICLE_SECRET!,
+    );
+    const socket = await connect(stream, far);
+    await socket.hello();
+    const ack = await socket.request({ t: "push", req: nextReq(), events: events(stream, 1) });
+    expect(ack).toMatchObject({ t: "ack" });
+    const alarm = await runInDurableObject(stubOf(stream), (_instance, state) =>
+      state.storage.getAlarm(),
+    );
+    expect(alarm).toBeLessThanOrEqual(Date.now() + 8 * 24 * 3600 * 1000);
+    socket.close();
   });
 });

@@ -194,6 +194,7 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
       const limits = limitsOfHeader(request.headers.get(callerHeaders.limits));
       this.#bind(stream);
       this.#take(sub, limits ?? this.#envLimits);
+      await this.#alarmBy(exp);
       const pair = new WebSocketPair();
       const [client, server] = [pair[0], pair[1]];
       this.ctx.acceptWebSocket(server);
@@ -206,7 +207,6 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
       };
       if (limits !== undefined) state.limits = limits;
       server.serializeAttachment(state);
-      await this.#alarmBy(exp);
       const headers = new Headers();
       const protocol = request.headers.get(callerHeaders.protocol);
       if (protocol) headers.set("Sec-WebSocket-Protocol", protocol);
@@ -226,7 +226,7 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
       if (isExpired(state, now)) expire(ws);
       else next = Math.min(next ?? Number.POSITIVE_INFINITY, state.exp);
     }
-    if (next !== undefined) await this.ctx.storage.setAlarm(next * 1000);
+    if (next !== undefined) await this.ctx.storage.setAlarm(alarmTime(next));
   }
 
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
@@ -346,9 +346,9 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     this.#buckets.take(sub, Date.now(), limits.ratePerSecond, limits.rateBurst);
   }
 
-  /** Makes sure the expiry alarm fires by `exp` (seconds). */
+  /** Makes sure the expiry alarm fires by `exp` (seconds); far expiries are looked at weekly. */
   async #alarmBy(exp: number): Promise<void> {
-    const at = exp * 1000;
+    const at = alarmTime(exp);
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
@@ -403,6 +403,11 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     }
     this.#stream = stream;
   }
+}
+
+/** When to wake for an expiry at `exp` (seconds): a token may claim any far future. */
+function alarmTime(exp: number): number {
+  return Math.min(exp * 1000, Date.now() + 7 * 24 * 3600 * 1000);
 }
 
 /** Ends a socket whose token has expired: an `unauthorized` error frame, then close code 4401. */

@@ -46,7 +46,7 @@ const packages = {
   worker: {
     dir: "worker/src",
     workspace: ["@chronicle/core", "@chronicle/sync/protocol"],
-    external: ["hono", "zod", "cloudflare:workers", "cloudflare:test", "vitest"],
+    external: ["hono", "jose", "zod", "cloudflare:workers", "cloudflare:test", "vitest"],
   },
   demo: { dir: "demo/src", workspace: "public", external: null },
 };

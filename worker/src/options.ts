@@ -10,7 +10,10 @@ export interface TokenGrants {
   sub: string;
   /** Stream patterns (an exact id, or a prefix ending in `*`) to `"read"` or `"write"`. */
   streams: Record<string, StreamAccess>;
-  /** Expiry, seconds since the epoch. @default the token's `exp` claim */
+  /**
+   * Expiry, seconds since the epoch: it may end the caller's access (and its sockets) before the
+   * token's `exp`, never after. @default the token's `exp` claim
+   */
   exp?: number;
 }
 

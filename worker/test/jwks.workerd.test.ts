@@ -1,6 +1,7 @@
 // Tokens from an identity provider: asymmetric JWTs verified against a JWKS (inline keys or a
 // URL), with key rotation by kid, pinned algorithms, issuer/audience, clock skew and claim
 // mapping. Keys are generated in the test with Web Crypto (through jose).
+import { runInDurableObject } from "cloudflare:test";
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { signToken } from "../src/auth/jwt.ts";
@@ -283,6 +284,26 @@ describe("JWKS: claims and sockets", () => {
     const grants = { streams: undefined, "https://example.com/streams": { "board:*": "write" } };
     expect((await statusOf(app, await sign(key, grants), stream)).status).toBe(200);
     expect((await statusOf(app, await sign(key, grants), "other:1")).status).toBe(403);
+  });
+
+  it("lets a claims mapping shorten a token's life, never lengthen it", async () => {
+    const key = await makeKey("a");
+    const stretch = nodeWith(
+      { keys: [key.jwk], clockSkewSeconds: 0 },
+      { auth: { claims: (p) => ({ sub: p.sub!, streams: { "*": "write" }, exp: now() + 9e6 }) } },
+    );
+    // The socket's deadline is the token's exp, not the mapping's.
+    const stream = freshStream();
+    const socket = await connectApp(stretch, stream, await sign(key, { exp: now() + 600 }));
+    const stub = nodeEnv.STREAM_LOG.get(nodeEnv.STREAM_LOG.idFromName(stream));
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).toBeLessThanOrEqual((now() + 601) * 1000);
+    socket.close();
+    const shorten = nodeWith(
+      { keys: [key.jwk], clockSkewSeconds: 0 },
+      { auth: { claims: (p) => ({ sub: p.sub!, streams: { "*": "write" }, exp: now() - 1 }) } },
+    );
+    expect((await statusOf(shorten, await sign(key))).status).toBe(401);
   });
 
   it("opens sockets with provider tokens and stamps the provider's subject", async () => {

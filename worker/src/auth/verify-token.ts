@@ -262,7 +262,8 @@ export function createTokenVerifier<E extends SyncNodeEnv>(
       throw error;
     }
     const grants = grantsOf(payload, env);
-    const exp = grants?.exp ?? payload.exp;
+    // A mapping may shorten the token's life, never lengthen it past its verified `exp`.
+    const exp = typeof grants?.exp === "number" ? Math.min(grants.exp, payload.exp!) : payload.exp;
     const claims = tokenClaims.safeParse({ sub: grants?.sub, streams: grants?.streams, exp });
     if (!claims.success) throw unauthorized("token claims are malformed (sub, streams, exp)");
     const expiresAt = claims.data.exp + skew;

@@ -54,6 +54,14 @@ export class SessionTimers {
     }, delay);
   }
 
+  /**
+   * The reconnect is being carried out: a timer still armed no longer counts as waiting (it may
+   * have been armed again while the connect waited its turn on the session's chain).
+   */
+  reconnectStarted(): void {
+    this.#reconnect = undefined;
+  }
+
   cancelReconnect(): void {
     this.#options.scheduler.clearTimeout(this.#reconnect);
     this.#reconnect = undefined;

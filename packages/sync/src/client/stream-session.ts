@@ -141,7 +141,7 @@ export class StreamSession {
       this.#enqueue(() => this.#refreshStatus());
       return;
     }
-    // Every caller runs with no reconnect waiting (it fired, or was checked or cancelled).
+    this.#timers.reconnectStarted();
     this.#setState("connecting");
     let connection: Connection | undefined;
     const isCurrent = () => connection !== undefined && connection === this.#connection;

@@ -13,6 +13,8 @@
 //    was decided; otherwise it is decided again first. A `conflict` means "pull, then check".
 // 6. After a welcome with another epoch the confirmed cache is dropped and rebuilt by pulling;
 //    pending events stay and are pushed again.
+// 7. Once the engine is set offline nothing more is sent, even by a step queued before the
+//    disconnect that runs after it was asked for.
 import {
   ChronicleError,
   type ConfirmedEvent,
@@ -357,7 +359,8 @@ export class StreamSession {
   }
 
   async #pump(): Promise<void> {
-    if (!this.#connected || this.#push || this.#pull || this.#timers.retryScheduled) {
+    const sending = this.#connected && this.#engine.online;
+    if (!sending || this.#push || this.#pull || this.#timers.retryScheduled) {
       return this.#refreshStatus();
     }
     const local = this.#engine.local;

@@ -16,6 +16,7 @@ export default defineConfig({
       "**/*.browser.test.ts",
       "**/*.workerd.test.ts",
       "**/*.e2e.test.ts",
+      "**/*.consumer.test.ts",
       "**/node_modules/**",
     ],
     environment: "node",

@@ -23,11 +23,9 @@ let preview: ChildProcess | undefined;
 let context: BrowserContext | undefined;
 
 function run(command: string, args: string[], cwd = app) {
-  const result = spawnSync(command, args, {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, CI: "true" },
-  });
+  // Vitest sets NODE_ENV=test, which would make Vite build React's development bundle.
+  const { NODE_ENV: _vitest, ...env } = process.env;
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...env, CI: "true" } });
   if (result.status !== 0) {
     throw new Error(
       `${command} ${args.join(" ")} failed (${result.status}):\n${result.stdout}\n${result.stderr}`,

@@ -4,6 +4,15 @@
 
 export { type Clock, createVirtualClock, systemClock, type VirtualClock } from "./clock.ts";
 export {
+  defineReaction,
+  type Reaction,
+  type ReactionContext,
+  type ReactionSpec,
+  type RetryPolicy,
+} from "./define-reaction.ts";
+export { deterministicId, processEventId } from "./deterministic-id.ts";
+export { MemoryProcessStore } from "./memory-process-store.ts";
+export {
   type CompensatingCommand,
   defineProcess,
   type Process,
@@ -15,16 +24,7 @@ export {
   type StepContext,
   send,
   type Timeout,
-} from "./define-process.ts";
-export {
-  defineReaction,
-  type Reaction,
-  type ReactionContext,
-  type ReactionSpec,
-  type RetryPolicy,
-} from "./define-reaction.ts";
-export { deterministicId, processEventId } from "./deterministic-id.ts";
-export { MemoryProcessStore } from "./memory-process-store.ts";
+} from "./process-definition.ts";
 export {
   createProcessRunner,
   type ListQuery,

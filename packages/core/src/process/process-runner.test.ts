@@ -11,9 +11,9 @@ import {
   stock,
 } from "./__fixtures__/shop.ts";
 import { createVirtualClock, type VirtualClock } from "./clock.ts";
-import { defineProcess, send } from "./define-process.ts";
 import { processEventId } from "./deterministic-id.ts";
 import { MemoryProcessStore } from "./memory-process-store.ts";
+import { defineProcess, send } from "./process-definition.ts";
 import { createProcessRunner } from "./process-runner.ts";
 import type { ProcessStore } from "./process-store.ts";
 

@@ -30,10 +30,10 @@ import { isChronicleError } from "../errors.ts";
 import type { ConfirmedEvent, RecordedEvent } from "../events/envelope.ts";
 import type { EventStore, Subscription } from "../store/types.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import type { Process, ProcessStep } from "./define-process.ts";
 import type { Reaction } from "./define-reaction.ts";
 import { deliverCommand, describeError } from "./deliver-command.ts";
 import { deterministicId } from "./deterministic-id.ts";
+import type { Process, ProcessStep } from "./process-definition.ts";
 import type {
   ConsumerRecord,
   DeadLetter,
@@ -128,7 +128,7 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
     if (known && known !== decider) throw new Error(`two deciders are named "${decider.name}"`);
     deciders.set(decider.name, decider);
   }
-  const processByName = new Map(processes.map((process) => [process.name, process]));
+  const processByName = new Map(processes.map((definition) => [definition.name, definition]));
   if (processByName.size !== processes.length) throw new Error("two processes share a name");
 
   // P7: one queue for all work.
@@ -141,14 +141,14 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
 
   // ---- processes -----------------------------------------------------------------------------
 
-  const newInstance = (process: Process, id: string, event: RecordedEvent): ProcessInstance => {
+  const newInstance = (definition: Process, id: string, event: RecordedEvent): ProcessInstance => {
     const now = clock.now();
     return {
-      process: process.name,
+      process: definition.name,
       id,
-      version: process.version,
+      version: definition.version,
       status: "waiting",
-      state: structuredClone(process.initialState),
+      state: structuredClone(definition.initialState),
       correlationId: event.meta.correlationId,
       step: 0,
       revision: 0,
@@ -281,25 +281,29 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
 
   /** Handles one event for one process (P1, P2), then delivers the instance's outbox. */
   const handleEvent = async (
-    process: Process,
+    definition: Process,
     event: ConfirmedEvent,
     checkpoint: number | undefined,
   ): Promise<void> => {
     const consumer: ConsumerRecord | undefined =
-      checkpoint === undefined ? undefined : { name: `process:${process.name}`, checkpoint };
+      checkpoint === undefined ? undefined : { name: `process:${definition.name}`, checkpoint };
     const skip = async () => {
       if (consumer) await processStore.commit({ consumer });
     };
-    const current = process.registry.upcast(event);
+    const current = definition.registry.upcast(event);
     if (current === undefined) return skip();
-    const id = process.correlate(current);
+    const id = definition.correlate(current);
     if (id === undefined) return skip();
     for (let attempt = 0; ; attempt++) {
-      const stored = await processStore.instance(process.name, id);
+      const stored = await processStore.instance(definition.name, id);
       if (stored && (isClosed(stored) || stored.handled.includes(event.id))) return skip();
-      const base = stored ?? newInstance(process, id, current);
+      const base = stored ?? newInstance(definition, id, current);
       const next = applyStep(base, { kind: "event", event: current }, (state, step) =>
-        process.onEvent(state, current, { instance: id, step, correlationId: base.correlationId }),
+        definition.onEvent(state, current, {
+          instance: id,
+          step,
+          correlationId: base.correlationId,
+        }),
       );
       const write: ProcessWrite = { instance: { record: next, expectedRevision: base.revision } };
       if (consumer) write.consumer = consumer;
@@ -444,7 +448,7 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
   };
 
   /** Fires the due deadlines of one instance (P5), earliest first. */
-  const fireDeadlines = async (process: Process, start: ProcessInstance): Promise<boolean> => {
+  const fireDeadlines = async (definition: Process, start: ProcessInstance): Promise<boolean> => {
     let fired = false;
     let instance: ProcessInstance | undefined = start;
     for (let attempt = 0; instance && !isClosed(instance); ) {
@@ -457,7 +461,7 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
         base,
         { kind: "timeout", name: due.name, dueAt: due.dueAt, step: due.step },
         (state, step) =>
-          process.onTimeout(
+          definition.onTimeout(
             state,
             { name: due.name, data: due.data, dueAt: due.dueAt },
             { instance: base.id, step, correlationId: base.correlationId },
@@ -472,18 +476,18 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
         fired = true;
         attempt = 0;
         await deliverOutbox(next);
-        instance = await processStore.instance(process.name, base.id);
+        instance = await processStore.instance(definition.name, base.id);
       } else {
-        instance = await processStore.instance(process.name, base.id);
+        instance = await processStore.instance(definition.name, base.id);
       }
     }
     return fired;
   };
 
-  const pumpProcess = async (process: Process): Promise<boolean> => {
-    const record = await processStore.consumer(`process:${process.name}`);
+  const pumpProcess = async (definition: Process): Promise<boolean> => {
+    const record = await processStore.consumer(`process:${definition.name}`);
     const page = await store.readAll({ after: record?.checkpoint ?? 0, limit: pageSize });
-    for (const entry of page) await handleEvent(process, entry.event, entry.checkpoint);
+    for (const entry of page) await handleEvent(definition, entry.event, entry.checkpoint);
     return page.length > 0;
   };
 
@@ -599,13 +603,13 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
     }
     for (;;) {
       let moved = false;
-      for (const process of processes) {
-        while (await pumpProcess(process)) moved = true;
+      for (const definition of processes) {
+        while (await pumpProcess(definition)) moved = true;
         for (const instance of await processStore.instances({
-          process: process.name,
+          process: definition.name,
           status: active,
         })) {
-          if (await fireDeadlines(process, instance)) moved = true;
+          if (await fireDeadlines(definition, instance)) moved = true;
         }
       }
       for (const reaction of reactions) {
@@ -647,9 +651,9 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
   // One timer, for the earliest deadline or reaction retry.
   const armTimer = async () => {
     let earliest = Number.POSITIVE_INFINITY;
-    for (const process of processes) {
+    for (const definition of processes) {
       for (const instance of await processStore.instances({
-        process: process.name,
+        process: definition.name,
         status: active,
       })) {
         for (const deadline of instance.deadlines) earliest = Math.min(earliest, deadline.dueAt);
@@ -676,7 +680,7 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
       }),
     handle: (event) =>
       enqueue(async () => {
-        for (const process of processes) await handleEvent(process, event, undefined);
+        for (const definition of processes) await handleEvent(definition, event, undefined);
       }),
     async start() {
       if (started) return;

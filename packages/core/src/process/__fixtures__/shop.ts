@@ -3,7 +3,7 @@ import { z } from "zod";
 import { defineDecider } from "../../decider/define-decider.ts";
 import { ChronicleError } from "../../errors.ts";
 import { defineEvent } from "../../events/define-event.ts";
-import { defineProcess, send } from "../define-process.ts";
+import { defineProcess, send } from "../process-definition.ts";
 
 export const orderPlaced = defineEvent({
   type: "order.placed",

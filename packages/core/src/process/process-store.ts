@@ -195,7 +195,7 @@ export interface InstanceQuery {
 
 /**
  * The durable part of processes and reactions. Every implementation passes
- * `runProcessStoreContract` (packages/core/src/process/process-store-contract.ts).
+ * `runProcessStoreContract` (packages/core/src/process/testing/process-store-contract.ts).
  */
 export interface ProcessStore {
   /** One instance, or `undefined`. */

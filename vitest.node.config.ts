@@ -11,6 +11,7 @@ export default defineConfig({
       "packages/*/src/**/*.test.tsx",
       "worker/src/**/*.test.ts",
       "test/**/*.test.ts",
+      "examples/**/*.test.ts",
     ],
     exclude: [
       "**/*.browser.test.ts",

@@ -15,16 +15,22 @@ export const errorCodes = [
   "internal",
 ] as const;
 
+/** One of {@link errorCodes}: what a failure is, for code to branch on. */
 export type ErrorCode = (typeof errorCodes)[number];
 
 /** The JSON form of a ChronicleError: what crosses comlink and the wire. */
 export interface ChronicleErrorJSON {
+  /** What kind of failure (see {@link errorCodes}). */
   code: ErrorCode;
+  /** For people, not for code: branch on `code`. */
   message: string;
+  /** Machine-readable facts about the failure; left out when there are none. */
   details?: Record<string, unknown>;
 }
 
+/** The optional parts of a {@link ChronicleError}. */
 export interface ChronicleErrorOptions {
+  /** The error that led to this one (ES2022 `cause`); it does not cross comlink or the wire. */
   cause?: unknown;
   /** Machine-readable facts about the failure (the field that failed, the head, ...). */
   details?: Record<string, unknown>;
@@ -38,8 +44,11 @@ export interface ChronicleErrorOptions {
  * throw new ChronicleError("validation", "title must not be empty", { details: { path: "title" } });
  */
 export class ChronicleError extends Error {
+  /** Always `"ChronicleError"` (a subclass may name itself). */
   override readonly name = "ChronicleError";
+  /** What kind of failure: the field to branch on. */
   readonly code: ErrorCode;
+  /** Machine-readable facts about the failure; `{}` when there are none. */
   readonly details: Record<string, unknown>;
 
   constructor(code: ErrorCode, message: string, options: ChronicleErrorOptions = {}) {
@@ -48,6 +57,7 @@ export class ChronicleError extends Error {
     this.details = options.details ?? {};
   }
 
+  /** The JSON form (code, message, details when there are any); the `cause` is left out. */
   toJSON(): ChronicleErrorJSON {
     const json: ChronicleErrorJSON = { code: this.code, message: this.message };
     if (Object.keys(this.details).length > 0) json.details = this.details;
@@ -72,6 +82,12 @@ export class ChronicleError extends Error {
   }
 }
 
+/**
+ * True when `value` is one of the {@link errorCodes}.
+ *
+ * @example
+ * const code = isErrorCode(body.code) ? body.code : "internal";
+ */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && (errorCodes as readonly string[]).includes(value);
 }
@@ -81,7 +97,7 @@ export function isErrorCode(value: unknown): value is ErrorCode {
  * crossing comlink), optionally with the given code.
  *
  * @example
- * try { await chronicle.execute(stream, command) } catch (e) { if (isChronicleError(e, "concurrency")) retry() }
+ * try { await chronicle.execute(stream, decider, command) } catch (e) { if (isChronicleError(e, "concurrency")) retry() }
  */
 export function isChronicleError(error: unknown, code?: ErrorCode): error is ChronicleError {
   if (typeof error !== "object" || error === null) return false;
@@ -90,7 +106,12 @@ export function isChronicleError(error: unknown, code?: ErrorCode): error is Chr
   return code === undefined || candidate === code;
 }
 
-/** Wraps anything thrown into a ChronicleError, keeping Chronicle errors as they are. */
+/**
+ * Wraps anything thrown into a ChronicleError, keeping Chronicle errors as they are.
+ *
+ * @example
+ * catch (error) { report(toChronicleError(error).toJSON()) }
+ */
 export function toChronicleError(error: unknown, fallback: ErrorCode = "internal"): ChronicleError {
   if (error instanceof ChronicleError) return error;
   if (isChronicleError(error)) return ChronicleError.fromJSON(error);

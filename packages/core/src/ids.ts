@@ -55,12 +55,22 @@ function randomCounterStart(): number {
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** True for a lower-case hyphenated UUID (any version). */
+/**
+ * True for a lower-case hyphenated UUID (any version).
+ *
+ * @example
+ * isUuid(uuidv7()); // true
+ */
 export function isUuid(value: unknown): value is string {
   return typeof value === "string" && uuidPattern.test(value);
 }
 
-/** The millisecond timestamp inside a UUIDv7. */
+/**
+ * The millisecond timestamp inside a UUIDv7.
+ *
+ * @example
+ * new Date(uuidv7Time(event.id)); // when the id was made
+ */
 export function uuidv7Time(id: string): number {
   return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }

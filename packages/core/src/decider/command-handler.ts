@@ -18,6 +18,7 @@ export interface CommandContext extends EventContext {
   commandId?: string;
 }
 
+/** How {@link createCommandHandler} loads, retries and fills in context. */
 export interface CommandHandlerOptions {
   /** Load from snapshots and save them per the decider's `snapshotEvery`. */
   snapshots?: SnapshotStore;
@@ -27,6 +28,7 @@ export interface CommandHandlerOptions {
   context?: CommandContext;
 }
 
+/** What a handled command did. */
 export interface CommandResult<State> {
   /** The events the command appended, with their positions (empty when it decided nothing). */
   events: ConfirmedEvent[];
@@ -36,6 +38,10 @@ export interface CommandResult<State> {
   head: number;
 }
 
+/**
+ * Runs one command against a stream (see {@link createCommandHandler}); `context` is merged over
+ * the handler's default context.
+ */
 export type CommandHandler<Command, State> = (
   stream: string,
   command: Command,

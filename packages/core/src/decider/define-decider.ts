@@ -3,6 +3,7 @@ import type { AnyEventDefinition, EventInputOf, EventOf } from "../events/define
 import { createEventRegistry, type EventRegistry } from "../events/registry.ts";
 import type { Foldable } from "../fold/foldable.ts";
 
+/** What {@link defineDecider} takes: the decider's pure parts and its event types. */
 export interface DeciderSpec<Command, State, Defs extends readonly AnyEventDefinition[]> {
   /** Names the decider's snapshots. */
   name: string;
@@ -29,10 +30,18 @@ export interface Decider<
   State = any,
   Defs extends readonly AnyEventDefinition[] = readonly AnyEventDefinition[],
 > extends Foldable<State> {
+  /** Tells deciders from projections. */
   readonly kind: "decider";
+  /** The event definitions it was declared with. */
   readonly events: Defs;
+  /** Validates the events `decide` returns and upcasts stored ones. */
   readonly registry: EventRegistry;
+  /** The spec's `evolve`: applies one event already upcast to its current version. */
   evolve(state: State, event: EventOf<Defs>): State;
+  /**
+   * The spec's `decide`, always returning an array; a `decide` that returns nothing fails with
+   * an `internal` error naming the decider and the command.
+   */
   decide(command: Command, state: State): readonly EventInputOf<Defs>[];
 }
 

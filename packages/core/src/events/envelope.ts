@@ -23,11 +23,15 @@ export interface EventMeta {
 export interface RecordedEvent<Data = unknown, Type extends string = string> {
   /** UUIDv7 chosen by the writer: the idempotency key. */
   id: string;
+  /** The stream it belongs to (see {@link isStreamId}). */
   stream: string;
+  /** The event type, e.g. `"card.moved"`. */
   type: Type;
   /** Schema version of `data`, an integer >= 1. */
   version: number;
+  /** The payload, as written (`version`); reads upcast it to the current version. */
   data: Data;
+  /** Who wrote it and why. */
   meta: EventMeta;
   /** 1-based, gapless; assigned by the authority (sync node or store). Absent while pending. */
   position?: number;
@@ -39,26 +43,50 @@ export interface RecordedEvent<Data = unknown, Type extends string = string> {
 export type ConfirmedEvent<Data = unknown, Type extends string = string> = RecordedEvent<
   Data,
   Type
-> & { position: number; recordedAt: number };
+> & {
+  /** 1-based, gapless position in its stream. */
+  position: number;
+  /** Authority clock when ordered (ms). */
+  recordedAt: number;
+};
 
 /** Where an event came from: passed to whatever creates new events. */
 export interface EventContext {
+  /** `meta.actor`. @default "anonymous" */
   actor?: string;
+  /** `meta.device`. @default "unknown" */
   device?: string;
+  /** `meta.correlationId`. @default the event's own id (it starts a workflow) */
   correlationId?: string;
+  /** `meta.causationId`: the event or command that caused it. */
   causationId?: string;
   /** Clock for `occurredAt` and the id's timestamp. @default Date.now */
   now?: () => number;
 }
 
+/**
+ * What a stream id looks like: 1-128 characters of `A-Z a-z 0-9 : _ . -`, not starting with a
+ * symbol.
+ */
 export const streamIdPattern = /^[A-Za-z0-9][A-Za-z0-9:_.-]{0,127}$/;
 
-/** True for a valid stream id: `/^[A-Za-z0-9][A-Za-z0-9:_.-]{0,127}$/` (docs/architecture.md). */
+/**
+ * True for a valid stream id: `/^[A-Za-z0-9][A-Za-z0-9:_.-]{0,127}$/` (docs/architecture.md).
+ *
+ * @example
+ * isStreamId("board:1"); // true
+ * isStreamId("board 1"); // false
+ */
 export function isStreamId(value: unknown): value is string {
   return typeof value === "string" && streamIdPattern.test(value);
 }
 
-/** Throws `validation` unless `stream` is a valid stream id. */
+/**
+ * Throws `validation` unless `stream` is a valid stream id.
+ *
+ * @example
+ * assertStreamId(params.stream); // params.stream is a string from here on
+ */
 export function assertStreamId(stream: unknown): asserts stream is string {
   if (!isStreamId(stream)) {
     throw new ChronicleError(

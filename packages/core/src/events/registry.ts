@@ -4,14 +4,19 @@ import type { RecordedEvent } from "./envelope.ts";
 
 /** A typed, validated event before it gets an envelope: the current version of its type. */
 export interface VersionedEventInput<Type extends string = string, Data = unknown> {
+  /** The event type, e.g. `"card.moved"`. */
   type: Type;
+  /** The definition's current version. */
   version: number;
+  /** The data as its schema parsed it. */
   data: Data;
 }
 
 /** The event types an app knows, by type name. */
 export interface EventRegistry {
+  /** Every definition, by type name. */
   readonly definitions: ReadonlyMap<string, AnyEventDefinition>;
+  /** True when the registry knows the event type. */
   has(type: string): boolean;
   /**
    * Validates an event input against its definition: `validation` for bad data, and for a type

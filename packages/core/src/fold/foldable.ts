@@ -6,10 +6,13 @@ import type { RecordedEvent } from "../events/envelope.ts";
  * events. Snapshots, temporal reads and rebuilds work on any Foldable.
  */
 export interface Foldable<State = unknown> {
+  /** Which of the two it is. */
   readonly kind: "decider" | "projection";
+  /** Names its snapshots and persisted states: unique among the app's folds of the same kind. */
   readonly name: string;
   /** Bump it when the fold changes: persisted states and snapshots of other versions are ignored. */
   readonly version: number;
+  /** The state before any event; copied, never mutated (see {@link initialStateOf}). */
   readonly initialState: State;
   /**
    * Applies one stored event: upcasts it to its current version first; events whose type or
@@ -20,7 +23,12 @@ export interface Foldable<State = unknown> {
   readonly snapshotEvery?: number | undefined;
 }
 
-/** A fresh copy of the initial state (so folds may never share it). */
+/**
+ * A fresh copy of the initial state (so folds may never share it).
+ *
+ * @example
+ * const empty = initialStateOf(boardDecider);
+ */
 export function initialStateOf<State>(foldable: Foldable<State>): State {
   return structuredClone(foldable.initialState);
 }
@@ -28,6 +36,9 @@ export function initialStateOf<State>(foldable: Foldable<State>): State {
 /**
  * Folds events into a state. When applying an event throws, a {@link FoldError} (`internal`)
  * names the fold, the event id and its position, and says how many events were applied.
+ *
+ * @example
+ * const state = foldEvents(boardProjection, initialStateOf(boardProjection), events);
  */
 export function foldEvents<State>(
   foldable: Foldable<State>,

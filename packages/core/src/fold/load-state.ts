@@ -3,6 +3,7 @@ import { type SnapshotStore, snapshotKey } from "../snapshot/snapshot-store.ts";
 import type { EventStore } from "../store/types.ts";
 import { type Foldable, foldEvents, initialStateOf } from "./foldable.ts";
 
+/** How {@link loadState} reads: from a snapshot, up to a position, in pages. */
 export interface LoadStateOptions {
   /** Start from the nearest snapshot below the target instead of the first event. */
   snapshots?: SnapshotStore | undefined;
@@ -12,7 +13,9 @@ export interface LoadStateOptions {
   pageSize?: number | undefined;
 }
 
+/** A fold's state over one stream and where it stands. */
 export interface LoadedState<State> {
+  /** The state after the last event folded in. */
   state: State;
   /** The last position folded in (0 for a stream with no events). */
   position: number;
@@ -59,7 +62,15 @@ export async function loadState<State>(
 }
 
 /** A point in a stream's history: a position, or a time on the authority's clock. */
-export type PointInTime = { position: number } | { time: number };
+export type PointInTime =
+  | {
+      /** After the event at this position (0: before the first event). */
+      position: number;
+    }
+  | {
+      /** After the last event recorded at or before this time (`recordedAt`, ms). */
+      time: number;
+    };
 
 /**
  * The state of a decider or projection as it was at a position or at a `recordedAt` time,
@@ -82,6 +93,9 @@ export async function stateAt<State>(
 /**
  * The last position at a point in time: the position itself (validated), or the last event
  * recorded at or before `time` (0 when none).
+ *
+ * @example
+ * const position = await resolvePoint(store, "board:1", { time: Date.parse("2026-11-01") });
  */
 export async function resolvePoint(
   store: EventStore,
@@ -116,6 +130,9 @@ export async function resolvePoint(
 /**
  * Saves a snapshot when the fold has advanced at least `snapshotEvery` events since the last one.
  * Returns the position of the newest snapshot.
+ *
+ * @example
+ * lastSnapshot = await snapshotIfDue(snapshots, decider, stream, state, head, lastSnapshot);
  */
 export async function snapshotIfDue<State>(
   snapshots: SnapshotStore | undefined,

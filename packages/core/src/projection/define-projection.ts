@@ -10,6 +10,7 @@ export type ProjectionHandlers<State, Defs extends readonly AnyEventDefinition[]
   ) => State;
 };
 
+/** What {@link defineProjection} takes. */
 export interface ProjectionSpec<State, Defs extends readonly AnyEventDefinition[]> {
   /** Unique among the app's projections; part of the persisted state's key. */
   name: string;
@@ -19,17 +20,22 @@ export interface ProjectionSpec<State, Defs extends readonly AnyEventDefinition[
   events: Defs;
   /** The read model before any event; copied, never mutated. */
   initialState: State;
+  /** How each event type changes the read model; types without a handler are skipped. */
   handlers: ProjectionHandlers<State, Defs>;
   /** Save a snapshot at least every N events (for temporal reads). @default undefined */
   snapshotEvery?: number | undefined;
 }
 
+/** A read model folded from events. Create one with {@link defineProjection}. */
 export interface Projection<
   State = unknown,
   Defs extends readonly AnyEventDefinition[] = readonly AnyEventDefinition[],
 > extends Foldable<State> {
+  /** Tells projections from deciders. */
   readonly kind: "projection";
+  /** The event definitions it was declared with. */
   readonly events: Defs;
+  /** The spec's handlers, by event type. */
   readonly handlers: ProjectionHandlers<State, Defs>;
 }
 

@@ -10,9 +10,16 @@ import {
 } from "./projection-state-store.ts";
 
 /** What a projection folds: one stream by id, or every stream whose id starts with `prefix`. */
-export type ProjectionSource = string | { prefix: string };
+export type ProjectionSource =
+  | string
+  | {
+      /** Folds every stream whose id starts with it, in global (checkpoint) order. */
+      prefix: string;
+    };
 
+/** How far a catch-up or rebuild has come (see `onProgress`). */
 export interface ProjectionProgress {
+  /** The projection's name. */
   projection: string;
   /** The record key: `${name}/${stream}` or `${name}/${prefix}*`. */
   key: string;
@@ -24,7 +31,9 @@ export interface ProjectionProgress {
   rebuilding: boolean;
 }
 
+/** What {@link createProjectionRunner} takes. */
 export interface ProjectionRunnerOptions {
+  /** The event store the projections read. */
   store: EventStore;
   /** Where states and checkpoints persist. @default a MemoryProjectionStateStore */
   states?: ProjectionStateStore;
@@ -34,6 +43,7 @@ export interface ProjectionRunnerOptions {
   pageSize?: number;
   /** Reports catch-up and rebuild progress, once per page. */
   onProgress?: (progress: ProjectionProgress) => void;
+  /** Clock for the snapshots it saves. @default Date.now */
   now?: () => number;
 }
 
@@ -52,6 +62,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   return new ProjectionRunner(options);
 }
 
+/**
+ * Keeps projections current over an event store: one persisted state and checkpoint per
+ * projection and source. Create one with {@link createProjectionRunner}.
+ */
 export class ProjectionRunner {
   readonly #store: EventStore;
   readonly #states: ProjectionStateStore;
@@ -232,7 +246,13 @@ export class ProjectionRunner {
   }
 }
 
-/** The key of a projection's persisted record for a source: `${name}/${stream}` or `${name}/${prefix}*`. */
+/**
+ * The key of a projection's persisted record for a source: `${name}/${stream}` or
+ * `${name}/${prefix}*`.
+ *
+ * @example
+ * projectionKey(boardProjection, "board:1"); // "board/board:1"
+ */
 export function projectionKey(
   projection: Pick<Projection<any, any>, "name">,
   source: ProjectionSource,

@@ -2,16 +2,21 @@
 export interface ProjectionRecord<State = unknown> {
   /** `${projection name}/${source}`: one record per projection per stream (or per prefix). */
   key: string;
+  /** The projection's name. */
   name: string;
   /** The projection version that built this state; a different version rebuilds. */
   version: number;
   /** The last checkpoint folded in (a stream position, or a global checkpoint for all streams). */
   checkpoint: number;
+  /** The read model at `checkpoint`. */
   state: State;
 }
 
+/** Where a projection runner persists its records (memory, IndexedDB, ...). */
 export interface ProjectionStateStore {
+  /** The record under `key`, or `undefined` when there is none. */
   get(key: string): Promise<ProjectionRecord | undefined>;
+  /** Stores the record under its `key` (a shared store may keep a newer one it holds). */
   put(record: ProjectionRecord): Promise<void>;
 }
 

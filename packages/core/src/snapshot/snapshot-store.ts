@@ -1,16 +1,18 @@
 /** A folded state saved at a stream position, for fast loads and temporal reads. */
 export interface Snapshot<State = unknown> {
-  /** `${kind}/${name}/${stream}`, see {@link snapshotKey}. */
+  /** `${kind}/${name}/${stream}` (`snapshotKey` of `@chronicle/core/store` builds it). */
   key: string;
   /** The last stream position folded into `state`. */
   position: number;
   /** The version of the decider or projection that produced it; other versions ignore it. */
   version: number;
+  /** The folded state at `position`. */
   state: State;
   /** When it was taken (ms), informative. */
   takenAt: number;
 }
 
+/** Which snapshot {@link SnapshotStore.load} may return. */
 export interface SnapshotLoadOptions {
   /** Only snapshots at or below this position (temporal reads). */
   maxPosition?: number;
@@ -20,12 +22,18 @@ export interface SnapshotLoadOptions {
 
 /** Where snapshots live. Several per key are kept so temporal reads find one below any point. */
 export interface SnapshotStore {
+  /** Stores a snapshot; one at the same key and position is replaced. */
   save(snapshot: Snapshot): Promise<void>;
   /** The snapshot with the highest position matching the options. */
   load(key: string, options?: SnapshotLoadOptions): Promise<Snapshot | undefined>;
 }
 
-/** The snapshot key of a decider's or projection's state over one stream. */
+/**
+ * The snapshot key of a decider's or projection's state over one stream.
+ *
+ * @example
+ * snapshotKey("decider", "board", "board:1"); // "decider/board/board:1"
+ */
 export function snapshotKey(kind: "decider" | "projection", name: string, stream: string): string {
   return `${kind}/${name}/${stream}`;
 }

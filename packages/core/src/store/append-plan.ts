@@ -9,9 +9,25 @@ import { ChronicleError } from "../errors.ts";
 import { assertStreamId, isStreamId } from "../events/envelope.ts";
 import type { AppendedEvent, ExpectedVersion, NewEvent } from "./types.ts";
 
-export type AppendPlan = { kind: "write" } | { kind: "duplicate"; results: AppendedEvent[] };
+/** What {@link planAppend} decided: write the batch, or answer with the stored results. */
+export type AppendPlan =
+  | {
+      /** None of the ids is stored: write the batch after the head. */
+      kind: "write";
+    }
+  | {
+      /** The whole batch is already stored where expected: write nothing. */
+      kind: "duplicate";
+      /** The stored events' results, in the batch's order. */
+      results: AppendedEvent[];
+    };
 
-/** Throws `validation` for a malformed batch: bad stream, envelope fields, or repeated ids. */
+/**
+ * Throws `validation` for a malformed batch: bad stream, envelope fields, or repeated ids.
+ *
+ * @example
+ * validateBatch(stream, events); // before planAppend
+ */
 export function validateBatch(stream: string, events: readonly NewEvent[]): void {
   assertStreamId(stream);
   if (!Array.isArray(events)) {
@@ -54,7 +70,12 @@ export function validateBatch(stream: string, events: readonly NewEvent[]): void
   });
 }
 
-/** Throws `validation` for an expected version that is not one of the four forms. */
+/**
+ * Throws `validation` for an expected version that is not one of the four forms.
+ *
+ * @example
+ * validateExpectedVersion(options.expectedVersion ?? "any");
+ */
 export function validateExpectedVersion(expected: ExpectedVersion): void {
   if (expected === "any" || expected === "no-stream" || expected === "exists") return;
   if (typeof expected === "number" && Number.isInteger(expected) && expected >= 0) return;
@@ -65,6 +86,13 @@ export function validateExpectedVersion(expected: ExpectedVersion): void {
   );
 }
 
+/**
+ * The `concurrency` error of a stream whose head does not match what the writer expected; its
+ * details hold the stream, the expected version, the head and the reason.
+ *
+ * @example
+ * if (!matchesExpected(expected, head)) throw concurrencyError(stream, expected, head);
+ */
 export function concurrencyError(
   stream: string,
   expected: ExpectedVersion,
@@ -78,7 +106,13 @@ export function concurrencyError(
   );
 }
 
-/** True when a stream at `head` satisfies `expected`. */
+/**
+ * True when a stream at `head` satisfies `expected`.
+ *
+ * @example
+ * matchesExpected("no-stream", 0); // true
+ * matchesExpected(3, 4); // false
+ */
 export function matchesExpected(expected: ExpectedVersion, head: number): boolean {
   if (expected === "any") return true;
   if (expected === "no-stream") return head === 0;
@@ -89,6 +123,11 @@ export function matchesExpected(expected: ExpectedVersion, head: number): boolea
 /**
  * Decides what an append does, given the stream head and a lookup of already-stored ids.
  * Call {@link validateBatch} first.
+ *
+ * @example
+ * validateBatch(stream, events);
+ * const plan = planAppend(stream, events, expected, head, (id) => byId.get(id));
+ * if (plan.kind === "duplicate") return { results: plan.results, head };
  */
 export function planAppend(
   stream: string,

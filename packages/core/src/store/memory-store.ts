@@ -16,6 +16,7 @@ import type {
   Subscription,
 } from "./types.ts";
 
+/** What `new MemoryEventStore(options)` takes. */
 export interface MemoryEventStoreOptions {
   /** Clock for `recordedAt`; kept non-decreasing by the store. @default Date.now */
   now?: () => number;
@@ -162,6 +163,9 @@ function prefixOf(streamPrefix: string | undefined): { streamPrefix?: string } {
 /**
  * Applies ReadStreamOptions to a stream's events held in position order (index = position - 1).
  * Exported for stores that keep a stream in memory.
+ *
+ * @example
+ * readStream(stream, options) { return sliceStream(this.events(stream), options); }
  */
 export function sliceStream(
   events: readonly ConfirmedEvent[],

@@ -1,12 +1,16 @@
 import type { EventHandler, LoggedEvent, Subscription } from "./types.ts";
 
+/** What {@link createPullSubscription} needs from a store. */
 export interface PullSubscriptionOptions {
   /** Reads the next page of entries after a checkpoint (an empty page means caught up). */
   read: (after: number) => Promise<LoggedEvent[]>;
   /** Registers a callback run after every commit; returns the unregister function. */
   listen: (onCommit: () => void) => () => void;
+  /** Deliver entries after this checkpoint. */
   after: number;
+  /** Receives each entry, awaited before the next. */
   handler: EventHandler;
+  /** Called when the handler or a read fails; the subscription then stops. */
   onError?: ((error: unknown) => void) | undefined;
 }
 
@@ -15,6 +19,17 @@ export interface PullSubscriptionOptions {
  * its own cursor, and a commit notification only means "read again". Whether an event arrives
  * during catch-up or after, it is delivered by the same read loop, once, in checkpoint order.
  * Stores implement `subscribe` with it by providing `read` and `listen`.
+ *
+ * @example
+ * subscribe(options, handler) {
+ *   return createPullSubscription({
+ *     read: (after) => this.readAll({ after, limit: 500 }),
+ *     listen: (onCommit) => this.onCommit(onCommit),
+ *     after: options.after ?? 0,
+ *     handler,
+ *     onError: options.onError,
+ *   });
+ * }
  */
 export function createPullSubscription(options: PullSubscriptionOptions): Subscription {
   let cursor = options.after;

@@ -12,18 +12,26 @@ export type ExpectedVersion = "any" | "no-stream" | "exists" | number;
 /** An event to append: a full envelope without the fields the store assigns. */
 export type NewEvent<Data = unknown> = Omit<RecordedEvent<Data>, "position" | "recordedAt">;
 
+/** How {@link EventStore.append} checks the stream. */
 export interface AppendOptions {
-  /** @default "any" */
+  /**
+   * What the stream's head must be for the append to go ahead (`concurrency` otherwise).
+   * @default "any"
+   */
   expectedVersion?: ExpectedVersion;
 }
 
 /** Where one appended event landed (the same shape as a sync `ack` result). */
 export interface AppendedEvent {
+  /** The event's id. */
   id: string;
+  /** Its position in the stream. */
   position: number;
+  /** The store's clock when it was ordered (ms). */
   recordedAt: number;
 }
 
+/** What {@link EventStore.append} did. */
 export interface AppendResult {
   /** One per appended event, in the order given. */
   results: AppendedEvent[];
@@ -31,8 +39,9 @@ export interface AppendResult {
   head: number;
 }
 
+/** Which events {@link EventStore.readStream} returns, and in which order. */
 export interface ReadStreamOptions {
-  /** @default "forward" */
+  /** Position order, or its reverse. @default "forward" */
   direction?: "forward" | "backward";
   /** Position to start at, inclusive. @default 1 forward, the head backward */
   from?: number;
@@ -51,9 +60,11 @@ export interface LoggedEvent {
    * stream position for stream subscriptions.
    */
   checkpoint: number;
+  /** The stored event. */
   event: ConfirmedEvent;
 }
 
+/** Which events {@link EventStore.readAll} returns. */
 export interface ReadAllOptions {
   /** Only events committed after this checkpoint. @default 0 */
   after?: number;
@@ -63,6 +74,7 @@ export interface ReadAllOptions {
   streamPrefix?: string;
 }
 
+/** What {@link EventStore.subscribe} delivers, from where. */
 export interface SubscribeOptions {
   /** Subscribe to one stream (checkpoints are positions); omit for every stream. */
   stream?: string;
@@ -74,6 +86,7 @@ export interface SubscribeOptions {
   onError?: (error: unknown) => void;
 }
 
+/** A running subscription to an event store. */
 export interface Subscription {
   /** Resolves once every event committed before `subscribe` returned has been delivered. */
   readonly caughtUp: Promise<void>;
@@ -81,6 +94,7 @@ export interface Subscription {
   close(): void;
 }
 
+/** Receives each event a subscription delivers; a returned promise is awaited before the next. */
 export type EventHandler = (entry: LoggedEvent) => void | Promise<void>;
 
 /**
@@ -112,5 +126,6 @@ export interface EventStore {
    * handler between events.
    */
   subscribe(options: SubscribeOptions, handler: EventHandler): Subscription;
+  /** Releases the store's resources (connections, subscriptions); it is not used afterwards. */
   close(): Promise<void>;
 }

@@ -6,22 +6,32 @@ import { foldEvents, initialStateOf } from "../fold/foldable.ts";
 
 /** Thrown when a specification does not hold; carries `expected`/`actual` for test-runner diffs. */
 export class SpecificationError extends Error {
+  /** Always `"SpecificationError"`. */
   override readonly name = "SpecificationError";
+  /** Tells test runners (Vitest, Mocha) to print a diff of `expected` and `actual`. */
   readonly showDiff = true;
   constructor(
     message: string,
+    /** What the specification asked for. */
     readonly expected: unknown,
+    /** What the decider did. */
     readonly actual: unknown,
   ) {
     super(message);
   }
 }
 
-/** A past event for `given`: an input `{ type, data }`, or a recorded event (any version). */
+/**
+ * A past event for `given`: an input `{ type, data }`, or a recorded event (any version).
+ * Internal: not exported; the docs show it inline in `given`'s signature.
+ *
+ * @inline
+ */
 type GivenEvent<Defs extends readonly AnyEventDefinition[]> =
   | EventInputOf<Defs>
   | Pick<RecordedEvent, "type" | "version" | "data">;
 
+/** A specification with its command: assert what the decider does with it. */
 export interface DeciderWhen<State, Defs extends readonly AnyEventDefinition[]> {
   /** Asserts the events the command decides (compared by type and data, after validation). */
   then(expected: readonly EventInputOf<Defs>[]): void;
@@ -31,7 +41,9 @@ export interface DeciderWhen<State, Defs extends readonly AnyEventDefinition[]> 
   thenState(expected: State): void;
 }
 
+/** A specification with its past events: give it the command. */
 export interface DeciderGiven<Command, State, Defs extends readonly AnyEventDefinition[]> {
+  /** The command to decide on the state the given events fold to. */
   when(command: Command): DeciderWhen<State, Defs>;
 }
 
@@ -47,7 +59,10 @@ export interface DeciderGiven<Command, State, Defs extends readonly AnyEventDefi
  */
 export function deciderSpec<Command, State, Defs extends readonly AnyEventDefinition[]>(
   decider: Decider<Command, State, Defs>,
-): { given(events: readonly GivenEvent<Defs>[]): DeciderGiven<Command, State, Defs> } {
+): {
+  /** The stream's past events (an empty array for a new stream). */
+  given(events: readonly GivenEvent<Defs>[]): DeciderGiven<Command, State, Defs>;
+} {
   return {
     given(events) {
       const recorded = events.map((event, index) => toRecorded(decider, event, index + 1));
@@ -129,7 +144,12 @@ function toRecorded(
   };
 }
 
-/** Structural equality of JSON-like values (key order ignored). */
+/**
+ * Structural equality of JSON-like values (key order ignored).
+ *
+ * @example
+ * deepEqual({ a: 1, b: [2] }, { b: [2], a: 1 }); // true
+ */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;

@@ -24,9 +24,11 @@ export interface TextFieldState {
 
 /** Every field of one text-field type in a stream, by key (e.g. card id). */
 export interface TextFieldsState {
+  /** Each field's state, by key; a field never edited is absent. */
   fields: Record<string, TextFieldState>;
 }
 
+/** The data of a text edit event, and the edit command. */
 export interface TextEditData {
   /** Which field: usually the id of the entity the text belongs to. */
   key: string;
@@ -34,6 +36,7 @@ export interface TextEditData {
   update: string;
 }
 
+/** What {@link defineTextField} takes. */
 export interface TextFieldOptions<Type extends string> {
   /** The event type, e.g. `"card.description.edited"`. */
   type: Type;
@@ -41,6 +44,7 @@ export interface TextFieldOptions<Type extends string> {
   compactEvery?: number;
 }
 
+/** A collaborative text field type: its edit event, decider, projection and Yjs helpers. */
 export interface TextField<Type extends string = string> {
   /** The edit event (data: `{ key, update }`), with an inverse for undo. */
   readonly event: EventDefinition<Type, TextEditData>;

@@ -5,19 +5,25 @@ import type { EventStore } from "../store/types.ts";
 
 /** One line of a stream's history: who did what, when. */
 export interface HistoryEntry {
+  /** The event's position in the stream (provisional while `pending`). */
   position: number;
+  /** The event's id. */
   id: string;
+  /** The event type, e.g. `"card.moved"`. */
   type: string;
   /** Who (the node-stamped subject) and from which device. */
   actor: string;
+  /** The installation that wrote it. */
   device: string;
   /** The authority's clock when ordered (what temporal reads use). */
   recordedAt: number;
   /** The writer's clock (informative). */
   occurredAt: number;
+  /** The event's data, as stored (not upcast). */
   data: unknown;
-  /** Set on compensating (undo) and re-applying (redo) events. */
+  /** Set on compensating (undo) events: the ids of the events they undo. */
   undoOf?: string[];
+  /** Set on re-applying (redo) events: the ids of the events they redo. */
   redoOf?: string[];
   /**
    * Written on this device and not yet ordered by the sync node (hosts with sync only):
@@ -27,6 +33,7 @@ export interface HistoryEntry {
   pending?: true;
 }
 
+/** Which entries `history` returns. */
 export interface HistoryOptions {
   /** First position, inclusive. @default 1 */
   from?: number;
@@ -62,6 +69,12 @@ export async function history(
   return events.map(toHistoryEntry);
 }
 
+/**
+ * One confirmed event as a history entry.
+ *
+ * @example
+ * const entries = (await store.readStream("board:1")).map(toHistoryEntry);
+ */
 export function toHistoryEntry(event: ConfirmedEvent): HistoryEntry {
   const entry: HistoryEntry = {
     position: event.position,
@@ -82,8 +95,11 @@ export function toHistoryEntry(event: ConfirmedEvent): HistoryEntry {
 export interface StateChange {
   /** Where, as keys from the root: `["cards", "c1", "column"]`. */
   path: string[];
+  /** Whether the value at `path` appeared, disappeared or changed. */
   kind: "added" | "removed" | "changed";
+  /** The value before (absent when `added`). */
   before?: unknown;
+  /** The value after (absent when `removed`). */
   after?: unknown;
 }
 
@@ -109,7 +125,13 @@ export async function diff<State>(
   return diffValues(before.state, after.state);
 }
 
-/** Structural differences between two JSON-like values. */
+/**
+ * Structural differences between two JSON-like values.
+ *
+ * @example
+ * diffValues({ a: 1 }, { a: 2, b: 3 });
+ * // [{ path: ["a"], kind: "changed", before: 1, after: 2 }, { path: ["b"], kind: "added", after: 3 }]
+ */
 export function diffValues(before: unknown, after: unknown, path: string[] = []): StateChange[] {
   if (Object.is(before, after)) return [];
   const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -6,6 +6,7 @@ import type { EventStore } from "../store/types.ts";
 
 /** A read-only view of one stream frozen at a position: render it while the live store goes on. */
 export interface StreamView {
+  /** The stream it views. */
   readonly stream: string;
   /** The last position included (0 for "before the first event"). */
   readonly position: number;

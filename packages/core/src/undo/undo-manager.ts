@@ -19,10 +19,13 @@ import {
   type UndoStorage,
 } from "./undo-storage.ts";
 
+/** What {@link createUndoManager} takes. */
 export interface UndoManagerOptions {
+  /** Where the manager reads states and appends compensations. */
   host: UndoHost;
   /** Whose changes this manager undoes; other actors' events are never recorded. */
   actor: string;
+  /** This installation's id: only its changes are recorded, and the stacks are per device. */
   device: string;
   /** The deciders whose events may be undone (their states feed the inverses). */
   deciders: readonly Decider[];
@@ -41,20 +44,42 @@ export interface UndoManagerOptions {
    * @default 0 (save before `record` resolves)
    */
   saveDelayMs?: number;
+  /** Clock for the capture window and step times. @default Date.now */
   now?: () => number;
 }
 
 /** What undo() or redo() did. */
 export type UndoOutcome =
-  | { status: "done"; label: string; events: RecordedEvent[] }
-  | { status: "skipped"; label: string; reason: string }
-  | { status: "empty" };
+  | {
+      /** The step was undone (or redone). */
+      status: "done";
+      /** The step's label. */
+      label: string;
+      /** The compensating (or re-applying) events, as appended. */
+      events: RecordedEvent[];
+    }
+  | {
+      /** The step no longer applies: it was dropped, nothing was appended. */
+      status: "skipped";
+      /** The step's label. */
+      label: string;
+      /** Why, from the inverse's `{ skip }`. */
+      reason: string;
+    }
+  | {
+      /** There was no step to undo (or redo). */
+      status: "empty";
+    };
 
 /** What an undo/redo UI shows. */
 export interface UndoState {
+  /** There is a step to undo. */
   canUndo: boolean;
+  /** There is a step to redo. */
   canRedo: boolean;
+  /** The label of the step `undo` would undo ("Move card"). */
   undoLabel?: string;
+  /** The label of the step `redo` would redo. */
   redoLabel?: string;
 }
 
@@ -72,6 +97,10 @@ export function createUndoManager(options: UndoManagerOptions): UndoManager {
   return new UndoManager(options);
 }
 
+/**
+ * Undo and redo by compensating events for one actor on one device, with persistent stacks.
+ * Create one with {@link createUndoManager}.
+ */
 export class UndoManager {
   /** Resolves once the persisted stacks are loaded. */
   readonly ready: Promise<void>;
@@ -114,6 +143,7 @@ export class UndoManager {
       }) ?? (() => {});
   }
 
+  /** What an undo/redo UI shows now. */
   get state(): UndoState {
     const state: UndoState = {
       canUndo: this.#stacks.undo.length > 0,

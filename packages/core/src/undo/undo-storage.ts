@@ -2,9 +2,11 @@ import type { RecordedEvent } from "../events/envelope.ts";
 
 /** One undoable (or redoable) step: a change by this actor on this device. */
 export interface UndoStep {
+  /** The step's id. */
   id: string;
   /** What the UI shows: "Add card", "Move card". */
   label: string;
+  /** The stream its events belong to. */
   stream: string;
   /** The decider whose events these are (its state is what inverses read). */
   decider: string;
@@ -16,8 +18,11 @@ export interface UndoStep {
   sealed?: boolean;
 }
 
+/** One actor's undo and redo stacks on one device, newest step last. */
 export interface UndoStacks {
+  /** Steps `undo` takes back, newest last. */
   undo: UndoStep[];
+  /** Steps `redo` applies again, newest last; a new change clears them. */
   redo: UndoStep[];
 }
 
@@ -27,7 +32,9 @@ export interface UndoStacks {
  * `watch`, so each manager works on the latest stacks and hears of the others' changes.
  */
 export interface UndoStorage {
+  /** The stacks saved under `key` (`${actor}/${device}`), or `undefined` before the first save. */
   load(key: string): Promise<UndoStacks | undefined>;
+  /** Replaces the stacks under `key`. */
   save(key: string, stacks: UndoStacks): Promise<void>;
   /**
    * Runs `work` while no other manager on `key` runs one (a cross-context lock); the manager

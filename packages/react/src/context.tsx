@@ -3,9 +3,11 @@ import { createContext, type ReactNode, useContext } from "react";
 
 const ChronicleContext = createContext<Chronicle | undefined>(undefined);
 
+/** The props of {@link ChronicleProvider}. */
 export interface ChronicleProviderProps {
   /** The browser Chronicle (`await createChronicle(...)`) the hooks below use. */
   chronicle: Chronicle;
+  /** The components that use the hooks. */
   children?: ReactNode;
 }
 

@@ -17,7 +17,12 @@ import type {
 
 /** Synchronous reads plus change notifications (the browser `Chronicle`). */
 export interface ProjectionSource {
+  /** The projection's state over the stream, synchronously; `undefined` when none is known yet. */
   read<P extends Projection<any, any>>(projection: P, stream: string): StateOf<P> | undefined;
+  /**
+   * Calls `listener` with the state now (when known), then on every change; returns the
+   * unsubscribe.
+   */
   subscribe<P extends Projection<any, any>>(
     projection: P,
     stream: string,
@@ -27,6 +32,7 @@ export interface ProjectionSource {
 
 /** Runs commands (the browser `Chronicle`, the sync engine, or a wrapper of a command handler). */
 export interface CommandSource<Result = ExecuteResult> {
+  /** Decides `command` with `decider` on `stream` and writes the events. */
   execute<D extends Decider<any, any, any>>(
     stream: string,
     decider: D,
@@ -37,9 +43,13 @@ export interface CommandSource<Result = ExecuteResult> {
 
 /** An undo manager (the browser `Chronicle`'s `undoManager`, or core's `UndoManager`). */
 export interface UndoSource {
+  /** What an undo/redo UI shows now. */
   readonly state: UndoState;
+  /** Calls `listener` now and after every change of the stacks; returns the unsubscribe. */
   subscribe(listener: (state: UndoState) => void): () => void;
+  /** Compensates the latest step. */
   undo(): Promise<UndoOutcome>;
+  /** Re-applies the latest undone step. */
   redo(): Promise<UndoOutcome>;
 }
 
@@ -53,5 +63,6 @@ export interface SyncStatusSource {
 
 /** A stream's timeline (the browser `Chronicle`; over a core store, wrap core's `history`). */
 export interface HistorySource {
+  /** The stream's entries in position order (pending ones last, where the source has them). */
   history(stream: string, options?: HistoryOptions): Promise<HistoryEntry[]>;
 }

@@ -10,6 +10,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useSource } from "./context.tsx";
 import type { CommandSource } from "./sources.ts";
 
+/** What {@link useCommand} returns: the decider's `execute`, and its progress and last refusal. */
 export interface CommandState<Command, Result = ExecuteResult> {
   /**
    * Runs `command` on `stream`; resolves with the result, or `undefined` when it was refused

@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { useSource } from "./context.tsx";
 import type { HistorySource } from "./sources.ts";
 
+/** Which entries {@link useHistory} loads, when it loads them again, and from where. */
 export interface UseHistoryOptions extends HistoryOptions {
   /**
    * Loads again whenever this changes (by identity): pass the projection's state, or anything

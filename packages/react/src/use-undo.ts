@@ -4,6 +4,7 @@ import { useSource } from "./context.tsx";
 import type { UndoSource } from "./sources.ts";
 import { useStableSnapshot } from "./stable-snapshot.ts";
 
+/** What {@link useUndo} returns: the undo state and the two actions. */
 export interface UndoControls extends UndoState {
   /** Compensates the latest step: `done`, `skipped` (with the reason) or `empty`. */
   undo: () => Promise<UndoOutcome>;

@@ -53,7 +53,10 @@ function notFound(c: Context): Response {
  */
 export function createSyncNode<E extends SyncNodeEnv = SyncNodeEnv>(
   options: SyncNodeOptions<E> = {},
-): Hono<{ Bindings: E }> {
+): Hono<{
+  /** The Worker's env: the node's bindings and vars, and the app's own. */
+  Bindings: E;
+}> {
   if (options.limits) checkLimitOptions(options.limits);
   // Dev mode (the dev token route is on) also accepts an HS256 secret shorter than 32 bytes.
   const devMode = (env: E) => options.devTokenRoute ?? env.CHRONICLE_DEV === "1";

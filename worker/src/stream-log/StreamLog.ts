@@ -85,6 +85,7 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
   readonly #buckets = new SubjectBuckets();
   #stream: string | undefined;
 
+  /** @internal The Workers runtime constructs the object; an app never does. */
   constructor(ctx: DurableObjectState, env: SyncNodeEnv) {
     super(ctx, env);
     migrate(ctx.storage);
@@ -96,7 +97,11 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
 
   // RPC for the Worker's HTTP routes ---------------------------------------------------------
 
-  /** The stream's epoch and head. */
+  /**
+   * The stream's epoch and head.
+   *
+   * @internal RPC for createSyncNode's routes: an app never calls it.
+   */
   info(stream: string): Outcome<{ epoch: string; head: number }> {
     return attempt(() => {
       this.#bind(stream);
@@ -107,6 +112,8 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
   /**
    * `POST /events`: the body text as the client sent it (already within the frame limit), the
    * authenticated subject (rate limit, `meta.actor`) and the Worker's limits.
+   *
+   * @internal RPC for createSyncNode's routes: an app never calls it.
    */
   pushBody(
     stream: string,
@@ -123,7 +130,11 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     });
   }
 
-  /** `GET /events`: one page as the response body text `{ events, head, more }`. */
+  /**
+   * `GET /events`: one page as the response body text `{ events, head, more }`.
+   *
+   * @internal RPC for createSyncNode's routes: an app never calls it.
+   */
   pullPage(
     stream: string,
     query: Record<string, string | undefined>,
@@ -146,6 +157,8 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
   /**
    * EventStore `append`: core's planAppend decides (a partly stored batch is `concurrency`),
    * then the same LogTable.commit as a push writes. `now` lets the contract suite drive the clock.
+   *
+   * @internal RPC for the store contract suite (no route reaches it): an app never calls it.
    */
   append(
     stream: string,
@@ -167,6 +180,11 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     });
   }
 
+  /**
+   * EventStore `readStream` over the log.
+   *
+   * @internal RPC for the store contract suite (no route reaches it): an app never calls it.
+   */
   readStream(stream: string, options: ReadStreamOptions = {}): Outcome<ConfirmedEvent[]> {
     return attempt(() => {
       this.#bind(stream);
@@ -179,6 +197,8 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
   /**
    * Accepts an upgrade the Worker has already authenticated and authorized (an upgrade takes a
    * token of the subject's rate limit), and makes sure the expiry alarm will close it at `exp`.
+   *
+   * @internal Called by the Workers runtime for the upgrade createSyncNode forwards.
    */
   override async fetch(request: Request): Promise<Response> {
     const sub = request.headers.get(callerHeaders.sub);
@@ -216,7 +236,11 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     }
   }
 
-  /** Closes the sockets whose token has expired, then waits for the next expiry. */
+  /**
+   * Closes the sockets whose token has expired, then waits for the next expiry.
+   *
+   * @internal Called by the Workers runtime.
+   */
   override async alarm(): Promise<void> {
     const now = Date.now();
     let next: number | undefined;
@@ -229,6 +253,11 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     if (next !== undefined) await this.ctx.storage.setAlarm(alarmTime(next));
   }
 
+  /**
+   * Handles one client frame (hello, pull, push) on a hibernatable socket.
+   *
+   * @internal Called by the Workers runtime.
+   */
   override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
     // A frame refused before it is parsed (rate-limited, too large) still gets its request id
     // back when one can be read at its start, so the client can fail that request.
@@ -257,6 +286,11 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     }
   }
 
+  /**
+   * Completes the close handshake the client started.
+   *
+   * @internal Called by the Workers runtime.
+   */
   override webSocketClose(ws: WebSocket, code: number, reason: string): void {
     try {
       ws.close(code, reason);
@@ -265,6 +299,11 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     }
   }
 
+  /**
+   * Nothing to do: the socket's state goes with it.
+   *
+   * @internal Called by the Workers runtime.
+   */
   override webSocketError(): void {
     // Nothing to clean up: per-socket state lives in the attachment and goes with the socket.
   }

@@ -22,6 +22,7 @@ import type {
 } from "@chronicle/core";
 import type { ExecuteResult, HostDiagnostics, HostStatus } from "../shared/host-api.ts";
 
+/** What {@link createChronicle} takes. */
 export interface CreateChronicleOptions {
   /** A module worker whose module calls `hostChronicle` (or any endpoint comlink can wrap). */
   worker: Worker | MessagePort;
@@ -67,6 +68,7 @@ export interface ChronicleUndo {
 
 /** A read-only view of a stream frozen at a position: render it while the live store goes on. */
 export interface ChronicleView {
+  /** The stream it views. */
   readonly stream: string;
   /** The last confirmed position included (0: before the first event). */
   readonly position: number;
@@ -76,6 +78,10 @@ export interface ChronicleView {
   events(options?: { from?: number; limit?: number }): Promise<ConfirmedEvent[]>;
 }
 
+/**
+ * Chronicle on the main thread: commands, synchronous projection reads and subscriptions, time
+ * travel, undo and sync status, served by the worker (see {@link createChronicle}).
+ */
 export interface Chronicle {
   /** This installation's id. */
   readonly deviceId: string;
@@ -95,6 +101,7 @@ export interface Chronicle {
   ): Promise<ExecuteResult>;
   /** Appends events of registered types without a decider. */
   append(stream: string, events: EventInput[], options?: AppendOptions): Promise<AppendResult>;
+  /** Reads the stream's confirmed events from the worker's store. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<ConfirmedEvent[]>;
   /**
    * The projection's state, synchronously: current while subscribed, otherwise the last state

@@ -13,9 +13,11 @@ import type { Chronicle } from "./chronicle-types.ts";
 
 type TextDoc = ReturnType<TextField["doc"]>;
 
+/** What {@link bindTextDoc} binds: one field of one stream. */
 export interface TextDocOptions<Type extends string = string> {
   /** The field (`defineTextField`); its decider and projection are registered in the worker. */
   field: TextField<Type>;
+  /** The stream the field's edits are written to. */
   stream: string;
   /** Which field of the stream (e.g. the card id). */
   key: string;
@@ -25,6 +27,7 @@ export interface TextDocOptions<Type extends string = string> {
   onError?: (error: ChronicleError) => void;
 }
 
+/** A live Y.Doc bound to a text field (see {@link bindTextDoc}). */
 export interface TextDocBinding {
   /** The live doc: bind an editor to `doc.getText("text")`. */
   readonly doc: TextDoc;

@@ -41,40 +41,83 @@ export interface ExecuteResult {
 
 /** Names a registered projection or decider across the worker boundary. */
 export interface FoldableRef {
+  /** Which registry to look in. */
   kind: "projection" | "decider";
+  /** The projection's or decider's name. */
   name: string;
 }
 
 /** Things the app may want to show: leadership, a database blocked by an old tab, errors. */
 export type HostStatus =
-  | { type: "leader"; leader: boolean }
-  /** Another tab holds the database open at an older schema version: ask the user to close it. */
-  | { type: "blocked" }
-  /** A newer version of the app wants to upgrade the database: this tab closed it; reload. */
-  | { type: "version-change" }
-  | { type: "projection-error"; projection: string; error: ChronicleErrorJSON }
-  /** A stream's sync status changed (reported by the leader, relayed to every tab). */
-  | { type: "sync-status"; stream: string; status: SyncStatus }
-  /** The sync engine dropped a command or events (see RejectedNotice). */
-  | { type: "sync-rejected"; notice: RejectedNotice }
-  /** This actor's undo/redo stacks on this device changed (in any tab). */
-  | { type: "undo"; state: UndoState }
-  /** A command was run but could not be recorded for undo (its events are stored). */
-  | { type: "undo-error"; error: ChronicleErrorJSON };
+  | {
+      /** This tab's worker started or stopped leading. */
+      type: "leader";
+      /** Whether it leads now (owns sync and snapshotting). */
+      leader: boolean;
+    }
+  | {
+      /**
+       * Another tab holds the database open at an older schema version: ask the user to close
+       * it.
+       */
+      type: "blocked";
+    }
+  | {
+      /** A newer version of the app wants to upgrade the database: this tab closed it; reload. */
+      type: "version-change";
+    }
+  | {
+      /** A projection's handler failed: its record stays at its checkpoint; commands go on. */
+      type: "projection-error";
+      /** The projection's name. */
+      projection: string;
+      /** The failure (a FoldError naming the event). */
+      error: ChronicleErrorJSON;
+    }
+  | {
+      /** A stream's sync status changed (reported by the leader, relayed to every tab). */
+      type: "sync-status";
+      /** The stream. */
+      stream: string;
+      /** Its new status. */
+      status: SyncStatus;
+    }
+  | {
+      /** The sync engine dropped a command or events. */
+      type: "sync-rejected";
+      /** What was dropped, and why. */
+      notice: RejectedNotice;
+    }
+  | {
+      /** This actor's undo/redo stacks on this device changed (in any tab). */
+      type: "undo";
+      /** The new undo state. */
+      state: UndoState;
+    }
+  | {
+      /** A command was run but could not be recorded for undo (its events are stored). */
+      type: "undo-error";
+      /** Why recording failed. */
+      error: ChronicleErrorJSON;
+    };
 
+/** What the host answers to `open`. */
 export interface OpenInfo {
   /** The database name. */
   name: string;
   /** This installation's id (stored in the database, shared by its tabs). */
   deviceId: string;
+  /** Whether this worker leads now. */
   leader: boolean;
   /** Whether a sync engine is configured (commands write pending events). */
   sync: boolean;
 }
 
+/** What a client sends to `open` the host. */
 export interface OpenRequest {
   /** Overrides the database name the worker module chose. */
   name?: string | undefined;
+  /** `meta.actor` for events written through this client. @default the host's actor */
   actor?: string | undefined;
   /**
    * A port for commands (see CommandRequest): `execute` without comlink's bookkeeping, and an
@@ -115,6 +158,10 @@ export interface HostDiagnostics {
 export interface HostApi {
   /** Answers as soon as the host is there (createChronicle's start handshake; see open-host). */
   ping(): Promise<void>;
+  /**
+   * Opens the engine (the database, leadership, sync) on the first call; `onStatus` hears its
+   * statuses.
+   */
   open(request: OpenRequest, onStatus?: (status: HostStatus) => void): Promise<OpenInfo>;
   /** Runs a command through the decider registered under that name. */
   execute(
@@ -123,32 +170,58 @@ export interface HostApi {
     command: unknown,
     options?: ExecuteOptions,
   ): Promise<ExecuteResult>;
+  /** Appends events of registered types without a decider. */
   append(stream: string, events: EventInput[], options?: AppendOptions): Promise<AppendResult>;
+  /** Reads the stream's confirmed events. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<ConfirmedEvent[]>;
+  /** The named projection's current record over the stream. */
   read(projection: string, stream: string): Promise<ProjectionRecord>;
+  /**
+   * Calls `onRecord` with the projection's record now and after every change; resolves with the
+   * watch's id (for `unwatch`).
+   */
   watch(
     projection: string,
     stream: string,
     onRecord: (record: ProjectionRecord) => void,
     onError?: (error: ChronicleErrorJSON) => void,
   ): Promise<number>;
+  /** Stops the watch with this id. */
   unwatch(id: number): Promise<void>;
+  /** Figures about the worker. */
   diagnostics(): Promise<HostDiagnostics>;
   /** The stream's last sync status known here (undefined without sync or before the first). */
   syncStatus(stream: string): Promise<SyncStatus | undefined>;
+  /** A projection's or decider's state at a point of the stream, and the position it stands at. */
   stateAt(
     foldable: FoldableRef,
     stream: string,
     at: PointInTime,
-  ): Promise<{ state: unknown; position: number }>;
+  ): Promise<{
+    /** The folded state. */
+    state: unknown;
+    /** The last position folded in. */
+    position: number;
+  }>;
+  /** The last confirmed position at a point in time (see core's resolvePoint). */
   resolvePoint(stream: string, at: PointInTime): Promise<number>;
+  /** The stream's events as history entries, pending ones last. */
   history(stream: string, options?: HistoryOptions): Promise<HistoryEntry[]>;
+  /** What changed in a projection's (or decider's) state between two confirmed positions. */
   diff(foldable: FoldableRef, stream: string, from: number, to: number): Promise<StateChange[]>;
+  /** Undoes this actor's latest step on this device. */
   undo(): Promise<UndoOutcome>;
+  /** Redoes the latest undone step. */
   redo(): Promise<UndoOutcome>;
+  /** The undo state now. */
   undoState(): Promise<UndoState>;
+  /** Forgets both undo stacks. */
   clearUndo(): Promise<void>;
   /** Runs `work` (a proxied callback into the main thread) as one undo step. */
   undoGroup(label: string, work: () => Promise<unknown>): Promise<unknown>;
+  /**
+   * Closes the engine (its database, leadership and sync); commands under way are answered
+   * first.
+   */
   close(): Promise<void>;
 }

@@ -5,6 +5,12 @@
 
 import type { ProjectionRecord } from "@chronicle/core";
 
+/**
+ * What a commit announces to listeners in this context and in other tabs. Internal: not
+ * exported; the docs show it inline in DexieEventStore's `onCommit` and `announce`.
+ *
+ * @inline
+ */
 export interface CommitNotice {
   /** The streams that received events. */
   streams: string[];

@@ -3,8 +3,11 @@ import type { DexieOptions } from "dexie";
 import { ChronicleDb } from "./schema.ts";
 import { toStorageError } from "./storage-errors.ts";
 
+/** How {@link openDatabase} opens the database, and whom it tells about other tabs. */
 export interface OpenDatabaseOptions {
+  /** IndexedDB implementation, e.g. fake-indexeddb's in Node. @default the global one */
   indexedDB?: DexieOptions["indexedDB"];
+  /** IDBKeyRange matching `indexedDB`. @default the global one */
   IDBKeyRange?: DexieOptions["IDBKeyRange"];
   /**
    * Called when the open waits for another connection (an old tab, at an older schema version)

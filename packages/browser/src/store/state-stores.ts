@@ -20,7 +20,10 @@ import { toStorageError } from "./storage-errors.ts";
  * const runner = createProjectionRunner({ store, states: new DexieProjectionStateStore(store.db) });
  */
 export class DexieProjectionStateStore implements ProjectionStateStore {
-  constructor(readonly db: ChronicleDb) {}
+  constructor(
+    /** The database whose `projections` table holds the records. */
+    readonly db: ChronicleDb,
+  ) {}
 
   async get(key: string): Promise<ProjectionRecord | undefined> {
     try {
@@ -52,7 +55,10 @@ export class DexieProjectionStateStore implements ProjectionStateStore {
  * const handle = createCommandHandler(store, boardDecider, { snapshots: new DexieSnapshotStore(store.db) });
  */
 export class DexieSnapshotStore implements SnapshotStore {
-  constructor(readonly db: ChronicleDb) {}
+  constructor(
+    /** The database whose `snapshots` table holds them. */
+    readonly db: ChronicleDb,
+  ) {}
 
   async save(snapshot: Snapshot): Promise<void> {
     try {

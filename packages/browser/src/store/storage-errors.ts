@@ -33,7 +33,12 @@ export function isKeyConflict(error: unknown): boolean {
   });
 }
 
-/** True when the error, or one it wraps, is a storage quota failure. */
+/**
+ * True when the error, or one it wraps, is a storage quota failure.
+ *
+ * @example
+ * catch (error) { if (isQuotaError(error)) showStorageFullBanner(); else throw error; }
+ */
 export function isQuotaError(error: unknown): boolean {
   return causeChain(error).some((entry) => quotaNames.has(nameOf(entry) ?? ""));
 }

@@ -17,6 +17,7 @@ export type AppendHook = (
   prefetched?: ReadonlyMap<string, ProjectionRecord | undefined>,
 ) => Promise<readonly ProjectionRecord[]>;
 
+/** What `new DexieEventStore(options)` takes. */
 export interface DexieEventStoreOptions {
   /** The IndexedDB database name; every tab using it shares one log. @default "chronicle" */
   name?: string;

@@ -4,6 +4,7 @@ import type { AnyEventDefinition, Decider, Projection, SyncStarter } from "@chro
 import type { DexieOptions } from "dexie";
 import type { HostStatus } from "../shared/host-api.ts";
 
+/** How a worker engine's undo manager records and keeps steps. */
 export interface UndoOptions {
   /** Consecutive commands closer than this merge into one undo step. @default 500 */
   captureWindowMs?: number;
@@ -22,12 +23,15 @@ export interface UndoOptions {
   labelOf?: (command: any, decider: string) => string | undefined;
 }
 
+/** What {@link openEngine} takes (and `hostChronicle`, without `onStatus`). */
 export interface EngineOptions {
   /** The IndexedDB database name. @default "chronicle" */
   name?: string | undefined;
   /** Every event type the app writes with `append` (deciders and projections bring their own). */
   events?: readonly AnyEventDefinition[];
+  /** The deciders commands run through, by name. */
   deciders?: readonly Decider<any, any, any>[];
+  /** The projections kept current in the same transactions as the events that move them. */
   projections?: readonly Projection<any, any>[];
   /**
    * Started by the leader only, stopped when leadership ends (see README: Sync). When set,
@@ -40,8 +44,10 @@ export interface EngineOptions {
   undo?: UndoOptions;
   /** For Node tests: fake-indexeddb's factory and key range. */
   indexedDB?: DexieOptions["indexedDB"];
+  /** For Node tests: fake-indexeddb's key range (with `indexedDB`). */
   IDBKeyRange?: DexieOptions["IDBKeyRange"];
   /** Clock for recordedAt and snapshots. @default Date.now */
   now?: () => number;
+  /** Leadership changes, a database blocked by an old tab, projection errors, sync statuses. */
   onStatus?: ((status: HostStatus) => void) | undefined;
 }

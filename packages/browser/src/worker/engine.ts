@@ -50,8 +50,15 @@ import {
 } from "./time-travel.ts";
 import { createEngineUndoHost, DexieUndoStorage } from "./undo.ts";
 
+/**
+ * Chronicle in a worker over IndexedDB: commands, projections kept in the same transactions,
+ * leadership, sync, time travel and undo. Open one with {@link openEngine}; `hostChronicle`
+ * serves one to the main thread.
+ */
 export class ChronicleEngine {
+  /** The event store over the database. */
   readonly store: DexieEventStore;
+  /** Where decider and projection snapshots are kept. */
   readonly snapshots: DexieSnapshotStore;
   readonly #options: EngineOptions;
   readonly #deciders = new Map<string, Decider<any, any, any>>();
@@ -63,7 +70,11 @@ export class ChronicleEngine {
   readonly #watchers: ProjectionWatchers;
   readonly #unlisten: () => void;
   readonly #deciderStates = new DeciderStates();
-  /** How often commands wrote speculatively, and how often that was stale (see execute-local). */
+  /**
+   * How often commands wrote speculatively, and how often that was stale (see execute-local).
+   *
+   * @internal Counters for this package's tests.
+   */
   readonly speculation: SpeculationStats = { speculated: 0, stale: 0, unconfirmed: 0 };
   readonly #knownWrites = new KnownWrites();
   readonly #local: DexieLocalLog;
@@ -78,7 +89,9 @@ export class ChronicleEngine {
   #closed = false;
 
   constructor(
+    /** The database name. */
     readonly name: string,
+    /** This installation's id (stored in the database, shared by its tabs). */
     readonly deviceId: string,
     options: EngineOptions,
     store: DexieEventStore,
@@ -182,10 +195,12 @@ export class ChronicleEngine {
     });
   }
 
+  /** True while this engine leads (owns sync and snapshotting). */
   get isLeader(): boolean {
     return this.#leadership.isLeader;
   }
 
+  /** What `open` answers: the database name, device id, leadership and whether sync is on. */
   info(): OpenInfo {
     return {
       name: this.name,
@@ -335,6 +350,7 @@ export class ChronicleEngine {
     return this.#watchers.add(this.#projection(projectionName), stream, onRecord, onError);
   }
 
+  /** Stops the watch with this id. */
   unwatch(id: number): void {
     this.#watchers.remove(id);
   }
@@ -348,7 +364,12 @@ export class ChronicleEngine {
     ref: FoldableRef,
     stream: string,
     at: PointInTime,
-  ): Promise<{ state: unknown; position: number }> {
+  ): Promise<{
+    /** The folded state. */
+    state: unknown;
+    /** The last position folded in. */
+    position: number;
+  }> {
     return confirmedStateAt(this.#timeTravel, this.#foldable(ref), stream, at);
   }
 

@@ -8,6 +8,7 @@ import type { ChronicleEngine } from "./engine.ts";
 import type { EngineOptions } from "./engine-options.ts";
 import { openEngine } from "./open-engine.ts";
 
+/** What {@link hostChronicle} takes: the engine's options; statuses go to the main thread. */
 export type HostChronicleOptions = Omit<EngineOptions, "onStatus">;
 
 /**

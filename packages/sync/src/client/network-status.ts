@@ -1,5 +1,11 @@
 import type { SyncEngine } from "./sync-engine.ts";
 
+/**
+ * What {@link followNetworkStatus} listens to: a window, a worker's `self`, or a test double.
+ * Internal: not exported; the docs show it inline.
+ *
+ * @inline
+ */
 interface OnlineEvents {
   addEventListener(type: "online" | "offline", listener: () => void): void;
   removeEventListener(type: "online" | "offline", listener: () => void): void;

@@ -6,6 +6,10 @@ import { followNetworkStatus } from "./network-status.ts";
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from "./sync-engine.ts";
 import type { SyncTransport } from "./transport.ts";
 
+/**
+ * What {@link createSyncStarter} takes: the engine's options, but the host gives the local log,
+ * the device and the deciders.
+ */
 export interface SyncStarterOptions
   extends Omit<SyncEngineOptions, "local" | "transport" | "device" | "deciders"> {
   /** How to reach the node, or a function of the context that returns it. */

@@ -12,7 +12,9 @@ export interface ConnectionListener {
 
 /** One live connection to the node for one stream. */
 export interface Connection {
+  /** Sends one frame to the node. */
   send(frame: ClientFrame): void;
+  /** Closes the connection (the engine's side: it no longer needs it). */
   close(): void;
 }
 
@@ -21,16 +23,21 @@ export interface Connection {
  * and an in-memory transport for tests implement it.
  */
 export interface SyncTransport {
+  /** Opens a connection for `stream`; `listener` hears it open, its frames and its close. */
   connect(stream: string, listener: ConnectionListener): Connection;
 }
 
 /** Timers, injectable so tests run on virtual time. */
 export interface Scheduler {
+  /** Calls `callback` after `ms` milliseconds; returns a handle for `clearTimeout`. */
   setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancels a timer set with `setTimeout`. */
   clearTimeout(handle: unknown): void;
+  /** A number in [0, 1), for backoff jitter. */
   random(): number;
 }
 
+/** The real clock: `globalThis.setTimeout` and `Math.random`. */
 export const realScheduler: Scheduler = {
   setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
   clearTimeout: (handle) =>

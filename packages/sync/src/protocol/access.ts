@@ -24,7 +24,12 @@ export function accessFor(
   return access;
 }
 
-/** True when `access` is enough for `needed`. */
+/**
+ * True when `access` is enough for `needed`.
+ *
+ * @example
+ * allows(accessFor(claims.streams, stream), "write");
+ */
 export function allows(access: StreamAccess | undefined, needed: StreamAccess): boolean {
   return access === "write" || (access === "read" && needed === "read");
 }

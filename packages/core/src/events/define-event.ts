@@ -4,12 +4,15 @@ import type { RecordedEvent } from "./envelope.ts";
 
 /** What a decider returns and `append` accepts: a typed fact, before it has an envelope. */
 export interface EventInput<Type extends string = string, Data = unknown> {
+  /** The event type, e.g. `"card.moved"`. */
   type: Type;
+  /** The fact's payload, valid against the definition's current schema. */
   data: Data;
 }
 
 /** Returned by an inverse that no longer applies: undo skips the step with this reason. */
 export interface UndoSkip {
+  /** Why the step cannot be undone any more, for people ("the card was deleted"). */
   skip: string;
 }
 
@@ -26,6 +29,7 @@ export type Inverter<Type extends string, Data> = (
 /** Turns data of version `n` into data of version `n + 1`. */
 export type Upcaster = (data: any) => unknown;
 
+/** What {@link defineEvent} takes. */
 export interface EventDefinitionSpec<Type extends string, Schema extends z.ZodType> {
   /** Past-tense fact name, e.g. `"card.moved"`. */
   type: Type;
@@ -44,8 +48,11 @@ export interface EventDefinitionSpec<Type extends string, Schema extends z.ZodTy
 
 /** A declared event type. Create one with {@link defineEvent}. */
 export interface EventDefinition<Type extends string = string, Data = unknown, Input = Data> {
+  /** The event type, e.g. `"card.moved"`. */
   readonly type: Type;
+  /** The current schema version: new events are written with it. */
   readonly version: number;
+  /** zod schema of the current version's data. */
   readonly schema: z.ZodType<Data, Input>;
   /** Validates `data` (throws `validation` naming the field) and returns a typed event input. */
   create(data: Input): EventInput<Type, Data>;
@@ -65,6 +72,7 @@ export interface EventDefinition<Type extends string = string, Data = unknown, I
   ): EventInput | readonly EventInput[] | UndoSkip;
 }
 
+/** Any event definition, whatever its type and data: the constraint for lists of definitions. */
 export type AnyEventDefinition = EventDefinition<string, any, any>;
 
 /** The data type of a definition. */
@@ -72,11 +80,13 @@ export type EventData<D> = D extends EventDefinition<string, infer Data, any> ? 
 
 /** The recorded-event union of a list of definitions, discriminated by `type`. */
 export type EventOf<Defs extends readonly AnyEventDefinition[]> = RecordedEventOf<Defs[number]>;
+// Distributes over the union of definitions (internal: not exported).
 type RecordedEventOf<D> =
   D extends EventDefinition<infer T, infer Data, any> ? RecordedEvent<Data, T> : never;
 
 /** The event-input union of a list of definitions (what deciders return). */
 export type EventInputOf<Defs extends readonly AnyEventDefinition[]> = InputOf<Defs[number]>;
+// Distributes over the union of definitions (internal: not exported).
 type InputOf<D> = D extends EventDefinition<infer T, infer Data, any> ? EventInput<T, Data> : never;
 
 /**

@@ -21,6 +21,7 @@ export interface PendingCommand {
 export interface PendingEvent {
   /** Local order, increasing per stream. */
   localSeq: number;
+  /** The event as written locally (no position yet). */
   event: RecordedEvent;
   /** The id of the command that produced it, when it came from a command. */
   commandId?: string;
@@ -73,7 +74,9 @@ export interface LocalLog {
   dropPending(stream: string, ids: readonly string[]): Promise<void>;
   /** Epoch change: forgets every confirmed event and records the new epoch; pending ones stay. */
   resetConfirmed(stream: string, epoch: string): Promise<void>;
+  /** The stream's sync metadata (`{}` before any was written). */
   readMeta(stream: string): Promise<StreamSyncMeta>;
+  /** Replaces the stream's sync metadata. */
   writeMeta(stream: string, meta: StreamSyncMeta): Promise<void>;
   /** Streams that hold pending events. */
   streamsWithPending(): Promise<string[]>;

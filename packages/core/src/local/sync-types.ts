@@ -21,18 +21,23 @@ export interface SyncStatus {
   pending: number;
   /** The highest node position held locally. */
   confirmedHead: number;
+  /** The last error the stream's sync met; kept until it syncs again. */
   lastError?: ChronicleErrorJSON;
 }
 
 /** A strict command the node's newer state made impossible, or events the node refused. */
 export interface RejectedNotice {
+  /** The stream the events were for. */
   stream: string;
   /** The command's id, when the events came from a command. */
   commandId?: string;
+  /** The name of the decider that decided the command. */
   decider?: string;
+  /** The command as given to `decide` (JSON). */
   command?: unknown;
   /** Why: the code `decide` threw on the new state, or the node's error code. */
   code: string;
+  /** The error's message, for people. */
   message: string;
   /** The pending events that were dropped. */
   events: RecordedEvent[];
@@ -40,8 +45,11 @@ export interface RejectedNotice {
 
 /** The node's log was recreated (new epoch): the confirmed cache was dropped. */
 export interface EpochResetNotice {
+  /** The stream whose log was recreated. */
   stream: string;
+  /** The epoch the device had synced with. */
   previousEpoch: string;
+  /** The node's new epoch. */
   epoch: string;
   /** Pending events that will be pushed again. */
   pending: number;

@@ -5,6 +5,7 @@ import { isChronicleError } from "../errors.ts";
 import { type ConfirmedEvent, createEnvelope, type RecordedEvent } from "../events/envelope.ts";
 import type { LocalLog, PendingCommand } from "../local/local-log.ts";
 
+/** What {@link runLocalLogContract} needs to test a local log. */
 export interface LocalLogContractOptions {
   /** A fresh, empty local log. */
   makeLog: () => LocalLog | Promise<LocalLog>;
@@ -36,7 +37,12 @@ function command(id: string, strict = false, basePosition = 0): PendingCommand {
 
 const ids = (entries: { event: { id: string } }[]) => entries.map((entry) => entry.event.id);
 
-/** Registers the contract suite for one LocalLog implementation. */
+/**
+ * Registers the contract suite for one LocalLog implementation.
+ *
+ * @example
+ * runLocalLogContract("memory", { makeLog: () => new MemoryLocalLog() });
+ */
 export function runLocalLogContract(name: string, options: LocalLogContractOptions): void {
   describe(`LocalLog contract: ${name}`, () => {
     it("keeps pending events in local order with their command", async () => {

@@ -5,14 +5,25 @@ import { isChronicleError } from "../errors.ts";
 import { createEnvelope } from "../events/envelope.ts";
 import type { EventStore, LoggedEvent, NewEvent } from "../store/types.ts";
 
+/** What {@link runEventStoreContract} needs to test a store. */
 export interface StoreContractOptions {
   /** A fresh, empty store that takes `recordedAt` from `now`. */
   makeStore: (context: { now: () => number }) => EventStore | Promise<EventStore>;
   /** Features the store does not have; their tests are skipped (say why in the caller). */
-  skip?: { allStreams?: boolean; subscriptions?: boolean };
+  skip?: {
+    /** `readAll`, `lastCheckpoint` and all-stream subscriptions. */
+    allStreams?: boolean;
+    /** `subscribe`, for one stream and for all. */
+    subscriptions?: boolean;
+  };
 }
 
-/** Builds `count` valid events for `stream`; `tag` goes into the data so batches differ. */
+/**
+ * Builds `count` valid events for `stream`; `tag` goes into the data so batches differ.
+ *
+ * @example
+ * await store.append("s-1", sampleEvents("s-1", 3), { expectedVersion: "no-stream" });
+ */
 export function sampleEvents(stream: string, count: number, tag = "e"): NewEvent[] {
   return Array.from({ length: count }, (_, index) =>
     createEnvelope(
@@ -37,7 +48,12 @@ async function expectCode(
   throw new Error(`expected a ${code} error, but the call succeeded`);
 }
 
-/** Registers the contract suite for one EventStore implementation. */
+/**
+ * Registers the contract suite for one EventStore implementation.
+ *
+ * @example
+ * runEventStoreContract("memory", { makeStore: ({ now }) => new MemoryEventStore({ now }) });
+ */
 export function runEventStoreContract(name: string, options: StoreContractOptions): void {
   let time = 1_000;
   const now = () => time;

@@ -13,13 +13,16 @@ import {
   type SyncTransport,
 } from "./transport.ts";
 
+/** What {@link createHttpTransport} takes. */
 export interface HttpTransportOptions {
   /** The node's base URL, e.g. `https://sync.example.com`. */
   url: string;
   token?: string | (() => string | Promise<string>);
   /** How often a live stream polls for new events. @default 5000 */
   pollMs?: number;
+  /** The fetch function requests go through. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /** Timers for polling (virtual in tests). @default realScheduler */
   scheduler?: Scheduler;
 }
 

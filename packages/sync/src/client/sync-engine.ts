@@ -17,6 +17,7 @@ import type { EngineContext } from "./engine-context.ts";
 import { StreamSession } from "./stream-session.ts";
 import { realScheduler, type Scheduler, type SyncTransport } from "./transport.ts";
 
+/** What {@link createSyncEngine} takes. */
 export interface SyncEngineOptions {
   /** The device's local copy of its streams (IndexedDB in the browser, memory in tests). */
   local: LocalLog;
@@ -31,7 +32,12 @@ export interface SyncEngineOptions {
   /** The node's limits; pushes are batched within them. @default the protocol's defaults */
   limits?: Partial<ProtocolLimits>;
   /** Reconnect backoff: doubles from `initialMs` up to `maxMs`, with jitter. @default { initialMs: 250, maxMs: 30000 } */
-  backoff?: { initialMs?: number; maxMs?: number };
+  backoff?: {
+    /** The first delay. @default 250 */
+    initialMs?: number;
+    /** The longest delay. @default 30000 */
+    maxMs?: number;
+  };
   /** A push or pull unanswered this long means the connection is broken. @default 15000 */
   requestTimeoutMs?: number;
   /** An idle live stream pulls this often, in case a live frame was lost; 0 turns it off. @default 60000 */
@@ -57,8 +63,17 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   return new SyncEngine(options);
 }
 
+/**
+ * A listener for values of `T`. Internal: not exported; the docs show it inline.
+ *
+ * @inline
+ */
 type Listener<T> = (value: T) => void;
 
+/**
+ * The client side of sync protocol v1 over a device's local log: one session per stream.
+ * Create one with {@link createSyncEngine}.
+ */
 export class SyncEngine {
   readonly #local: LocalLog;
   readonly #sessions = new Map<string, StreamSession>();
@@ -187,6 +202,7 @@ export class SyncEngine {
     for (const session of this.#sessions.values()) session.networkChanged(online);
   }
 
+  /** Whether the engine may connect (see `setOnline`). */
   get online(): boolean {
     return this.#online;
   }

@@ -25,8 +25,10 @@ interface SocketLike {
   ): unknown;
 }
 
+/** A WebSocket class (the browser's, or `ws`'s in Node): what the transport constructs. */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => unknown;
 
+/** What {@link createWebSocketTransport} takes. */
 export interface WebSocketTransportOptions {
   /** The node's base URL: `http://127.0.0.1:8787` or `https://sync.example.com` (ws/wss is derived). */
   url: string;
@@ -36,6 +38,7 @@ export interface WebSocketTransportOptions {
   WebSocket?: WebSocketConstructor;
   /** Send a heartbeat this often; two silent intervals mean the connection is dead. @default 20000 */
   heartbeatMs?: number;
+  /** Timers for heartbeats (virtual in tests). @default realScheduler */
   scheduler?: Scheduler;
 }
 

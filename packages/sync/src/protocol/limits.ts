@@ -12,6 +12,7 @@ export interface ProtocolLimits {
   maxPullLimit: number;
 }
 
+/** The limits a node enforces unless configured otherwise. */
 export const defaultLimits: Readonly<ProtocolLimits> = Object.freeze({
   maxEventBytes: 64 * 1024,
   maxEventsPerPush: 500,
@@ -26,7 +27,12 @@ export const defaultLimits: Readonly<ProtocolLimits> = Object.freeze({
  * object hibernates, so heartbeats neither wake it nor count against the rate limit). Clients
  * drop `pong` before parsing server frames.
  */
-export const HEARTBEAT = Object.freeze({ ping: "ping", pong: "pong" });
+export const HEARTBEAT = Object.freeze({
+  /** What a client sends. */
+  ping: "ping",
+  /** What the node answers. */
+  pong: "pong",
+});
 
 /** Deepest JSON nesting accepted in a frame or body (events' data included). */
 export const MAX_JSON_DEPTH = 64;
@@ -36,7 +42,12 @@ export const PROTOCOL_VERSION = 1;
 
 const encoder = new TextEncoder();
 
-/** UTF-8 byte length of a string (what frame and body limits count). */
+/**
+ * UTF-8 byte length of a string (what frame and body limits count).
+ *
+ * @example
+ * byteLength("héllo"); // 6
+ */
 export function byteLength(text: string): number {
   return encoder.encode(text).byteLength;
 }

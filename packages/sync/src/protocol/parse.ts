@@ -35,7 +35,13 @@ function fail(
   throw new ChronicleError(code, message, { details });
 }
 
-/** Turns a zod error into a `validation` ChronicleError naming the first failing path. */
+/**
+ * Turns a zod error into a `validation` ChronicleError naming the first failing path.
+ *
+ * @example
+ * const parsed = schema.safeParse(value);
+ * if (!parsed.success) throw validationError(parsed.error, "body");
+ */
 export function validationError(
   error: z.ZodError,
   what: string,
@@ -130,7 +136,12 @@ export function parseClientFrame(
   return parsed.data;
 }
 
-/** Parses a node -> client frame (the client trusts nothing either). */
+/**
+ * Parses a node -> client frame (the client trusts nothing either).
+ *
+ * @example
+ * const frame = parseServerFrame(message.data); // throws ChronicleError with code protocol | too-large
+ */
 export function parseServerFrame(
   text: unknown,
   limits: ProtocolLimits = defaultLimits,
@@ -151,7 +162,12 @@ export function parseServerFrame(
   return parsed.data;
 }
 
-/** Parses the JSON body of `POST /v1/streams/:stream/events` (already size-checked text). */
+/**
+ * Parses the JSON body of `POST /v1/streams/:stream/events` (already size-checked text).
+ *
+ * @example
+ * const { events, expected } = parsePushBody(await request.text(), limits);
+ */
 export function parsePushBody(text: unknown, limits: ProtocolLimits = defaultLimits): PushBody {
   const value = parseJsonText(text, limits, "body", "validation");
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -164,11 +180,21 @@ export function parsePushBody(text: unknown, limits: ProtocolLimits = defaultLim
   return parsed.data;
 }
 
-/** Parses the query of `GET /v1/streams/:stream/events`. */
+/**
+ * Parses the query of `GET /v1/streams/:stream/events`.
+ *
+ * @example
+ * const { after, limit } = parsePullQuery({ after: "10", limit: undefined }); // { after: 10, limit: 500 }
+ */
 export function parsePullQuery(
   query: Record<string, string | undefined>,
   limits: ProtocolLimits = defaultLimits,
-): { after: number; limit: number } {
+): {
+  /** The page starts after this position. */
+  after: number;
+  /** The page size: the query's, else the default, capped at the maximum. */
+  limit: number;
+} {
   const parsed = pullQuery.safeParse(query);
   if (!parsed.success) throw validationError(parsed.error, "query");
   return {
@@ -180,6 +206,9 @@ export function parsePullQuery(
 /**
  * Checks pushed events against the URL's stream: every `stream` must equal it (`validation`).
  * Node-owned fields are not checked here: the node overwrites them.
+ *
+ * @example
+ * checkEventsStream(c.req.param("stream"), body.events);
  */
 export function checkEventsStream(stream: string, events: readonly WireEvent[]): void {
   events.forEach((event, index) => {
@@ -281,7 +310,12 @@ function firstDifference(
   return undefined;
 }
 
-/** Serialises a frame (the one place frames become text). */
+/**
+ * Serialises a frame (the one place frames become text).
+ *
+ * @example
+ * socket.send(encodeFrame({ t: "pull", req: "r1", after: head }));
+ */
 export function encodeFrame(frame: ClientFrame | ServerFrame): string {
   return JSON.stringify(frame);
 }

@@ -14,10 +14,15 @@ import type { ClientFrame, ServerFrame } from "../protocol/frames.ts";
 import { parseServerFrame } from "../protocol/parse.ts";
 import type { MemoryNode, NodeSocket } from "./memory-node.ts";
 
+/** Per-frame fault probabilities (0 to 1; their sum at most 1). @default 0 each */
 export interface FaultRates {
+  /** The frame is lost. */
   drop?: number;
+  /** The frame arrives twice. */
   duplicate?: number;
+  /** The frame overtakes the previous one on the same connection. */
   reorder?: number;
+  /** The connection is cut instead of the frame arriving. */
   disconnect?: number;
 }
 
@@ -39,7 +44,13 @@ interface Link {
   close(error?: unknown): void;
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same faults. */
+/**
+ * A small seeded PRNG (mulberry32): the same seed gives the same faults.
+ *
+ * @example
+ * const random = seededRandom(42);
+ * random(); // the same number in [0, 1) on every run
+ */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
@@ -51,6 +62,16 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/**
+ * A deterministic network on virtual time between sync engines and a MemoryNode, with seeded
+ * faults: the same seed replays the same schedule.
+ *
+ * @example
+ * const network = new MemoryNetwork(new MemoryNode(), seed);
+ * network.faults = { drop: 0.05, reorder: 0.05 };
+ * const engine = createSyncEngine({ local, transport: network.transport(), scheduler: network.scheduler, device: "d1" });
+ * await network.run();
+ */
 export class MemoryNetwork {
   readonly #node: MemoryNode;
   readonly #frames: FrameTask[] = [];
@@ -60,6 +81,7 @@ export class MemoryNetwork {
   #time = 0;
   /** Fault probabilities, changeable between steps. */
   faults: FaultRates = {};
+  /** Timers on the network's virtual time: give it to every engine on this network. */
   readonly scheduler: Scheduler;
 
   constructor(node: MemoryNode, seed = 1) {
@@ -176,6 +198,7 @@ export class MemoryNetwork {
   }
 }
 
+/** One device's transport on a MemoryNetwork (from `network.transport()`). */
 export class MemoryTransport implements SyncTransport {
   readonly #network: MemoryNetwork;
   readonly #links = new Set<Link>();
@@ -185,10 +208,15 @@ export class MemoryTransport implements SyncTransport {
     this.#network = network;
   }
 
+  /**
+   * Whether the device is online; setting it to `false` cuts its connections and refuses new
+   * ones.
+   */
   get online(): boolean {
     return this.#online;
   }
 
+  /** Going offline cuts the device's connections; going online lets it connect again. */
   set online(value: boolean) {
     this.#online = value;
     if (!value) for (const link of [...this.#links]) link.close(new Error("network: offline"));

@@ -20,17 +20,30 @@ interface NodeStream {
 
 /** The node's side of one connection: frames in as text, frames out through `send`. */
 export interface NodeSocket {
+  /** Handles one client frame, as text. */
   receive(text: string): void;
+  /** Closes the node's side: no more frames go out. */
   close(): void;
 }
 
 export interface MemoryNodeOptions {
+  /** The limits frames are parsed with. @default defaultLimits */
   limits?: ProtocolLimits;
+  /** Clock for `recordedAt`. @default Date.now */
   now?: () => number;
   /** The authenticated subject stamped on `meta.actor`. @default "user" */
   actor?: string;
 }
 
+/**
+ * An in-memory sync node that follows the node's rules (gapless positions, whole pushes,
+ * idempotency by id, epochs, the protocol's limits), for fast client tests.
+ *
+ * @example
+ * const node = new MemoryNode({ actor: "alice" });
+ * const engine = createSyncEngine({ local, transport: createLoopbackTransport(node), device: "d1" });
+ * expect(node.log("board:1")).toHaveLength(1);
+ */
 export class MemoryNode {
   readonly #streams = new Map<string, NodeStream>();
   readonly #sockets = new Map<string, Set<(frame: ServerFrame) => void>>();
@@ -50,6 +63,7 @@ export class MemoryNode {
     return structuredClone(this.#streams.get(stream)?.events ?? []);
   }
 
+  /** The stream's epoch (a stream gets one on first use). */
   epoch(stream: string): string {
     return this.#stream(stream).epoch;
   }

@@ -40,9 +40,13 @@ const toCommand = (stored: StoredCommand & { id: string }): PendingCommand => ({
  * const engine = createSyncEngine({ local, transport, device: deviceId });
  */
 export class DexieLocalLog implements LocalLog {
+  /** The sync tables it reads and writes pending events and sync state through. */
   readonly tables: SyncTables;
 
-  constructor(readonly store: DexieEventStore) {
+  constructor(
+    /** The store confirmed events go through. */
+    readonly store: DexieEventStore,
+  ) {
     this.tables = new SyncTables(store);
   }
 

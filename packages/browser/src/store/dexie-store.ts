@@ -56,6 +56,7 @@ import { canWriteAt, rowsAfter, type WriteAtOutcome, writeAt } from "./write-at.
  * const events = await store.readStream("board:1");
  */
 export class DexieEventStore implements EventStore {
+  /** The Dexie database it writes (its own, or the one given as `db`). */
   readonly db: ChronicleDb;
   readonly #ownsDb: boolean;
   readonly #now: () => number;
@@ -98,6 +99,8 @@ export class DexieEventStore implements EventStore {
    * commit since. Only a hint: another context may have committed without the notice having
    * arrived yet (or with broadcast off), so a writer that uses it must check it against
    * `position()` in its own transaction before that commits.
+   *
+   * @internal The worker engine's speculative execute (execute-local.ts); not for apps.
    */
   get tailHint(): LogTail | undefined {
     return this.#tailHint;
@@ -188,6 +191,8 @@ export class DexieEventStore implements EventStore {
    * The events as this store confirms them after the stream's `head` and the log's `tail`
    * (positions, and a recordedAt that never goes back), without writing anything: what
    * {@link writeAt} takes.
+   *
+   * @internal The worker engine's speculative execute (execute-local.ts); not for apps.
    */
   confirmAt(
     stream: string,
@@ -207,6 +212,8 @@ export class DexieEventStore implements EventStore {
   /**
    * Whether {@link writeAt} can run here: the database has the unique indexes it relies on
    * (schema version 2) and neither table it writes has Dexie hooks, which it would bypass.
+   *
+   * @internal The worker engine's speculative execute (execute-local.ts); not for apps.
    */
   get canWriteAt(): boolean {
     return canWriteAt(this.db);
@@ -218,6 +225,8 @@ export class DexieEventStore implements EventStore {
    * are issued; see write-at.ts for `project`, `onIssued` and the outcomes (`"stale"` when
    * another tab or worker wrote after that head or tail: nothing is stored). Announces the
    * commit like every write.
+   *
+   * @internal The worker engine's speculative execute (execute-local.ts); not for apps.
    */
   writeAt(
     stream: string,
@@ -379,6 +388,7 @@ export class DexieEventStore implements EventStore {
     if (this.#ownsDb) this.db.close();
   }
 
+  /** True once `close` was called. */
   get closed(): boolean {
     return this.#closed;
   }

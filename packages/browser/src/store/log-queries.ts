@@ -8,15 +8,19 @@ import type { ChronicleDb, EventRow, MetaRow } from "./schema.ts";
 
 /** The last stored event's commit sequence and recordedAt (what an append continues from). */
 export interface LogTail {
+  /** The last commit sequence (the global checkpoint). */
   seq: number;
+  /** Its recordedAt: the next event's is never earlier. */
   recordedAt: number;
 }
 
 /** Where a stream and the log end, as kept in `meta` by every write. */
 export interface StreamPosition {
+  /** The stream's head position (0 when it has no events). */
   head: number;
   /** The id of the event at `head` (undefined for an empty stream). */
   lastId: string | undefined;
+  /** The log's tail across all streams (undefined for an empty log). */
   tail: LogTail | undefined;
 }
 

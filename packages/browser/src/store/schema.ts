@@ -18,7 +18,10 @@ import type { ConfirmedEvent, ProjectionRecord, RecordedEvent, Snapshot } from "
 import Dexie, { type DexieOptions, type Table } from "dexie";
 
 /** A confirmed event row: the envelope plus its local commit sequence. */
-export type EventRow = ConfirmedEvent & { seq: number };
+export type EventRow = ConfirmedEvent & {
+  /** Local commit order across all streams: the global checkpoint of `readAll`. */
+  seq: number;
+};
 
 /** The command that produced a pending event, kept so a strict push can be re-decided. */
 export interface PendingCommandRow {
@@ -38,9 +41,13 @@ export interface PendingCommandRow {
 export interface PendingRow {
   /** Local order across all streams (auto-incremented). */
   localSeq?: number;
+  /** The event's id. */
   id: string;
+  /** The event's stream. */
   stream: string;
+  /** The event as written locally. */
   event: RecordedEvent;
+  /** The command that produced it, when it came from one. */
   command?: PendingCommandRow;
 }
 
@@ -48,6 +55,7 @@ export interface PendingRow {
 export interface MetaRow {
   /** `device`, or `stream/<stream id>` for a stream's sync cursor and epoch. */
   key: string;
+  /** The device id, or the stream's sync state ({@link StreamSyncState}). */
   value: unknown;
 }
 
@@ -59,18 +67,30 @@ export interface StreamSyncState {
   epoch?: string;
 }
 
+/**
+ * A snapshot row: core's Snapshot as stored. Internal: not exported; the docs show it inline.
+ *
+ * @inline
+ */
 export type SnapshotRow = Snapshot;
 
 /**
  * Schema history. Dexie needs every version that ever shipped so that it can upgrade a database
  * left by an older tab; add a new entry (never edit an old one) when the layout changes.
+ * Internal: not exported; the docs show it inline in {@link schemaVersions}.
+ *
+ * @inline
  */
 export interface SchemaVersion {
+  /** The IndexedDB version number, increasing. */
   version: number;
+  /** Dexie's table declarations (primary key and indexes); `null` deletes a table. */
   stores: Record<string, string | null>;
+  /** Moves the rows of the previous version to this one, inside the upgrade transaction. */
   upgrade?: (tx: import("dexie").Transaction) => Promise<void>;
 }
 
+/** Every schema version that ever shipped, oldest first: what ChronicleDb declares to Dexie. */
 export const schemaVersions: readonly SchemaVersion[] = [
   {
     version: 1,
@@ -100,10 +120,15 @@ export const schemaVersions: readonly SchemaVersion[] = [
 
 /** The Dexie database of one Chronicle app (one per database name, shared by every tab). */
 export class ChronicleDb extends Dexie {
+  /** Confirmed events, keyed by id. */
   events!: Table<EventRow, string>;
+  /** Events written here and not yet acknowledged, by `localSeq`. */
   pending!: Table<PendingRow, number>;
+  /** Projection records (state and checkpoint), by key. */
   projections!: Table<ProjectionRecord, string>;
+  /** Snapshots, keyed by `[key+position]`. */
   snapshots!: Table<SnapshotRow, [string, number]>;
+  /** The device id and per-stream sync state, by key. */
   meta!: Table<MetaRow, string>;
 
   /** `versions` is for tests of the upgrade path; apps always get {@link schemaVersions}. */

@@ -30,7 +30,10 @@ const syncKey = (stream: string) => `stream/${stream}`;
  * await sync.confirm("board:1", ack.results);
  */
 export class SyncTables {
-  constructor(readonly store: DexieEventStore) {}
+  constructor(
+    /** The store whose database holds the tables. */
+    readonly store: DexieEventStore,
+  ) {}
 
   /** Records events written here, with the command that produced them, in local order. */
   async appendPending(stream: string, events: readonly NewEvent[], command?: PendingCommandRow) {
@@ -125,11 +128,13 @@ export class SyncTables {
     }, `reset ${stream} for a new epoch`);
   }
 
+  /** The stream's sync cursor and epoch (cursor 0 before any sync). */
   async syncState(stream: string): Promise<StreamSyncState> {
     const row = await this.store.db.meta.get(syncKey(stream));
     return (row?.value as StreamSyncState | undefined) ?? { cursor: 0 };
   }
 
+  /** Replaces the stream's sync cursor and epoch. */
   async setSyncState(stream: string, state: StreamSyncState): Promise<void> {
     await this.store.db.meta.put({ key: syncKey(stream), value: state });
   }
@@ -139,7 +144,14 @@ export class SyncTables {
     foldable: Foldable<State>,
     stream: string,
     snapshots?: SnapshotStore,
-  ): Promise<{ state: State; confirmed: number; pending: number }> {
+  ): Promise<{
+    /** The state with the pending events folded in. */
+    state: State;
+    /** The confirmed position the fold includes. */
+    confirmed: number;
+    /** How many pending events it includes. */
+    pending: number;
+  }> {
     const loaded = await loadState(this.store, foldable, stream, { snapshots });
     const pending = await this.pending(stream);
     const state = foldEvents(

@@ -40,6 +40,14 @@ export {
   type Upcaster,
 } from "./events/define-event.ts";
 export {
+  assertExactJson,
+  findInexactJson,
+  type InexactJson,
+  type JsonTextScan,
+  MAX_JSON_DEPTH,
+  scanJsonText,
+} from "./events/exact-json.ts";
+export {
   assertStreamId,
   type ConfirmedEvent,
   causedBy,

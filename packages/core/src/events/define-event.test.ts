@@ -22,6 +22,29 @@ describe("defineEvent", () => {
     }
   });
 
+  it("refuses data that would not read back the same after JSON, naming the path", () => {
+    const noted = defineEvent({
+      type: "note.added",
+      schema: z.object({ n: z.number(), tags: z.record(z.string(), z.number()).optional() }),
+    });
+    const cases: Array<[unknown, string]> = [
+      [{ n: -0 }, "n"],
+      [{ n: 1, tags: JSON.parse('{"__proto__":1}') }, "tags"],
+      [{ n: 1, tags: { ["\ud800"]: 1 } }, "tags"],
+    ];
+    for (const [data, path] of cases) {
+      try {
+        noted.create(data as { n: number });
+        expect.unreachable(path);
+      } catch (error) {
+        expect(isChronicleError(error, "validation"), path).toBe(true);
+        expect((error as { details: { path: string } }).details.path).toBe(path);
+        expect((error as Error).message).toContain(`note.added v1: data.${path}`);
+      }
+    }
+    expect(noted.create({ n: 0, tags: { a: 1 } }).data).toEqual({ n: 0, tags: { a: 1 } });
+  });
+
   it("upcasts each old version to the next, in order", () => {
     const renamed = defineEvent({
       type: "user.renamed",

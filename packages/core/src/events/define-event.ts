@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { ChronicleError } from "../errors.ts";
 import type { RecordedEvent } from "./envelope.ts";
+import { findInexactJson, findProtoKey } from "./exact-json.ts";
 
 /** What a decider returns and `append` accepts: a typed fact, before it has an envelope. */
 export interface EventInput<Type extends string = string, Data = unknown> {
@@ -119,9 +120,24 @@ export function defineEvent<const Type extends string, Schema extends z.ZodType>
   }
   const schema = spec.schema as unknown as z.ZodType<Data, z.input<Schema>>;
 
+  // What is stored and synced must read back the same everywhere (exact-json.ts): a
+  // `__proto__` key is refused before the schema copies (and silently loses) it, anything else
+  // JSON would change in the schema's output.
+  const inexact = (path: string, reason: string) =>
+    new ChronicleError(
+      "validation",
+      `${spec.type} v${version}: data${path === "(root)" ? "" : `.${path}`}: ${reason}`,
+      { details: { type: spec.type, path } },
+    );
   const parse = (data: unknown): Data => {
+    const proto = findProtoKey(data);
+    if (proto !== undefined) throw inexact(proto, 'has a "__proto__" key, which is refused');
     const result = schema.safeParse(data);
-    if (result.success) return result.data;
+    if (result.success) {
+      const found = findInexactJson(result.data);
+      if (found === undefined) return result.data;
+      throw inexact(found.path, found.reason);
+    }
     const issue = result.error.issues[0];
     const path = issue && issue.path.length > 0 ? issue.path.map(String).join(".") : "(root)";
     throw new ChronicleError(

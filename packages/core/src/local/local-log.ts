@@ -36,7 +36,9 @@ export interface StreamSyncMeta {
 /**
  * A device's local copy of streams: a **confirmed prefix** (events with node positions, gapless
  * from 1) followed by **pending** events in local order. The sync engine drives it; the browser
- * store (IndexedDB) and `MemoryLocalLog` implement it. Every method is atomic.
+ * store (IndexedDB) and `MemoryLocalLog` implement it. Every method is atomic. An event id names
+ * one event within a stream: the same id in two streams is two events (as at the node, which
+ * keeps one log per stream).
  */
 export interface LocalLog {
   /** The confirmed head: the highest position held, 0 when none. */
@@ -47,7 +49,11 @@ export interface LocalLog {
   readPending(stream: string): Promise<PendingEvent[]>;
   /** The commands behind pending events, by id. */
   readCommands(stream: string): Promise<PendingCommand[]>;
-  /** Appends local events after every pending one, with the command that made them. */
+  /**
+   * Appends local events after every pending one, with the command that made them. Events that
+   * are not exact JSON (docs/architecture.md, "Exact data") are refused with `validation` and
+   * the path (`events.<index>...`), storing nothing: the node would refuse or change them.
+   */
   addPending(
     stream: string,
     events: readonly RecordedEvent[],
@@ -62,7 +68,7 @@ export interface LocalLog {
   applyConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<void>;
   /**
    * Replaces a command's pending events (after deciding it again) in place, or drops them
-   * when `events` is empty (the command was rejected).
+   * when `events` is empty (the command was rejected). Checks exactness as `addPending` does.
    */
   replacePending(
     stream: string,

@@ -1,5 +1,6 @@
 import { ChronicleError } from "../errors.ts";
 import type { ConfirmedEvent, RecordedEvent } from "../events/envelope.ts";
+import { assertExactJson } from "../events/exact-json.ts";
 import type { LocalLog, PendingCommand, PendingEvent, StreamSyncMeta } from "./local-log.ts";
 
 interface StreamCopy {
@@ -56,6 +57,7 @@ export class MemoryLocalLog implements LocalLog {
     events: readonly RecordedEvent[],
     command?: PendingCommand,
   ): Promise<void> {
+    assertExactJson(events, "events");
     const copy = this.#stream(stream);
     const entries = events.map((event) => {
       const entry: PendingEvent = {
@@ -100,6 +102,7 @@ export class MemoryLocalLog implements LocalLog {
     events: readonly RecordedEvent[],
     command?: PendingCommand,
   ): Promise<void> {
+    assertExactJson(events, "events");
     const copy = this.#stream(stream);
     const index = copy.pending.findIndex((entry) => entry.commandId === commandId);
     const kept = copy.pending.filter((entry) => entry.commandId !== commandId);

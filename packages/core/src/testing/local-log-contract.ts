@@ -127,6 +127,58 @@ export function runLocalLogContract(name: string, options: LocalLogContractOptio
       expect(await log.readMeta("other")).toEqual({});
     });
 
+    it("refuses pending events that are not exact JSON with validation and the path, storing nothing", async () => {
+      const log = await options.makeLog();
+      const [good] = local(1, "good");
+      const inexact: Array<[unknown, string]> = [
+        [{ n: -0 }, "events.1.data.n"],
+        [{ n: Number.NaN }, "events.1.data.n"],
+        [JSON.parse('{"__proto__":{"admin":true}}'), "events.1.data"],
+        [{ s: "\ud800" }, "events.1.data.s"],
+        [{ u: undefined }, "events.1.data.u"],
+        [{ d: new Date(0) }, "events.1.data.d"],
+      ];
+      for (const [data, path] of inexact) {
+        const [bad] = local(1, "bad");
+        const batch = [good!, { ...bad!, data }];
+        for (const write of [
+          () => log.addPending(S, batch, command("c1")),
+          () => log.replacePending(S, "c0", batch, command("c0")),
+        ]) {
+          const error = await write().catch((e: unknown) => e);
+          expect(isChronicleError(error, "validation"), path).toBe(true);
+          expect((error as { details: { path?: unknown } }).details.path).toBe(path);
+        }
+      }
+      expect(await log.readPending(S)).toEqual([]);
+      expect(await log.readCommands(S)).toEqual([]);
+      expect(await log.streamsWithPending()).toEqual([]);
+    });
+
+    it("holds one id in two streams as two events: confirming or dropping one leaves the other", async () => {
+      const log = await options.makeLog();
+      const T = "board:2";
+      const [event] = local(1, "shared");
+      const inT: RecordedEvent = { ...event!, stream: T, data: { other: true } };
+      await log.addPending(S, [event!], command("cs"));
+      await log.addPending(T, [inT], command("ct"));
+      expect(ids(await log.readPending(S))).toEqual([event!.id]);
+      expect(ids(await log.readPending(T))).toEqual([event!.id]);
+      await log.applyConfirmed(T, confirm([inT], 1));
+      expect(await log.readPending(T)).toEqual([]);
+      expect((await log.readPending(S)).map((entry) => entry.event)).toEqual([event]);
+      expect(await log.readCommands(S)).toEqual([command("cs")]);
+      // The same id confirmed in S too: each stream holds its own event under it.
+      await log.applyConfirmed(S, confirm([event!], 1));
+      expect((await log.readConfirmed(S)).map((e) => e.data)).toEqual([event!.data]);
+      expect((await log.readConfirmed(T)).map((e) => e.data)).toEqual([{ other: true }]);
+      await log.addPending(S, [{ ...inT, stream: S }]);
+      await log.addPending(T, [{ ...event!, stream: T }]);
+      await log.dropPending(S, [event!.id]);
+      expect(ids(await log.readPending(T))).toEqual([event!.id]);
+      expect(await log.readPending(S)).toEqual([]);
+    });
+
     it("gives back copies", async () => {
       const log = await options.makeLog();
       await log.addPending(S, local(1, "a"));

@@ -1,12 +1,14 @@
 // @chronicle/sync/protocol: sync protocol v1, shared by the client and the sync node.
-export { accessFor, allows, type StreamAccess } from "./access.ts";
+
+// Exact JSON lives in core (every store and local log runs it); the node and clients find it here.
 export {
   assertExactJson,
   findInexactJson,
   type InexactJson,
   type JsonTextScan,
   scanJsonText,
-} from "./exact-json.ts";
+} from "@chronicle/core";
+export { accessFor, allows, type StreamAccess } from "./access.ts";
 export {
   type AckFrame,
   type AckResult,
@@ -57,6 +59,7 @@ export {
 } from "./limits.ts";
 export {
   checkEventsStream,
+  checkPushable,
   encodeFrame,
   parseClientFrame,
   parsePullQuery,

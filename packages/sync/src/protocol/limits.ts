@@ -34,8 +34,8 @@ export const HEARTBEAT = Object.freeze({
   pong: "pong",
 });
 
-/** Deepest JSON nesting accepted in a frame or body (events' data included). */
-export const MAX_JSON_DEPTH = 64;
+/** Deepest JSON nesting accepted in a frame or body (events' data included): core's. */
+export { MAX_JSON_DEPTH } from "@chronicle/core";
 
 /** The protocol version this module speaks. */
 export const PROTOCOL_VERSION = 1;

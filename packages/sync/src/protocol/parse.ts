@@ -3,9 +3,8 @@
 // - a frame or body over the byte limit, an event over its limit, too many events -> `too-large`;
 // - a schema violation (wrong types, bad stream id, duplicate ids, stream mismatch) -> `validation`.
 // The request id, when one could be read, is in `details.req` so the node can echo it.
-import { ChronicleError } from "@chronicle/core";
+import { assertExactJson, ChronicleError, MAX_JSON_DEPTH, scanJsonText } from "@chronicle/core";
 import type { z } from "zod";
-import { assertExactJson, scanJsonText } from "./exact-json.ts";
 import {
   type ClientFrame,
   clientFrame,
@@ -16,13 +15,7 @@ import {
   serverFrame,
   type WireEvent,
 } from "./frames.ts";
-import {
-  byteLength,
-  defaultLimits,
-  MAX_JSON_DEPTH,
-  PROTOCOL_VERSION,
-  type ProtocolLimits,
-} from "./limits.ts";
+import { byteLength, defaultLimits, PROTOCOL_VERSION, type ProtocolLimits } from "./limits.ts";
 
 const clientFrameTypes = new Set(["hello", "push", "pull"]);
 const serverFrameTypes = new Set(["welcome", "ack", "events", "conflict", "error"]);
@@ -75,7 +68,7 @@ function parseJsonText(
     return fail(notJson, `${what} is not valid JSON`);
   }
   // Deeply nested JSON would overflow the stack of the schema check (and of every consumer); a
-  // key twice in one object would be stored as only its last value (exact-json.ts, rule 5).
+  // key twice in one object would be stored as only its last value (core's exact-json.ts, rule 5).
   const scan = scanJsonText(text);
   if (scan.depth > MAX_JSON_DEPTH) {
     fail("validation", `${what} is nested deeper than ${MAX_JSON_DEPTH} levels`, {
@@ -181,6 +174,27 @@ export function parsePushBody(text: unknown, limits: ProtocolLimits = defaultLim
 }
 
 /**
+ * Checks events a client is about to store as pending exactly as the node will check them when
+ * they are pushed: exact JSON, the envelope schema with no field it would drop, ids unique, each
+ * within the event size limit (the count and frame limits do not apply: pushes are batched).
+ * Throws `validation` or `too-large` with `details.path` (`events.<index>...`).
+ *
+ * @example
+ * checkPushable(events, limits); // before LocalLog.addPending
+ */
+export function checkPushable(
+  events: readonly unknown[],
+  limits: ProtocolLimits = defaultLimits,
+): void {
+  events.forEach((event, index) => {
+    assertExactJson(event, `events.${index}`);
+  });
+  const parsed = pushBody.safeParse({ events });
+  if (!parsed.success) throw validationError(parsed.error, "event");
+  checkEvents(events, parsed.data.events, limits, {});
+}
+
+/**
  * Parses the query of `GET /v1/streams/:stream/events`.
  *
  * @example
@@ -225,7 +239,7 @@ export function checkEventsStream(stream: string, events: readonly WireEvent[]):
 }
 
 // Count before validating contents: a 100,000-event push is refused without parsing each one.
-// Then every event must be exact JSON (exact-json.ts).
+// Then every event must be exact JSON (core's exact-json.ts).
 function checkPushShape(value: object, limits: ProtocolLimits, req: Record<string, unknown>): void {
   const events = (value as { events?: unknown }).events;
   if (Array.isArray(events) && events.length > limits.maxEventsPerPush) {
@@ -248,7 +262,7 @@ function checkPushShape(value: object, limits: ProtocolLimits, req: Record<strin
 
 // `raw` is the events as JSON.parse gave them, `events` as the schema returned them: what the
 // node stores must be exactly what was sent, so anything the schema would drop or change is
-// refused here rather than stored differently (exact-json.ts).
+// refused here rather than stored differently (core's exact-json.ts).
 function checkEvents(
   raw: readonly unknown[],
   events: readonly WireEvent[],

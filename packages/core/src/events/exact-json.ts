@@ -9,15 +9,20 @@
 // 4. in JS values only: undefined, functions, symbols, bigints, array holes, and objects that
 //    are not plain (Date, Map, class instances): JSON drops or rewrites them;
 // 5. in JSON text only: a key twice in one object (JSON.parse keeps the last one).
-// Both sides run the same checks: the client before it stores or pushes, the node before it
-// stores, so a device never keeps a copy the node would store differently.
-import { ChronicleError } from "@chronicle/core";
-import { MAX_JSON_DEPTH } from "./limits.ts";
+// Both sides run the same checks: the client before it stores or pushes (local logs refuse
+// pending events that fail them, `defineEvent`'s `create` checks data), the node before it
+// stores, so a device never keeps a copy the node would store differently. Pure: it lives in
+// core so that every store and local log can run it; `@chronicle/sync/protocol` re-exports it.
+import { ChronicleError } from "../errors.ts";
+
+/** Deepest JSON nesting accepted in event data, a frame or a body. */
+export const MAX_JSON_DEPTH = 64;
 
 /** Where a value stops being exact JSON, and why. */
 export interface InexactJson {
   /** Dotted path from the checked value (`data.items.3.title`); `(root)` for the value itself. */
   path: string;
+  /** What is wrong there, for people: "is NaN, which JSON cannot hold". */
   reason: string;
 }
 
@@ -90,6 +95,21 @@ export function findInexactJson(value: unknown): InexactJson | undefined {
 }
 
 /**
+ * The path of the first `__proto__` own key in `value` (rule 1), or undefined: for checking
+ * input before a schema copies it (the copy loses the key silently, so the output cannot tell).
+ * Internal to core (defineEvent); `findInexactJson` covers it for values stored as they are.
+ */
+export function findProtoKey(value: unknown, path = "", depth = 0): string | undefined {
+  if (typeof value !== "object" || value === null || depth > MAX_JSON_DEPTH) return undefined;
+  for (const key of Object.keys(value)) {
+    if (key === "__proto__") return path === "" ? "(root)" : path;
+    const found = findProtoKey((value as Record<string, unknown>)[key], join(path, key), depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
  * Throws `validation` (with `details.path`, prefixed by `path`) unless `value` is exact JSON.
  * The client runs it on event data before storing or pushing; the node on every pushed event.
  *
@@ -114,7 +134,12 @@ export interface JsonTextScan {
   /** Deepest array/object nesting. */
   depth: number;
   /** The first key that appears twice in one object, with its path. */
-  duplicate?: { path: string; key: string };
+  duplicate?: {
+    /** Dotted path of the object holding the key twice (`(root)` for the top level). */
+    path: string;
+    /** The repeated key. */
+    key: string;
+  };
 }
 
 interface Level {

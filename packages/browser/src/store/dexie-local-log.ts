@@ -2,13 +2,14 @@
 // engine drives) over the browser database. Confirmed events live in `events` (what
 // DexieEventStore.readStream returns, projections moved in the same transaction), pending ones
 // in `pending` with their command, the epoch in the `meta` row `stream/<id>` (SyncTables).
-import type {
-  ConfirmedEvent,
-  LocalLog,
-  PendingCommand,
-  PendingEvent,
-  RecordedEvent,
-  StreamSyncMeta,
+import {
+  assertExactJson,
+  type ConfirmedEvent,
+  type LocalLog,
+  type PendingCommand,
+  type PendingEvent,
+  type RecordedEvent,
+  type StreamSyncMeta,
 } from "@chronicle/core";
 import type { DexieEventStore } from "./dexie-store.ts";
 import type { PendingRow, PendingCommandRow as StoredCommand } from "./schema.ts";
@@ -103,6 +104,7 @@ export class DexieLocalLog implements LocalLog {
     events: readonly RecordedEvent[],
     command?: PendingCommand,
   ): Promise<void> {
+    assertExactJson(events, "events");
     const db = this.store.db;
     await this.store.transaction(async () => {
       const rows = await this.tables.pending(stream);

@@ -133,8 +133,8 @@ export class DexieEventStore implements EventStore {
     validateBatch(stream, events);
     if (options.freshIds || this.#inOurTransaction())
       return this.#write(stream, events, options, false);
-    // Optimistic first: events are keyed by id, so IndexedDB itself refuses a batch holding a
-    // stored id (the whole transaction aborts). Only then, or when the expected version does
+    // Optimistic first: events are keyed by [stream+id], so IndexedDB itself refuses a batch
+    // holding an id stored in this stream (the whole transaction aborts). Only then, or when the expected version does
     // not match (a re-sent batch may be a duplicate), are the ids looked up.
     try {
       return await this.#write(stream, events, options, true);
@@ -167,9 +167,7 @@ export class DexieEventStore implements EventStore {
         options.knownTail !== undefined ? (options.knownTail ?? undefined) : position!.tail;
       const stored = new Map<string, AppendedEvent>();
       for (const row of matches) {
-        if (row.stream === stream) {
-          stored.set(row.id, { id: row.id, position: row.position, recordedAt: row.recordedAt });
-        }
+        stored.set(row.id, { id: row.id, position: row.position, recordedAt: row.recordedAt });
       }
       const plan = planAppend(stream, events, expected, head, (id) => stored.get(id));
       if (plan.kind === "duplicate")
@@ -260,7 +258,7 @@ export class DexieEventStore implements EventStore {
         this.position(stream),
         rowsWithIds(this.db, stream, ids),
       ]);
-      const stored = new Set(matches.filter((row) => row.stream === stream).map((row) => row.id));
+      const stored = new Set(matches.map((row) => row.id));
       const fresh = events.filter((event) => !stored.has(event.id));
       fresh.forEach((event, index) => {
         if (event.position !== head + index + 1) {

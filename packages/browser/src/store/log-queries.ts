@@ -1,7 +1,7 @@
 // internal: not exported (the store re-exports its types). The queries of the event log, as
 // functions of the database so the store class stays about writing. Called inside a Dexie
 // transaction they join it.
-import { ChronicleError, type ConfirmedEvent, type ReadStreamOptions } from "@chronicle/core";
+import type { ConfirmedEvent, ReadStreamOptions } from "@chronicle/core";
 import Dexie from "dexie";
 import { currentWriteTransaction, getMany, lastInIndex } from "./raw-requests.ts";
 import type { ChronicleDb, EventRow, MetaRow } from "./schema.ts";
@@ -96,9 +96,8 @@ function keyRangeOf(db: ChronicleDb): typeof IDBKeyRange {
 }
 
 /**
- * The stored rows of a batch's ids. Events are keyed by id, so one bulkGet answers for the
- * whole batch; an id stored in another stream cannot be stored again (it is the key), which is
- * refused clearly here with `validation`.
+ * The stored rows of a batch's ids in `stream`. Events are keyed by `[stream+id]`, so one
+ * bulkGet answers for the whole batch; the same id in another stream is another event.
  */
 export async function rowsWithIds(
   db: ChronicleDb,
@@ -106,18 +105,8 @@ export async function rowsWithIds(
   ids: readonly string[],
 ): Promise<EventRow[]> {
   if (ids.length === 0) return [];
-  const rows = (await db.events.bulkGet([...ids])).filter(
-    (row): row is EventRow => row !== undefined,
-  );
-  const elsewhere = rows.find((row) => row.stream !== stream);
-  if (elsewhere) {
-    throw new ChronicleError(
-      "validation",
-      `event id ${elsewhere.id} is already stored in stream ${elsewhere.stream}`,
-      { details: { path: "id", id: elsewhere.id, stream: elsewhere.stream } },
-    );
-  }
-  return rows;
+  const rows = await db.events.bulkGet(ids.map((id): [string, string] => [stream, id]));
+  return rows.filter((row): row is EventRow => row !== undefined);
 }
 
 /** Rows of one stream per ReadStreamOptions (core's semantics, see sliceStream). */

@@ -1,7 +1,8 @@
 // internal: not exported. The IndexedDB schema of a Chronicle database, declared with Dexie.
 // Invariants every writer keeps:
-// 1. `events` holds confirmed events only (they have a position), keyed by id (so the
-//    idempotency lookup of a batch is one bulkGet); `seq` is the local commit order (the global
+// 1. `events` holds confirmed events only (they have a position), keyed by `[stream+id]` (so the
+//    idempotency lookup of a batch is one bulkGet, and an id names one event per stream, as at
+//    the node: the same id in two streams is two events); `seq` is the local commit order (the global
 //    checkpoint of readAll) and increases by one per stored event, never reused. A stream's head
 //    and the log's tail are the last entries of its indexes; before events are deleted (an epoch
 //    reset) the tail is written to `meta` as a floor, so the sequence goes on from there.
@@ -10,12 +11,13 @@
 // 2. Per stream, positions in `events` are 1..head without gaps; `[stream+position]` is unique
 //    (version 2), so a writer continuing from a stale head is refused the same way.
 // 3. `pending` holds events written here and not yet acknowledged, in `localSeq` order, each with
-//    the command that produced it; an id is never in both tables once a sync engine confirms it.
+//    the command that produced it; a `[stream+id]` is never in both tables once a sync engine
+//    confirms it. Pending rows are found by `[stream+id]`, never by id alone.
 // 4. A projection record's checkpoint names the last event folded into its state, and is written
 //    in the same transaction as the events that moved it.
 
 import type { ConfirmedEvent, ProjectionRecord, RecordedEvent, Snapshot } from "@chronicle/core";
-import Dexie, { type DexieOptions, type Table } from "dexie";
+import Dexie, { type DexieOptions, type IndexableType, type Table } from "dexie";
 
 /** A confirmed event row: the envelope plus its local commit sequence. */
 export type EventRow = ConfirmedEvent & {
@@ -116,12 +118,64 @@ export const schemaVersions: readonly SchemaVersion[] = [
       meta: "key",
     },
   },
+  {
+    // Event ids become unique per stream (docs/architecture.md, "Event ids"): the key of
+    // `events` moves from `id` to `[stream+id]`, so a device can hold an event from the node
+    // whose id another stream also uses. IndexedDB cannot change a store's key in place (nor
+    // can Dexie), so the rows move to `eventLog` here and back to `events`, under the new key,
+    // in version 4; a database opened fresh gets version 4's tables directly. Pending rows are
+    // indexed by `[stream+id]` instead of `id`.
+    version: 3,
+    stores: {
+      events: null,
+      eventLog: "[stream+id], &seq, &[stream+position], [stream+recordedAt]",
+      pending: "++localSeq, [stream+id], [stream+localSeq]",
+      projections: "key",
+      snapshots: "[key+position]",
+      meta: "key",
+    },
+    upgrade: (tx) => copyEvents(tx, "events", "eventLog", (row) => row.id),
+  },
+  {
+    version: 4,
+    stores: {
+      eventLog: null,
+      events: "[stream+id], &seq, &[stream+position], [stream+recordedAt]",
+      pending: "++localSeq, [stream+id], [stream+localSeq]",
+      projections: "key",
+      snapshots: "[key+position]",
+      meta: "key",
+    },
+    upgrade: (tx) => copyEvents(tx, "eventLog", "events", (row) => [row.stream, row.id]),
+  },
 ];
+
+// Copies every event row, a page at a time in key order (a large log is never held in memory
+// whole), within the upgrade transaction: all of it moves or none. Pages go by the primary key:
+// a secondary index rebuilt by an earlier step of the same upgrade (version 2's `seq`) is not
+// usable from Dexie's upgrade API.
+async function copyEvents(
+  tx: import("dexie").Transaction,
+  from: string,
+  to: string,
+  keyOf: (row: EventRow) => IndexableType,
+): Promise<void> {
+  const source = tx.table<EventRow>(from);
+  const target = tx.table<EventRow>(to);
+  let last: IndexableType | undefined;
+  for (;;) {
+    const page = last === undefined ? source.orderBy(":id") : source.where(":id").above(last);
+    const rows = await page.limit(1000).toArray();
+    if (rows.length === 0) return;
+    await target.bulkAdd(rows);
+    last = keyOf(rows[rows.length - 1]!);
+  }
+}
 
 /** The Dexie database of one Chronicle app (one per database name, shared by every tab). */
 export class ChronicleDb extends Dexie {
-  /** Confirmed events, keyed by id. */
-  events!: Table<EventRow, string>;
+  /** Confirmed events, keyed by `[stream+id]`. */
+  events!: Table<EventRow, [string, string]>;
   /** Events written here and not yet acknowledged, by `localSeq`. */
   pending!: Table<PendingRow, number>;
   /** Projection records (state and checkpoint), by key. */

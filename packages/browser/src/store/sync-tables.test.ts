@@ -92,7 +92,7 @@ describe("SyncTables", () => {
     await sync.insertConfirmed("board:1", remote);
     const mine = cards("board:1", ["m1", "m2"]);
     await sync.appendPending("board:1", mine);
-    await sync.dropPending([mine[0]!.id]);
+    await sync.dropPending("board:1", [mine[0]!.id]);
     await sync.resetConfirmed("board:1", "epoch-2");
     expect(await store.head("board:1")).toBe(0);
     expect(await store.db.projections.get("board-view/board:1")).toBeUndefined();

@@ -1,11 +1,13 @@
 // The operations a sync engine performs on the local database (the sync seam). Invariants:
-// 1. An event id is in `pending` or in `events`, never in both after a transaction commits.
+// 1. An event (`[stream+id]`) is in `pending` or in `events`, never in both after a transaction
+//    commits. Ids are unique per stream: pending rows are always found by `[stream+id]`.
 // 2. Confirmed events enter `events` in position order without gaps (insertConfirmed checks it);
 //    projections move in the same transaction.
 // 3. Pending events keep their local order (`localSeq`) across confirmations and rebases: the
 //    optimistic state is fold(confirmed) then pending, in that order.
 import {
   type AppendedEvent,
+  assertExactJson,
   type ConfirmedEvent,
   type Foldable,
   foldEvents,
@@ -35,9 +37,14 @@ export class SyncTables {
     readonly store: DexieEventStore,
   ) {}
 
-  /** Records events written here, with the command that produced them, in local order. */
+  /**
+   * Records events written here, with the command that produced them, in local order. Events
+   * that are not exact JSON are refused with `validation` (core's `assertExactJson`), nothing
+   * stored: IndexedDB would keep them, but the node would refuse or change them.
+   */
   async appendPending(stream: string, events: readonly NewEvent[], command?: PendingCommandRow) {
     validateBatch(stream, events);
+    assertExactJson(events, "events");
     await this.store.transaction(async () => {
       const rows: PendingRow[] = events.map((event) => ({
         id: event.id,
@@ -64,8 +71,8 @@ export class SyncTables {
   async confirm(stream: string, acks: readonly AppendedEvent[]): Promise<void> {
     await this.store.transaction(async () => {
       const rows = await this.store.db.pending
-        .where("id")
-        .anyOf(acks.map((a) => a.id))
+        .where("[stream+id]")
+        .anyOf(acks.map((a) => [stream, a.id]))
         .toArray();
       const byId = new Map(rows.map((row) => [row.id, row]));
       const confirmed: ConfirmedEvent[] = [];
@@ -86,7 +93,12 @@ export class SyncTables {
     await this.store.transaction(async () => {
       await this.store.insertConfirmed(stream, events);
       const ids = events.map((event) => event.id);
-      if (ids.length > 0) await this.store.db.pending.where("id").anyOf(ids).delete();
+      if (ids.length > 0) {
+        await this.store.db.pending
+          .where("[stream+id]")
+          .anyOf(ids.map((id) => [stream, id]))
+          .delete();
+      }
       const last = events.at(-1);
       if (last) {
         const state = await this.syncState(stream);
@@ -97,14 +109,14 @@ export class SyncTables {
     }, `insert confirmed events into ${stream}`);
   }
 
-  /** Drops pending events (a rejected strict write the app gave up on). */
-  async dropPending(ids: readonly string[]): Promise<void> {
+  /** Drops pending events of `stream` (a rejected strict write the app gave up on). */
+  async dropPending(stream: string, ids: readonly string[]): Promise<void> {
     await this.store.transaction(async () => {
       await this.store.db.pending
-        .where("id")
-        .anyOf([...ids])
+        .where("[stream+id]")
+        .anyOf(ids.map((id) => [stream, id]))
         .delete();
-    }, "drop pending events");
+    }, `drop pending events of ${stream}`);
   }
 
   /**

@@ -110,9 +110,8 @@ export function createEngineUndoHost(deps: EngineUndoDeps): UndoHost {
   return {
     stateBefore: (decider, stream, event) =>
       store.transaction(async () => {
-        const confirmed = await store.db.events.get(event.id);
+        const confirmed = await store.db.events.get([stream, event.id]);
         if (confirmed) {
-          if (confirmed.stream !== stream) return undefined;
           if (confirmed.position === 1) return initialStateOf(decider);
           return confirmedState(decider, stream, confirmed.position - 1);
         }

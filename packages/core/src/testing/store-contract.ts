@@ -210,6 +210,31 @@ export function runEventStoreContract(name: string, options: StoreContractOption
       });
     });
 
+    describe("event ids are unique per stream", () => {
+      it("stores the same id in another stream as a different event", async () => {
+        const store = await open();
+        const [event] = sampleEvents("s", 1);
+        const inT = { ...event!, stream: "t", data: { other: true } };
+        await store.append("s", [event!], { expectedVersion: "no-stream" });
+        const appended = await store.append("t", [inT], { expectedVersion: "no-stream" });
+        expect(appended.results).toEqual([{ id: event!.id, position: 1, recordedAt: 1_000 }]);
+        expect((await store.readStream("s")).map((e) => e.data)).toEqual([event!.data]);
+        expect((await store.readStream("t")).map((e) => e.data)).toEqual([{ other: true }]);
+        // Within each stream the id still means one event: re-sent, it is the same write.
+        expect((await store.append("t", [inT])).results).toEqual(appended.results);
+        await expectCode(store.append("s", [event!], { expectedVersion: 1 }), "concurrency");
+        expect([await store.head("s"), await store.head("t")]).toEqual([1, 1]);
+        if (!options.skip?.allStreams) {
+          const all = await store.readAll();
+          expect(all.map((entry) => [entry.event.stream, entry.event.id])).toEqual([
+            ["s", event!.id],
+            ["t", event!.id],
+          ]);
+        }
+        await store.close();
+      });
+    });
+
     describe("reading a stream", () => {
       async function seeded(): Promise<EventStore> {
         const store = await open();

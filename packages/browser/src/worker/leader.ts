@@ -23,7 +23,8 @@ interface LockManagerLike {
  * the only one and leads at once.
  */
 export function electLeader(lockName: string, onChange: (leader: boolean) => void): Leadership {
-  const locks = (globalThis.navigator as { locks?: LockManagerLike } | undefined)?.locks;
+  // happy-dom (and some embedded runtimes) define `navigator.locks` as null: no Web Locks either.
+  const locks = (globalThis.navigator as { locks?: LockManagerLike | null } | undefined)?.locks;
   let leader = false;
   let released = false;
   const abort = new AbortController();
@@ -32,7 +33,7 @@ export function electLeader(lockName: string, onChange: (leader: boolean) => voi
     letGo = resolve;
   });
 
-  if (locks === undefined) {
+  if (locks == null) {
     leader = true;
     queueMicrotask(() => {
       if (!released) onChange(true);

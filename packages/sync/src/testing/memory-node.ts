@@ -26,6 +26,7 @@ export interface NodeSocket {
   close(): void;
 }
 
+/** What `new MemoryNode(options)` takes. */
 export interface MemoryNodeOptions {
   /** The limits frames are parsed with. @default defaultLimits */
   limits?: ProtocolLimits;

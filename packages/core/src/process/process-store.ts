@@ -28,7 +28,14 @@ export interface OutboxEntry {
   /** The command (JSON). */
   command: unknown;
   /** What undoes it, when declared. */
-  compensate?: { decider: string; stream: string; command: unknown };
+  compensate?: {
+    /** The compensation's decider. */
+    decider: string;
+    /** Its target stream. */
+    stream: string;
+    /** The compensating command (JSON). */
+    command: unknown;
+  };
   /** The input that led to it: its events' `causationId`. */
   causationId: string;
 }
@@ -58,40 +65,87 @@ export interface ProcessError {
 /** One line of an instance's history. */
 export type ProcessHistoryEntry =
   | {
+      /** An event was handled. */
       kind: "event";
+      /** The step it was. */
       step: number;
+      /** When (the runner's clock, ms). */
       at: number;
+      /** The event's id. */
       eventId: string;
+      /** The event's type. */
       type: string;
+      /** The event's stream. */
       stream: string;
+      /** The outbox ids of the commands the step sent. */
       commands: string[];
     }
-  | { kind: "timeout"; step: number; at: number; name: string; dueAt: number; commands: string[] }
   | {
-      kind: "delivered";
+      /** A timeout fired and was handled. */
+      kind: "timeout";
+      /** The step it was. */
       step: number;
+      /** When (the runner's clock, ms). */
       at: number;
+      /** The timeout's name. */
+      name: string;
+      /** When it was due (ms). */
+      dueAt: number;
+      /** The outbox ids of the commands the step sent. */
+      commands: string[];
+    }
+  | {
+      /** A command (or compensation) was delivered. */
+      kind: "delivered";
+      /** The step that sent it. */
+      step: number;
+      /** When (the runner's clock, ms). */
+      at: number;
+      /** Its outbox id. */
       outboxId: string;
+      /** Its target stream. */
       stream: string;
+      /** The ids of the events it appended (none when it decided nothing). */
       eventIds: string[];
     }
   | {
+      /** A command (or compensation) was refused, or failed. */
       kind: "refused";
+      /** The step that sent it. */
       step: number;
+      /** When (the runner's clock, ms). */
       at: number;
+      /** Its outbox id. */
       outboxId: string;
+      /** Its target stream. */
       stream: string;
+      /** Why. */
       error: ProcessError;
     }
   | {
+      /** A refusal started the compensations. */
       kind: "compensating";
+      /** The step the compensation is. */
       step: number;
+      /** When (the runner's clock, ms). */
       at: number;
+      /** The refusal. */
       reason: ProcessError;
+      /** The outbox ids of the commands dropped undelivered. */
       skipped: string[];
+      /** The outbox ids of the compensations queued, in the order they run. */
       commands: string[];
     }
-  | { kind: "failed"; step: number; at: number; error: ProcessError };
+  | {
+      /** A handler threw: the instance failed. */
+      kind: "failed";
+      /** The step it was. */
+      step: number;
+      /** When (the runner's clock, ms). */
+      at: number;
+      /** Why. */
+      error: ProcessError;
+    };
 
 /** The persisted record of one process instance. */
 export interface ProcessInstance {
@@ -120,9 +174,23 @@ export interface ProcessInstance {
   /** Pending timeouts. */
   deadlines: Deadline[];
   /** Compensations of the delivered commands, in delivery order. */
-  compensations: { outboxId: string; decider: string; stream: string; command: unknown }[];
+  compensations: {
+    /** The outbox id of the command it undoes. */
+    outboxId: string;
+    /** The compensation's decider. */
+    decider: string;
+    /** Its target stream. */
+    stream: string;
+    /** The compensating command (JSON). */
+    command: unknown;
+  }[];
   /** Set when a command was refused: the reason. */
-  compensation?: { reason: ProcessError; failures: ProcessError[] };
+  compensation?: {
+    /** The refusal that started the compensations. */
+    reason: ProcessError;
+    /** Compensations that were refused or failed in turn. */
+    failures: ProcessError[];
+  };
   /** Set when it failed. */
   error?: ProcessError;
   /** When it was created and last written (the runner's clock). */
@@ -176,7 +244,12 @@ export interface DeadLetter {
 /** One atomic write: everything handling one input changes, stored whole or not at all. */
 export interface ProcessWrite {
   /** An instance to store, if its stored revision is `expectedRevision` (0: none yet). */
-  instance?: { record: ProcessInstance; expectedRevision: number };
+  instance?: {
+    /** The instance as it is to be stored. */
+    record: ProcessInstance;
+    /** The revision the write was made from. */
+    expectedRevision: number;
+  };
   /** A consumer checkpoint to store; a checkpoint never moves back. */
   consumer?: ConsumerRecord;
   /** A dead letter to add or replace. */

@@ -17,6 +17,7 @@ import {
 export interface HttpTransportOptions {
   /** The node's base URL, e.g. `https://sync.example.com`. */
   url: string;
+  /** A bearer token, or a function returning a fresh one, called for each request. */
   token?: string | (() => string | Promise<string>);
   /** How often a live stream polls for new events. @default 5000 */
   pollMs?: number;

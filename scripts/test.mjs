@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: install what is missing, lint (Biome + dependency boundaries), typecheck, then run
-// every Vitest project from the root config, writing a JSON report for .ci/run.
+// `npm test`: install what is missing, lint (Biome + dependency boundaries), typecheck, build the
+// API reference (typedoc: any warning, e.g. an undocumented export, fails), then run every Vitest
+// project from the root config, writing a JSON report for .ci/run.
 // Extra arguments go to vitest: `npm test -- packages/core`.
 import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -35,6 +36,7 @@ if (args.length === 0 || process.env.CI) {
   run("lint", "npx", ["biome", "check", "."]);
   run("dependency boundaries", process.execPath, ["scripts/check-boundaries.mjs"]);
   run("typecheck", process.execPath, ["scripts/typecheck.mjs"]);
+  run("API reference", "npx", ["typedoc"]);
 }
 run(
   "vitest",

@@ -11,6 +11,7 @@ export {
   type SyncEngineOptions,
 } from "./client/sync-engine.ts";
 export { createSyncStarter, type SyncStarterOptions } from "./client/sync-starter.ts";
+export type { TokenSource } from "./client/token.ts";
 export {
   type Connection,
   type ConnectionListener,

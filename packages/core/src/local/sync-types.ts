@@ -14,9 +14,13 @@ export interface SyncStatus {
    * - `connecting`: opening a connection;
    * - `syncing`: connected, with pushes or pulls under way;
    * - `synced`: connected, nothing pending, caught up with the node;
-   * - `error`: stopped on an error that retrying cannot fix (e.g. `unauthorized`).
+   * - `unauthorized`: the node refused a fresh token too, or the token function failed
+   *   (`lastError` says why). Not final: the engine keeps retrying on its backoff schedule,
+   *   asking the token function each time, and moves on as soon as a token is accepted;
+   * - `error`: stopped on an error that retrying cannot fix (`forbidden`: the token does not
+   *   grant the stream). The stream stays stopped until the app starts it again.
    */
-  state: "offline" | "connecting" | "syncing" | "synced" | "error";
+  state: "offline" | "connecting" | "syncing" | "synced" | "unauthorized" | "error";
   /** Local events the node has not acknowledged yet. */
   pending: number;
   /** The highest node position held locally. */

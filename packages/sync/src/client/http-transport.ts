@@ -1,3 +1,16 @@
+// Sync over plain HTTP, speaking to the session in the frames a socket would carry:
+// 1. The node's epoch is the `X-Chronicle-Epoch` header of its answers. `welcome` reports it (not
+//    the client's stored one), so a recreated log is noticed as over WebSockets; a hello whose
+//    epoch differs gets no catch-up page from its stale cursor (the session resets and pulls).
+// 2. An answer whose epoch differs from the one welcomed ends the connection (`offline`) before
+//    its content reaches the session: positions of another log must not mix with ours. The
+//    session reconnects, and the new hello sees the new epoch.
+// 3. An answer without the header is a `protocol` failure: without it a recreated log would go
+//    unnoticed (a proxy or CORS setting that hides it must expose it).
+// 4. Error bodies keep their details (`path`, `id`, `position`, `limit`, `retryAfter`, with
+//    `Retry-After` as `retryAfter` when the body has none).
+// 5. The token travels in the Authorization header only (a `?token=` on HTTP routes is
+//    refused), resolved for every request.
 import { ChronicleError, isErrorCode } from "@chronicle/core";
 import {
   type ClientFrame,
@@ -5,6 +18,7 @@ import {
   pushResponse,
   type ServerFrame,
 } from "../protocol/frames.ts";
+import { resolveToken, type TokenSource } from "./token.ts";
 import {
   type Connection,
   type ConnectionListener,
@@ -18,7 +32,7 @@ export interface HttpTransportOptions {
   /** The node's base URL, e.g. `https://sync.example.com`. */
   url: string;
   /** A bearer token, or a function returning a fresh one, called for each request. */
-  token?: string | (() => string | Promise<string>);
+  token?: TokenSource;
   /** How often a live stream polls for new events. @default 5000 */
   pollMs?: number;
   /** The fetch function requests go through. @default globalThis.fetch */
@@ -46,17 +60,33 @@ export function createHttpTransport(options: HttpTransportOptions): SyncTranspor
       let closed = false;
       let poll: unknown;
       let head = 0;
-      // The node names its log's epoch in a header on every answer.
-      let epoch: string | undefined;
+      // The epoch this connection was welcomed with (rules 1 and 2).
+      let welcomed: string | undefined;
       const url = `${base}/v1/streams/${encodeURIComponent(stream)}/events`;
       const request = async (init: RequestInit & { query?: string } = {}) => {
-        const token = typeof options.token === "function" ? await options.token() : options.token;
+        const token = await resolveToken(options.token);
         const headers: Record<string, string> = { "content-type": "application/json" };
         if (token) headers.authorization = `Bearer ${token}`;
         const response = await doFetch(`${url}${init.query ?? ""}`, { ...init, headers });
         const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-        epoch = response.headers.get("x-chronicle-epoch") ?? epoch;
-        return { status: response.status, body };
+        const retryAfter = Number(response.headers.get("retry-after"));
+        if (Number.isFinite(retryAfter) && retryAfter > 0 && body.retryAfter === undefined) {
+          body.retryAfter = retryAfter;
+        }
+        const epoch = response.headers.get("x-chronicle-epoch") ?? undefined;
+        if (response.ok && epoch === undefined) {
+          throw new ChronicleError(
+            "protocol",
+            "the node's answer has no X-Chronicle-Epoch header (a proxy or CORS setting may hide it)",
+          );
+        }
+        if (epoch !== undefined && welcomed !== undefined && epoch !== welcomed) {
+          throw new ChronicleError(
+            "offline",
+            `the node's log of ${stream} was recreated (epoch ${epoch}): reconnecting`,
+          );
+        }
+        return { status: response.status, body, epoch };
       };
       const deliver = (frame: ServerFrame) => {
         if (!closed) void listener.onFrame(frame);
@@ -68,22 +98,23 @@ export function createHttpTransport(options: HttpTransportOptions): SyncTranspor
         listener.onClose(error);
       };
       const pull = async (after: number, limit: number, req?: string) => {
-        const { status, body } = await request({ query: `?after=${after}&limit=${limit}` });
-        if (status !== 200) return errorFrame(status, body, req);
+        const { status, body, epoch } = await request({ query: `?after=${after}&limit=${limit}` });
+        if (status !== 200) return { frame: errorFrame(status, body, req), epoch };
         const page = pullResponse.parse(body);
         head = Math.max(head, page.head);
-        return {
+        const frame: ServerFrame = {
           t: "events",
           events: page.events,
           head: page.head,
           more: page.more,
           ...(req ? { req } : {}),
-        } as ServerFrame;
+        };
+        return { frame, epoch };
       };
       const schedulePoll = () => {
         poll = scheduler.setTimeout(() => {
           pull(head, 1000)
-            .then((frame) => {
+            .then(({ frame }) => {
               if (frame.t === "events" && frame.events.length > 0) deliver(frame);
               if (frame.t === "error") return fail(ChronicleError.fromJSON(frame));
               schedulePoll();
@@ -94,19 +125,18 @@ export function createHttpTransport(options: HttpTransportOptions): SyncTranspor
       const handle = async (frame: ClientFrame) => {
         switch (frame.t) {
           case "hello": {
-            const page = await pull(frame.after, 1000);
+            const { frame: page, epoch } = await pull(frame.after, 1000);
             if (page.t === "error") return fail(ChronicleError.fromJSON(page));
-            deliver({
-              t: "welcome",
-              epoch: frame.epoch ?? "http",
-              head: page.t === "events" ? page.head : 0,
-            });
-            if (page.t === "events" && page.events.length > 0) deliver(page);
+            welcomed = epoch!;
+            deliver({ t: "welcome", epoch: welcomed, head: page.t === "events" ? page.head : 0 });
+            // A cursor into another log means nothing here (rule 1): the session pulls anew.
+            const sameLog = frame.epoch === undefined || frame.epoch === welcomed;
+            if (sameLog && page.t === "events" && page.events.length > 0) deliver(page);
             schedulePoll();
             return;
           }
           case "pull":
-            return deliver(await pull(frame.after, frame.limit ?? 500, frame.req));
+            return deliver((await pull(frame.after, frame.limit ?? 500, frame.req)).frame);
           case "push": {
             const { status, body } = await request({
               method: "POST",
@@ -144,8 +174,25 @@ export function createHttpTransport(options: HttpTransportOptions): SyncTranspor
   };
 }
 
+/** An HTTP error answer as the `error` frame a socket would carry, details kept (rule 4). */
 function errorFrame(status: number, body: Record<string, unknown>, req?: string): ServerFrame {
-  const code = isErrorCode(body.code) ? body.code : status >= 500 ? "internal" : "protocol";
-  const message = typeof body.message === "string" ? body.message : `HTTP ${status}`;
-  return { t: "error", code, message, ...(req ? { req } : {}) };
+  const { code: bodyCode, message: bodyMessage, ...details } = body;
+  const code = isErrorCode(bodyCode) ? bodyCode : codeOfStatus(status);
+  const message = typeof bodyMessage === "string" ? bodyMessage : `HTTP ${status}`;
+  return {
+    t: "error",
+    code,
+    message,
+    ...(req ? { req } : {}),
+    ...(Object.keys(details).length > 0 ? { details } : {}),
+  };
+}
+
+// A status without a coded body (a proxy's answer, say).
+function codeOfStatus(status: number): string {
+  if (status === 401) return "unauthorized";
+  if (status === 403) return "forbidden";
+  if (status === 429) return "rate-limited";
+  if (status === 413) return "too-large";
+  return status >= 500 ? "internal" : "protocol";
 }

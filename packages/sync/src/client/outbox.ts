@@ -121,7 +121,10 @@ async function markLaterStrictStale(
   }
 }
 
-/** Drops an event the node refused for good, with the rest of its command, and reports it. */
+/**
+ * Drops an event the node refused for good, with the rest of its command, and reports it; once:
+ * an event no longer pending (dropped on an earlier notice of the same refusal) is left alone.
+ */
 export async function dropRefused(
   engine: EngineContext,
   stream: string,
@@ -129,6 +132,7 @@ export async function dropRefused(
   error: ChronicleError,
 ): Promise<void> {
   const pending = await engine.local.readPending(stream);
+  if (!pending.some((p) => p.event.id === entry.event.id)) return;
   const command = entry.commandId
     ? (await engine.local.readCommands(stream)).find((c) => c.id === entry.commandId)
     : undefined;
@@ -147,4 +151,22 @@ export async function dropRefused(
     events: dropped.map((p) => p.event),
   });
   engine.emitChange(stream);
+}
+
+/**
+ * Whether two copies of an event are the same event: equal in everything but what the node
+ * owns (`position`, `recordedAt`, `meta.actor`), key order aside; the node's id-conflict rule.
+ */
+export function sameEvent(a: RecordedEvent, b: RecordedEvent): boolean {
+  return contentOf(a) === contentOf(b);
+}
+
+function contentOf(event: RecordedEvent): string {
+  const { position: _position, recordedAt: _recordedAt, meta, ...rest } = event;
+  const { actor: _actor, ...ownMeta } = meta;
+  return JSON.stringify({ ...rest, meta: ownMeta }, (_key, value: unknown) =>
+    typeof value === "object" && value !== null && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))
+      : value,
+  );
 }

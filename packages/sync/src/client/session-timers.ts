@@ -5,6 +5,7 @@
 //    the step, so devices that lost the node together do not all come back in the same
 //    millisecond. A welcome (or the network coming back) starts the doubling over.
 // 2. At most one reconnect, one retry, one hello and one catch-up timer are armed at a time.
+// 3. A node that asks to wait (`retryAfter`) is waited for at least that long, whatever the step.
 import type { Scheduler } from "./transport.ts";
 
 export interface SessionTimerOptions {
@@ -41,12 +42,15 @@ export class SessionTimers {
     this.#attempt = 0;
   }
 
-  /** Runs `reconnect` after the next backoff step, unless one is waiting already. */
-  scheduleReconnect(reconnect: () => void): void {
+  /**
+   * Runs `reconnect` after the next backoff step (and at least `atLeastMs`), unless one is
+   * waiting already.
+   */
+  scheduleReconnect(reconnect: () => void, atLeastMs = 0): void {
     if (this.#reconnect !== undefined) return;
     const { initialMs, maxMs } = this.#options.backoff;
-    const base = Math.min(maxMs, initialMs * 2 ** this.#attempt);
-    const delay = base / 2 + (base / 2) * this.#options.scheduler.random();
+    const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.#attempt, 30));
+    const delay = Math.max(atLeastMs, base / 2 + (base / 2) * this.#options.scheduler.random());
     this.#attempt++;
     this.#reconnect = this.#options.scheduler.setTimeout(() => {
       this.#reconnect = undefined;
@@ -67,10 +71,16 @@ export class SessionTimers {
     this.#reconnect = undefined;
   }
 
-  /** Runs `retry` after a backoff step without jitter (the node asked to slow down). */
-  retryLater(retry: () => void): void {
+  /**
+   * Runs `retry` after a backoff step without jitter, and at least `atLeastMs` (the node asked
+   * to slow down).
+   */
+  retryLater(retry: () => void, atLeastMs = 0): void {
     const { initialMs, maxMs } = this.#options.backoff;
-    const delay = Math.min(maxMs, initialMs * 2 ** Math.min(this.#attempt++, 10));
+    const delay = Math.max(
+      atLeastMs,
+      Math.min(maxMs, initialMs * 2 ** Math.min(this.#attempt++, 10)),
+    );
     this.#retry = this.#options.scheduler.setTimeout(() => {
       this.#retry = undefined;
       retry();

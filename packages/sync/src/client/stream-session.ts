@@ -15,6 +15,17 @@
 //    pending events stay and are pushed again.
 // 7. Once the engine is set offline nothing more is sent, even by a step queued before the
 //    disconnect that runs after it was asked for.
+// 8. Tokens expire. The first `unauthorized` after a welcome (an error frame, close 4401, a
+//    refused upgrade) reconnects at once, which asks the token function again. A fresh token
+//    refused too, or a token function that fails, makes the state `unauthorized` (lastError
+//    says why); the session keeps reconnecting on the backoff schedule, asking for a token each
+//    time, and a welcome ends it. `forbidden` stops the stream (state `error`) until `start`.
+// 9. Refusals name their event when they can: a `validation`/`too-large` error whose
+//    `details.path` is `events.<i>...`, or an `id-conflict` with `details.id`, drops that
+//    event's command at once; otherwise events are pushed one at a time to find it. An
+//    incoming confirmed event whose id is pending here with other content is an id conflict
+//    too: the pending copy's command is dropped and reported, never confirmed as ours.
+// 10. `rate-limited` waits at least the node's `retryAfter` before the next request or connect.
 import {
   ChronicleError,
   type ConfirmedEvent,
@@ -25,8 +36,9 @@ import {
 } from "@chronicle/core";
 import type { ServerFrame } from "../protocol/frames.ts";
 import type { EngineContext } from "./engine-context.ts";
-import { dropRefused, redecideStrict, takeBatch } from "./outbox.ts";
+import { dropRefused, redecideStrict, sameEvent, takeBatch } from "./outbox.ts";
 import { SessionTimers } from "./session-timers.ts";
+import { isTokenFailure } from "./token.ts";
 import type { Connection } from "./transport.ts";
 import { fromWireConfirmed, toWireEvents } from "./wire.ts";
 
@@ -45,6 +57,9 @@ export class StreamSession {
   #wanted = false;
   #once = false;
   #halted = false;
+  // Rule 8: refusals of our token since the last welcome, and whether we gave up for now.
+  #authRefusals = 0;
+  #unauthorized = false;
   #needPull = false;
   #isolate = false;
   readonly #timers: SessionTimers;
@@ -108,6 +123,8 @@ export class StreamSession {
       this.#wanted = false;
       this.#disconnect();
       this.#timers.cancelReconnect();
+      this.#authRefusals = 0;
+      this.#unauthorized = false;
       return this.#refreshStatus();
     });
   }
@@ -144,7 +161,8 @@ export class StreamSession {
       return;
     }
     this.#timers.reconnectStarted();
-    this.#setState("connecting");
+    // While unauthorized, attempts keep that state until a token is accepted (rule 8).
+    if (!this.#unauthorized) this.#setState("connecting");
     let connection: Connection | undefined;
     const isCurrent = () => connection !== undefined && connection === this.#connection;
     // Steps run later on the chain: check again when they run, so nothing from a connection
@@ -203,17 +221,32 @@ export class StreamSession {
     this.#clearRequests();
     if (error !== undefined && isChronicleError(error))
       this.#status = { ...this.#status, lastError: error.toJSON() };
-    if (isChronicleError(error, "unauthorized") || isChronicleError(error, "forbidden")) {
-      this.#halt(error);
-      return;
-    }
+    if (isChronicleError(error, "unauthorized")) return this.#onUnauthorized(error);
+    if (isChronicleError(error, "forbidden")) return this.#halt(error);
     await this.#refreshStatus();
-    this.#scheduleReconnect();
+    this.#scheduleReconnect(isChronicleError(error) ? retryAfterMs(error) : 0);
   }
 
-  #scheduleReconnect(): void {
+  #scheduleReconnect(atLeastMs = 0): void {
     if (!this.#wanted || this.#halted || !this.#engine.online) return;
-    this.#timers.scheduleReconnect(() => void this.#enqueue(() => this.#connect()));
+    this.#timers.scheduleReconnect(() => void this.#enqueue(() => this.#connect()), atLeastMs);
+  }
+
+  // Rule 8: the token was refused (or could not be had).
+  async #onUnauthorized(error: ChronicleError): Promise<void> {
+    this.#disconnect();
+    this.#status = { ...this.#status, lastError: error.toJSON() };
+    this.#authRefusals++;
+    if (this.#authRefusals === 1 && !isTokenFailure(error) && this.#wanted) {
+      // Most likely it expired: a new connection asks the token function for a fresh one.
+      this.#timers.cancelReconnect();
+      this.#connect();
+      return;
+    }
+    this.#unauthorized = true;
+    await this.#refreshStatus();
+    this.#settleOnce(error);
+    this.#scheduleReconnect();
   }
 
   async #onFrame(frame: ServerFrame): Promise<void> {
@@ -249,7 +282,8 @@ export class StreamSession {
           return event;
         });
         // Events stored by an earlier attempt may sit anywhere in the log: a gap means pull.
-        await this.#applyIncoming(confirmed, 0);
+        // They are our own copies, stamped by the node: no id conflict to look for.
+        await this.#applyIncoming(confirmed, 0, false);
         return this.#pump();
       }
       case "conflict": {
@@ -261,7 +295,7 @@ export class StreamSession {
         return this.#pump();
       }
       case "error":
-        return this.#onError(frame.code, frame.message, frame.req);
+        return this.#onError(frame.code, frame.message, frame.req, frame.details);
     }
   }
 
@@ -288,11 +322,17 @@ export class StreamSession {
     this.#timers.helloAnswered();
     this.#connected = true;
     this.#timers.resetBackoff();
+    this.#authRefusals = 0;
+    this.#unauthorized = false;
     this.#status = withoutError(this.#status);
     await this.#pump();
   }
 
-  async #applyIncoming(events: readonly ConfirmedEvent[], nodeHead: number): Promise<void> {
+  async #applyIncoming(
+    events: readonly ConfirmedEvent[],
+    nodeHead: number,
+    checkIds = true,
+  ): Promise<void> {
     const local = this.#engine.local;
     let head = await local.confirmedHead(this.stream);
     const sorted = [...events].sort((a, b) => a.position - b.position);
@@ -307,47 +347,85 @@ export class StreamSession {
       head++;
     }
     if (fresh.length > 0) {
+      if (checkIds) await this.#dropConflicting(fresh);
       await local.applyConfirmed(this.stream, fresh);
       this.#engine.emitChange(this.stream);
     }
     if (nodeHead > head) this.#needPull = true;
   }
 
-  async #onError(code: string, message: string, req: string | undefined): Promise<void> {
-    const error = ChronicleError.fromJSON({ code, message });
+  // Rule 9: a confirmed event under the id of one of our pending events, with other content, is
+  // not ours: applying it would confirm our copy silently as the other. Drop and report ours.
+  async #dropConflicting(events: readonly ConfirmedEvent[]): Promise<void> {
+    const pending = await this.#engine.local.readPending(this.stream);
+    if (pending.length === 0) return;
+    const byId = new Map(pending.map((entry) => [entry.event.id, entry]));
+    for (const event of events) {
+      const mine = byId.get(event.id);
+      if (!mine || sameEvent(mine.event, event)) continue;
+      const error = new ChronicleError(
+        "id-conflict",
+        `event ${event.id} is stored at position ${event.position} with other content; an id names one event`,
+        { details: { id: event.id, position: event.position } },
+      );
+      await dropRefused(this.#engine, this.stream, mine, error);
+      for (const entry of await this.#engine.local.readPending(this.stream)) {
+        byId.set(entry.event.id, entry);
+      }
+      byId.delete(event.id);
+    }
+  }
+
+  async #onError(
+    code: string,
+    message: string,
+    req: string | undefined,
+    details: Record<string, unknown> | undefined,
+  ): Promise<void> {
+    const error = ChronicleError.fromJSON({ code, message, ...(details ? { details } : {}) });
     this.#status = { ...this.#status, lastError: error.toJSON() };
     const push = this.#push;
     if (push && req === push.req) {
       this.#timers.answered(push.timer);
       this.#push = undefined;
-      if (code === "validation" || code === "too-large") {
-        // Refused for good. Find the culprit by pushing one event at a time, then drop only it
-        // (with the rest of its command, which must not half-apply).
-        if (push.entries.length > 1) this.#isolate = true;
+      if (code === "validation" || code === "too-large" || code === "id-conflict") {
+        // Refused for good (rule 9): drop the culprit with the rest of its command, which must
+        // not half-apply; when the node does not name it, push one event at a time to find it.
+        const culprit = culpritOf(push.entries, error);
+        if (culprit) {
+          await dropRefused(this.#engine, this.stream, culprit, error);
+          this.#isolate = false;
+        } else if (push.entries.length > 1) this.#isolate = true;
         else {
           await dropRefused(this.#engine, this.stream, push.entries[0]!, error);
           this.#isolate = false;
         }
         return this.#pump();
       }
-      if (code === "rate-limited") return this.#retryLater();
+      if (code === "rate-limited") return this.#retryLater(retryAfterMs(error));
     } else if (this.#pull && req === this.#pull.req) {
       this.#timers.answered(this.#pull.timer);
       this.#pull = undefined;
       if (code === "rate-limited") {
         this.#needPull = true;
-        return this.#retryLater();
+        return this.#retryLater(retryAfterMs(error));
       }
+    } else if (code === "rate-limited") {
+      // A frame the node could not name (a hello): try the connection again later.
+      this.#disconnect();
+      await this.#refreshStatus();
+      return this.#scheduleReconnect(retryAfterMs(error));
     }
-    if (code === "unauthorized" || code === "forbidden") return this.#halt(error);
+    if (code === "unauthorized") return this.#onUnauthorized(error);
+    if (code === "forbidden") return this.#halt(error);
     // Anything else (protocol, internal): start over on a fresh connection.
     this.#disconnect();
     await this.#refreshStatus();
     this.#scheduleReconnect();
   }
 
-  #retryLater(): void {
-    this.#timers.retryLater(() => void this.#enqueue(() => this.#pump()));
+  #retryLater(atLeastMs: number): void {
+    this.#timers.retryLater(() => void this.#enqueue(() => this.#pump()), atLeastMs);
   }
 
   #halt(error: ChronicleError): void {
@@ -470,6 +548,7 @@ export class StreamSession {
     ]);
     let state: SyncStatus["state"];
     if (this.#halted) state = "error";
+    else if (this.#unauthorized && this.#engine.online && this.#wanted) state = "unauthorized";
     else if (this.#connected)
       state = pending > 0 || this.#push || this.#pull || this.#needPull ? "syncing" : "synced";
     else if (this.#connection) state = "connecting";
@@ -505,6 +584,27 @@ export class StreamSession {
     this.#engine.reportError(this.stream, coded);
     this.#scheduleReconnect();
   }
+}
+
+/** The event a refusal names (rule 9), when it names one of the pushed events. */
+function culpritOf(
+  entries: readonly PendingEvent[],
+  error: ChronicleError,
+): PendingEvent | undefined {
+  const { id, path } = error.details;
+  if (error.code === "id-conflict" && typeof id === "string") {
+    return entries.find((entry) => entry.event.id === id);
+  }
+  const index = typeof path === "string" ? /^events\.(\d+)(\.|$)/.exec(path)?.[1] : undefined;
+  return index === undefined ? undefined : entries[Number(index)];
+}
+
+/** The node's `retryAfter` (seconds) as milliseconds, 0 when it gave none. */
+function retryAfterMs(error: ChronicleError): number {
+  const seconds = error.details.retryAfter;
+  return typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0
+    ? Math.min(seconds, 3600) * 1000
+    : 0;
 }
 
 function withoutError(status: SyncStatus): SyncStatus {

@@ -13,6 +13,7 @@ import {
 } from "@chronicle/core";
 import { decideEvents } from "@chronicle/core/store";
 import { defaultLimits, type ProtocolLimits } from "../protocol/limits.ts";
+import { checkPushable } from "../protocol/parse.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { StreamSession } from "./stream-session.ts";
 import { realScheduler, type Scheduler, type SyncTransport } from "./transport.ts";
@@ -142,14 +143,20 @@ export class SyncEngine {
     this.#sessions.get(stream)?.stop();
   }
 
-  /** Pushes what is pending and catches up, then disconnects. Rejects on `unauthorized`/`forbidden`. */
+  /**
+   * Pushes what is pending and catches up, then disconnects. Rejects on `forbidden`, and when
+   * the stream's state becomes `unauthorized` (the session keeps retrying meanwhile, and
+   * finishes the sync once a token is accepted).
+   */
   syncOnce(stream: string): Promise<void> {
     return this.#session(stream).syncOnce();
   }
 
   /**
    * Decides a command on the optimistic state (confirmed + pending), stores its events as
-   * pending with the command, and pushes them when connected. Refusals throw, nothing stored.
+   * pending with the command, and pushes them when connected. Refusals throw, nothing stored:
+   * `decide`'s, and events the node would refuse (`validation`: not exact JSON, a field the
+   * envelope does not have; `too-large`: over the event size limit).
    * Of `options` it reads `strict` (rejected by the node when the stream moved since it was
    * decided; then decided again) and `context`; it keeps no undo stacks (`label`, `undoable`).
    */
@@ -174,6 +181,8 @@ export class SyncEngine {
       commandId,
     });
     if (events.length === 0) return [];
+    // Exactly what the node will check on the push: a bad event never enters the local log.
+    checkPushable(events, this.#context.limits);
     if (!this.#context.deciders.has(decider.name) && options.strict) {
       (this.#context.deciders as Map<string, Decider>).set(decider.name, decider);
     }

@@ -1,6 +1,17 @@
+// Sync over WebSockets. How a connection ends tells the session what to do next:
+// 1. The node closes a socket whose token expired with an `unauthorized` error frame, then close
+//    code 4401 ("reconnect with a new one"); 4403 means the token does not grant the stream.
+//    Both become coded errors; a plain close (the network, a restart) carries none.
+// 2. A refused upgrade is an HTTP status. `ws` (Node) reports it; a browser's WebSocket cannot
+//    (it sees close code 1006 whatever the cause), so when a socket closes before opening and the
+//    status is unknown, the transport asks the node's HTTP route once, with the same token, why
+//    (`probeRefusals`): 401 `unauthorized`, 403 `forbidden`, 429 `rate-limited` (with
+//    `Retry-After`), anything else or no answer `offline`.
+// 3. The token is resolved for every connection (token.ts), never reused.
 import { ChronicleError } from "@chronicle/core";
 import { HEARTBEAT } from "../protocol/limits.ts";
 import { parseServerFrame } from "../protocol/parse.ts";
+import { resolveToken, type TokenSource } from "./token.ts";
 import {
   type Connection,
   type ConnectionListener,
@@ -21,7 +32,10 @@ interface SocketLike {
   /** `ws` only: the HTTP answer when the upgrade was refused (e.g. 401). */
   on?(
     event: "unexpected-response",
-    listener: (request: unknown, response: { statusCode?: number }) => void,
+    listener: (
+      request: unknown,
+      response: { statusCode?: number; headers?: Record<string, unknown> },
+    ) => void,
   ): unknown;
 }
 
@@ -32,12 +46,25 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 export interface WebSocketTransportOptions {
   /** The node's base URL: `http://127.0.0.1:8787` or `https://sync.example.com` (ws/wss is derived). */
   url: string;
-  /** A bearer token, or a function returning a fresh one for each connection. */
-  token?: string | (() => string | Promise<string>);
+  /**
+   * A bearer token, or a function returning a fresh one, called for each connection (so an
+   * expired token is replaced when the node closes the socket with 4401). A function that throws
+   * makes the stream's status `unauthorized` with the reason; the engine asks again later.
+   */
+  token?: TokenSource;
   /** The WebSocket class: the global one in browsers; `ws`'s in Node 20. @default globalThis.WebSocket */
   WebSocket?: WebSocketConstructor;
   /** Send a heartbeat this often; two silent intervals mean the connection is dead. @default 20000 */
   heartbeatMs?: number;
+  /**
+   * When a socket closes before opening and the WebSocket class cannot tell why (browsers),
+   * ask the node's HTTP route once with the same token, to tell a refused token (401), a
+   * stream the token does not grant (403) and rate limiting (429) from a network failure.
+   * @default true when `fetch` exists
+   */
+  probeRefusals?: boolean;
+  /** For `probeRefusals`. @default globalThis.fetch */
+  fetch?: typeof fetch;
   /** Timers for heartbeats (virtual in tests). @default realScheduler */
   scheduler?: Scheduler;
 }
@@ -46,7 +73,8 @@ const OPEN = 1;
 
 /**
  * Sync over WebSockets (`GET /v1/streams/:stream/ws`), one socket per live stream. The token
- * travels as `?token=` because browsers cannot set headers on a WebSocket.
+ * travels as `?token=` because browsers cannot set headers on a WebSocket; a token function is
+ * called again for every connection.
  *
  * @example
  * const transport = createWebSocketTransport({ url: "http://127.0.0.1:8787", token: () => getToken() });
@@ -55,14 +83,22 @@ const OPEN = 1;
 export function createWebSocketTransport(options: WebSocketTransportOptions): SyncTransport {
   const scheduler = options.scheduler ?? realScheduler;
   const heartbeatMs = options.heartbeatMs ?? 20_000;
-  const base = options.url.replace(/^http/, "ws").replace(/\/$/, "");
+  const httpBase = options.url.replace(/^ws/, "http").replace(/\/$/, "");
+  const base = httpBase.replace(/^http/, "ws");
+  const doFetch =
+    options.fetch ??
+    (typeof globalThis.fetch === "function" ? globalThis.fetch.bind(globalThis) : undefined);
+  const probe = options.probeRefusals ?? doFetch !== undefined;
   return {
     connect(stream: string, listener: ConnectionListener): Connection {
       let socket: SocketLike | undefined;
       let closed = false;
+      let opened = false;
       let heartbeat: unknown;
       let silentBeats = 0;
-      let refusedStatus: number | undefined;
+      let refused = false;
+      let token: string | undefined;
+      const path = `/v1/streams/${encodeURIComponent(stream)}`;
       const finish = (error?: unknown) => {
         if (closed) return;
         closed = true;
@@ -83,8 +119,22 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Sy
           beat();
         }, heartbeatMs);
       };
+      // Rule 2: why did an upgrade fail that the WebSocket class could not report?
+      const whyRefused = async (): Promise<ChronicleError | undefined> => {
+        if (!probe || !doFetch) return undefined;
+        try {
+          const response = await doFetch(`${httpBase}${path}/events?after=0&limit=1`, {
+            headers: token ? { authorization: `Bearer ${token}` } : {},
+          });
+          await response.body?.cancel().catch(() => {});
+          if (response.ok) return undefined;
+          return refusal(response.status, response.headers.get("retry-after"));
+        } catch {
+          return undefined;
+        }
+      };
       const open = async () => {
-        const token = typeof options.token === "function" ? await options.token() : options.token;
+        token = await resolveToken(options.token);
         if (closed) return;
         const Socket =
           options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
@@ -93,15 +143,14 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Sy
             "no WebSocket class: pass `WebSocket` (e.g. from the ws package) in Node",
           );
         const query = token ? `?token=${encodeURIComponent(token)}` : "";
-        socket = new Socket(
-          `${base}/v1/streams/${encodeURIComponent(stream)}/ws${query}`,
-        ) as SocketLike;
+        socket = new Socket(`${base}${path}/ws${query}`) as SocketLike;
         socket.on?.("unexpected-response", (_request, response) => {
-          refusedStatus = response.statusCode;
-          finish(refusal(refusedStatus));
+          refused = true;
+          finish(refusal(response.statusCode, response.headers?.["retry-after"]));
         });
         socket.onopen = () => {
           if (closed) return;
+          opened = true;
           beat();
           listener.onOpen();
         };
@@ -121,12 +170,11 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Sy
         };
         socket.onerror = () => {};
         socket.onclose = (event) => {
-          // 1008 (policy) is what a node that refuses a token mid-connection closes with.
-          finish(
-            event.code === 1008
-              ? new ChronicleError("unauthorized", event.reason || "refused by the node")
-              : undefined,
-          );
+          if (closed) return;
+          const coded = closeError(event.code, event.reason);
+          if (coded || opened || refused) return finish(coded);
+          // Closed before opening, cause unknown (a browser): ask why (rule 2).
+          void whyRefused().then(finish);
         };
       };
       open().catch((error) => finish(error));
@@ -145,11 +193,28 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Sy
   };
 }
 
-function refusal(status: number | undefined): ChronicleError {
+/** Rule 1: the close codes that carry a reason. */
+function closeError(code: number, reason: string): ChronicleError | undefined {
+  // 4401: the token expired ("reconnect with a new one"); 1008 (policy): a node refusing a
+  // token mid-connection; 4403: the token does not grant the stream.
+  if (code === 4401 || code === 1008)
+    return new ChronicleError("unauthorized", reason || "the node refused the token");
+  if (code === 4403)
+    return new ChronicleError("forbidden", reason || "the token does not allow this stream");
+  return undefined;
+}
+
+/** A refused upgrade's HTTP status as a coded error (`Retry-After` in seconds for 429). */
+function refusal(status: number | undefined, retryAfter?: unknown): ChronicleError {
   if (status === 401) return new ChronicleError("unauthorized", "the node refused the token (401)");
   if (status === 403)
     return new ChronicleError("forbidden", "the token does not allow this stream (403)");
-  if (status === 429) return new ChronicleError("rate-limited", "the node is rate limiting (429)");
+  if (status === 429) {
+    const seconds = Number(retryAfter);
+    return new ChronicleError("rate-limited", "the node is rate limiting (429)", {
+      ...(Number.isFinite(seconds) && seconds > 0 ? { details: { retryAfter: seconds } } : {}),
+    });
+  }
   return new ChronicleError(
     "offline",
     `the node refused the connection (${status ?? "no status"})`,

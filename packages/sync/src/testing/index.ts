@@ -3,4 +3,10 @@
 
 export { createLoopbackTransport } from "./loopback-transport.ts";
 export { type FaultRates, MemoryNetwork, MemoryTransport, seededRandom } from "./memory-network.ts";
-export { MemoryNode, type MemoryNodeOptions, type NodeSocket } from "./memory-node.ts";
+export {
+  type AcceptOptions,
+  MemoryNode,
+  type MemoryNodeCaller,
+  type MemoryNodeOptions,
+  type NodeSocket,
+} from "./memory-node.ts";

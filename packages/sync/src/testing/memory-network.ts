@@ -4,6 +4,8 @@
 // Faults (per frame, by probability): drop, duplicate, reorder (swap with the previous frame on
 // the same connection), disconnect (close the connection instead of delivering).
 
+import { ChronicleError } from "@chronicle/core";
+import { resolveToken, type TokenSource } from "../client/token.ts";
 import type {
   Connection,
   ConnectionListener,
@@ -12,7 +14,7 @@ import type {
 } from "../client/transport.ts";
 import type { ClientFrame, ServerFrame } from "../protocol/frames.ts";
 import { parseServerFrame } from "../protocol/parse.ts";
-import type { MemoryNode, NodeSocket } from "./memory-node.ts";
+import type { AcceptOptions, MemoryNode, NodeSocket } from "./memory-node.ts";
 
 /** Per-frame fault probabilities (0 to 1; their sum at most 1). @default 0 each */
 export interface FaultRates {
@@ -111,9 +113,12 @@ export class MemoryNetwork {
     return this.#time;
   }
 
-  /** A transport for one device; `online = false` refuses and cuts its connections. */
-  transport(): MemoryTransport {
-    return new MemoryTransport(this);
+  /**
+   * A transport for one device; `online = false` refuses and cuts its connections. `token` is
+   * sent with each connection (for a node with `auth`); a function is called for each one.
+   */
+  transport(options: { token?: TokenSource } = {}): MemoryTransport {
+    return new MemoryTransport(this, options.token);
   }
 
   /** No frame is waiting (timers may be). */
@@ -193,8 +198,12 @@ export class MemoryNetwork {
   }
 
   /** @internal */
-  accept(stream: string, send: (frame: ServerFrame) => void): NodeSocket {
-    return this.#node.accept(stream, send);
+  accept(
+    stream: string,
+    send: (frame: ServerFrame) => void,
+    options: AcceptOptions = {},
+  ): NodeSocket {
+    return this.#node.accept(stream, send, options);
   }
 }
 
@@ -202,10 +211,12 @@ export class MemoryNetwork {
 export class MemoryTransport implements SyncTransport {
   readonly #network: MemoryNetwork;
   readonly #links = new Set<Link>();
+  readonly #token: TokenSource | undefined;
   #online = true;
 
-  constructor(network: MemoryNetwork) {
+  constructor(network: MemoryNetwork, token?: TokenSource) {
     this.#network = network;
+    this.#token = token;
   }
 
   /**
@@ -244,12 +255,32 @@ export class MemoryTransport implements SyncTransport {
       return { send() {}, close() {} };
     }
     links.add(link);
-    socket = network.accept(stream, (frame) => {
-      // Server frames cross as text and are parsed like on a real wire.
-      const text = JSON.stringify(frame);
-      network.enqueue(link, () => listener.onFrame(parseServerFrame(text)));
+    const token = this.#token;
+    // The token is resolved and checked as the connection opens (a refused one closes it, as a
+    // refused upgrade would); the node closing it (4401) comes after the frames it sent.
+    network.later(link, async () => {
+      try {
+        const options: AcceptOptions = {
+          onClose: (code, reason) =>
+            network.later(link, () => link.close(closeError(code, reason))),
+        };
+        const resolved = await resolveToken(token);
+        if (resolved !== undefined) options.token = resolved;
+        if (!link.open) return;
+        socket = network.accept(
+          stream,
+          (frame) => {
+            // Server frames cross as text and are parsed like on a real wire.
+            const text = JSON.stringify(frame);
+            network.enqueue(link, () => listener.onFrame(parseServerFrame(text)));
+          },
+          options,
+        );
+      } catch (error) {
+        return link.close(error);
+      }
+      listener.onOpen();
     });
-    network.later(link, () => listener.onOpen());
     return {
       send(frame: ClientFrame) {
         if (!link.open) return;
@@ -264,4 +295,11 @@ export class MemoryTransport implements SyncTransport {
       },
     };
   }
+}
+
+// The node's close codes as the WebSocket transport reads them.
+function closeError(code: number, reason: string): ChronicleError | undefined {
+  if (code === 4401) return new ChronicleError("unauthorized", reason);
+  if (code === 4403) return new ChronicleError("forbidden", reason);
+  return undefined;
 }

@@ -5,8 +5,16 @@
 // 4. "durable before ack" is trivially true in memory;
 // 5. live events go to every other connection, in position order;
 // 6. each stream has a random epoch; `resetStream` models a log recreated from scratch;
-// 7. limits come from the protocol module (`parseClientFrame`).
-import { type ConfirmedEvent, toChronicleError, uuidv7 } from "@chronicle/core";
+// 7. limits come from the protocol module (`parseClientFrame`); error frames carry the
+//    error's details (`path`, `id`, `position`, `limit`) as the node's do; a stored id pushed
+//    with other content is `id-conflict`;
+// 8. with `auth`, a connection's token is checked when it opens (refused: `unauthorized`) and a
+//    connection does not outlive it: a frame received at or past its expiry, or the expiry
+//    itself (a timer on `scheduler`), gets an `unauthorized` error frame and close code 4401.
+//    Nothing is delivered to it past its expiry.
+import { ChronicleError, type ConfirmedEvent, toChronicleError, uuidv7 } from "@chronicle/core";
+import { sameEvent } from "../client/outbox.ts";
+import type { Scheduler } from "../client/transport.ts";
 import { toWireConfirmed } from "../client/wire.ts";
 import type { ClientFrame, ServerFrame, WireEvent } from "../protocol/frames.ts";
 import { defaultLimits, type ProtocolLimits } from "../protocol/limits.ts";
@@ -26,14 +34,44 @@ export interface NodeSocket {
   close(): void;
 }
 
+/** How a transport opens a connection to a MemoryNode (see `MemoryNode.accept`). */
+export interface AcceptOptions {
+  /** The connection's bearer token (checked by `auth`). */
+  token?: string;
+  /** The node closes the connection (4401 when its token expired). */
+  onClose?: (code: number, reason: string) => void;
+}
+
+/** What `auth` learned from a token: who, and until when (ms on the node's `now` clock). */
+export interface MemoryNodeCaller {
+  /** Stamped on `meta.actor` of the events the connection pushes. @default the node's `actor` */
+  sub?: string;
+  /** The connection ends at this instant. @default never */
+  expiresAt?: number;
+}
+
 /** What `new MemoryNode(options)` takes. */
 export interface MemoryNodeOptions {
   /** The limits frames are parsed with. @default defaultLimits */
   limits?: ProtocolLimits;
-  /** Clock for `recordedAt`. @default Date.now */
+  /** Clock for `recordedAt` and token expiry (ms). @default Date.now */
   now?: () => number;
-  /** The authenticated subject stamped on `meta.actor`. @default "user" */
+  /** The authenticated subject stamped on `meta.actor` (a caller's `sub` wins). @default "user" */
   actor?: string;
+  /**
+   * Checks a connection's token: the caller, or undefined to refuse it (`unauthorized`).
+   * Without it every connection is accepted and never expires.
+   *
+   * @example
+   * // tokens "t:<expiresAt>", valid until then on the network's virtual clock
+   * auth: (token) => (token?.startsWith("t:") ? { expiresAt: Number(token.slice(2)) } : undefined),
+   */
+  auth?: (token: string | undefined) => MemoryNodeCaller | undefined;
+  /**
+   * Timers that close connections at their token's expiry (`MemoryNetwork.scheduler` in
+   * tests). @default real timers
+   */
+  scheduler?: Pick<Scheduler, "setTimeout" | "clearTimeout">;
 }
 
 /**
@@ -51,12 +89,20 @@ export class MemoryNode {
   readonly #limits: ProtocolLimits;
   readonly #now: () => number;
   readonly #actor: string;
+  readonly #auth: MemoryNodeOptions["auth"];
+  readonly #scheduler: Pick<Scheduler, "setTimeout" | "clearTimeout">;
   #lastRecordedAt = 0;
 
   constructor(options: MemoryNodeOptions = {}) {
     this.#limits = options.limits ?? defaultLimits;
     this.#now = options.now ?? Date.now;
     this.#actor = options.actor ?? "user";
+    this.#auth = options.auth;
+    this.#scheduler = options.scheduler ?? {
+      setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
+      clearTimeout: (handle) =>
+        globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
+    };
   }
 
   /** The node's log of a stream (what every device must end up holding). */
@@ -74,35 +120,74 @@ export class MemoryNode {
     this.#streams.set(stream, { epoch: uuidv7(), events: [], positions: new Map() });
   }
 
-  /** Opens the node side of a connection; `send` delivers frames to the client. */
-  accept(stream: string, send: (frame: ServerFrame) => void): NodeSocket {
+  /**
+   * Opens the node side of a connection; `send` delivers frames to the client. With `auth`, a
+   * refused token throws `unauthorized` (a refused upgrade) and the connection ends at the
+   * token's expiry (rule 8).
+   */
+  accept(
+    stream: string,
+    send: (frame: ServerFrame) => void,
+    options: AcceptOptions = {},
+  ): NodeSocket {
+    const caller = this.#auth ? this.#auth(options.token) : {};
+    if (!caller) throw new ChronicleError("unauthorized", "the node refused the token (401)");
+    if (caller.expiresAt !== undefined && this.#now() >= caller.expiresAt) {
+      throw new ChronicleError("unauthorized", "the token has expired (401)");
+    }
+    const actor = caller.sub ?? this.#actor;
     const sockets = this.#sockets.get(stream) ?? new Set();
     this.#sockets.set(stream, sockets);
     let live = false;
-    const deliver = (frame: ServerFrame) => {
-      if (live) send(frame);
+    let open = true;
+    let alarm: unknown;
+    const expired = () => caller.expiresAt !== undefined && this.#now() >= caller.expiresAt;
+    const close = () => {
+      open = false;
+      sockets.delete(deliver);
+      this.#scheduler.clearTimeout(alarm);
     };
+    const expire = (req?: string) => {
+      if (!open) return;
+      send({ t: "error", ...(req ? { req } : {}), code: "unauthorized", message: "token expired" });
+      close();
+      options.onClose?.(4401, "token expired");
+    };
+    const deliver = (frame: ServerFrame) => {
+      if (!live || !open) return;
+      if (expired()) return expire();
+      send(frame);
+    };
+    // Timers cannot wait longer than 2^31 - 1 ms (a longer delay fires at once): a far expiry
+    // is waited for in steps.
+    const arm = (at: number) => {
+      const delay = Math.min(Math.max(0, at - this.#now()), 2 ** 31 - 1);
+      alarm = this.#scheduler.setTimeout(() => (expired() ? expire() : arm(at)), delay);
+    };
+    if (caller.expiresAt !== undefined) arm(caller.expiresAt);
     return {
       receive: (text) => {
+        if (!open) return;
         let frame: ClientFrame;
         try {
           frame = parseClientFrame(text, this.#limits);
         } catch (error) {
           const coded = toChronicleError(error);
-          const req = typeof coded.details.req === "string" ? { req: coded.details.req } : {};
-          send({ t: "error", ...req, code: coded.code, message: coded.message });
+          const { req, ...details } = coded.details;
+          const named = typeof req === "string" ? req : undefined;
+          if (expired()) return expire(named);
+          send(errorFrame(coded, named, details));
           return;
         }
-        const reply = this.#handle(stream, frame, deliver);
+        if (expired()) return expire(frame.t === "hello" ? undefined : frame.req);
+        const reply = this.#handle(stream, frame, deliver, actor);
         if (frame.t === "hello" && !live) {
           live = true;
           sockets.add(deliver);
         }
         for (const out of reply) send(out);
       },
-      close: () => {
-        sockets.delete(deliver);
-      },
+      close,
     };
   }
 
@@ -115,7 +200,12 @@ export class MemoryNode {
     return state;
   }
 
-  #handle(stream: string, frame: ClientFrame, self: (frame: ServerFrame) => void): ServerFrame[] {
+  #handle(
+    stream: string,
+    frame: ClientFrame,
+    self: (frame: ServerFrame) => void,
+    actor: string,
+  ): ServerFrame[] {
     const state = this.#stream(stream);
     switch (frame.t) {
       case "hello": {
@@ -156,9 +246,22 @@ export class MemoryNode {
           checkEventsStream(stream, frame.events);
         } catch (error) {
           const coded = toChronicleError(error);
-          return [{ t: "error", req: frame.req, code: coded.code, message: coded.message }];
+          const { req: _req, ...details } = coded.details;
+          return [errorFrame(coded, frame.req, details)];
         }
         const stored = frame.events.map((event) => state.positions.get(event.id));
+        // A stored id pushed with other content refuses the whole push (rule 7).
+        for (const [index, position] of stored.entries()) {
+          if (position === undefined) continue;
+          const event = frame.events[index]!;
+          if (sameEvent(event as ConfirmedEvent, state.events[position - 1]!)) continue;
+          const conflict = new ChronicleError(
+            "id-conflict",
+            `events.${index}.id ${event.id} is stored at position ${position} with other content; an id names one event`,
+          );
+          const details = { path: `events.${index}.id`, id: event.id, position };
+          return [errorFrame(conflict, frame.req, details)];
+        }
         const allStored = stored.every((position) => position !== undefined);
         if (!allStored && frame.expected !== undefined && frame.expected !== state.events.length) {
           return [{ t: "conflict", req: frame.req, head: state.events.length }];
@@ -177,11 +280,12 @@ export class MemoryNode {
               actor: storedEvent.meta.actor,
             };
           }
-          const confirmed = this.#confirm(stream, event, state.events.length + 1, recordedAt);
+          const position = state.events.length + 1;
+          const confirmed = this.#confirm(stream, event, position, recordedAt, actor);
           state.events.push(confirmed);
           state.positions.set(confirmed.id, confirmed.position);
           fresh.push(confirmed);
-          return { id: event.id, position: confirmed.position, recordedAt, actor: this.#actor };
+          return { id: event.id, position: confirmed.position, recordedAt, actor };
         });
         if (fresh.length > 0) {
           const frameOut: ServerFrame = {
@@ -197,14 +301,35 @@ export class MemoryNode {
     }
   }
 
-  #confirm(stream: string, event: WireEvent, position: number, recordedAt: number): ConfirmedEvent {
+  #confirm(
+    stream: string,
+    event: WireEvent,
+    position: number,
+    recordedAt: number,
+    actor: string,
+  ): ConfirmedEvent {
     // Node-owned fields are overwritten, never trusted.
     return structuredClone({
       ...event,
       stream,
-      meta: { ...event.meta, actor: this.#actor },
+      meta: { ...event.meta, actor },
       position,
       recordedAt,
     }) as ConfirmedEvent;
   }
+}
+
+/** A coded error as an `error` frame, with its details when it has any. */
+function errorFrame(
+  error: ChronicleError,
+  req: string | undefined,
+  details: Record<string, unknown>,
+): ServerFrame {
+  return {
+    t: "error",
+    ...(req ? { req } : {}),
+    code: error.code,
+    message: error.message,
+    ...(Object.keys(details).length > 0 ? { details } : {}),
+  };
 }

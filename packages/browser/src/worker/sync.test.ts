@@ -3,7 +3,7 @@
 // events, projections show the optimistic state, and confirmed events from the node move
 // projections and watchers; statuses and rejections reach the host's onStatus.
 import { isChronicleError, type ProjectionRecord, type SyncStatus } from "@chronicle/core";
-import { createSyncStarter, type SyncEngine } from "@chronicle/sync";
+import { createSyncStarter, type SyncEngine, type SyncTransport } from "@chronicle/sync";
 import { createLoopbackTransport, MemoryNode } from "@chronicle/sync/testing";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import fc from "fast-check";
@@ -20,7 +20,12 @@ afterEach(async () => {
   for (const engine of opened.splice(0)) await engine.close();
 });
 
-async function device(node: MemoryNode, online = true) {
+async function device(
+  node: MemoryNode,
+  online = true,
+  transport: SyncTransport = createLoopbackTransport(node),
+  streams: string[] = [S],
+) {
   const statuses: HostStatus[] = [];
   const waiters = new Set<() => void>();
   let engineOf: SyncEngine | undefined;
@@ -33,8 +38,8 @@ async function device(node: MemoryNode, online = true) {
     actor: "user",
     undo: { captureWindowMs: 0 },
     sync: createSyncStarter({
-      transport: createLoopbackTransport(node),
-      streams: [S],
+      transport,
+      streams,
       followNetwork: false,
       online,
       onEngine: (created) => {
@@ -333,6 +338,93 @@ describe("the worker engine with a sync engine (in-memory node)", () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it("tokens expire: the host keeps syncing; a refused fresh token shows unauthorized in its statuses and recovers by itself", async () => {
+    // Tokens "t:<expiresAt>" (ms, real clock): the node closes a connection at its expiry (4401).
+    const node = new MemoryNode({
+      auth: (token) => {
+        const match = /^t:(\d+)$/.exec(token ?? "");
+        return match ? { expiresAt: Number(match[1]) } : undefined;
+      },
+    });
+    let refused = false;
+    const shortLived = () => (refused ? "forged" : `t:${Date.now() + 150}`);
+    const a = await device(node, true, createLoopbackTransport(node, { token: shortLived }));
+    const b = await device(node, true, createLoopbackTransport(node, { token: "t:9999999999999" }));
+    for (let round = 1; round <= 3; round++) {
+      const expired = a.statuses.length;
+      // The connection's token expires; the engine reconnects with a fresh one.
+      await a.until(
+        (status) =>
+          a.statuses.indexOf(status) >= expired &&
+          status.type === "sync-status" &&
+          status.status.lastError?.code === "unauthorized",
+      );
+      await a.engine.execute(S, "board", { type: "addCard", id: `r${round}`, title: "R" });
+      await b.synced(round);
+    }
+    const states = a.statuses.flatMap((s) => (s.type === "sync-status" ? [s.status.state] : []));
+    expect(states).not.toContain("unauthorized");
+    expect(states).not.toContain("error");
+
+    refused = true;
+    const unauthorized = await a.until(
+      (s) => s.type === "sync-status" && s.status.state === "unauthorized",
+    );
+    expect(unauthorized).toMatchObject({ status: { lastError: { code: "unauthorized" } } });
+    await a.engine.execute(S, "board", { type: "addCard", id: "late", title: "L" });
+    await a.until(
+      (s) =>
+        s.type === "sync-status" && s.status.state === "unauthorized" && s.status.pending === 1,
+    );
+    refused = false;
+    await a.synced(4);
+    await b.synced(4);
+    expect(titles(await b.engine.read("board-view", S))).toEqual(["late", "r1", "r2", "r3"]);
+  });
+
+  it("stores an event from the node whose id another local stream already holds", async () => {
+    const node = new MemoryNode();
+    const T = "board:2";
+    const a = await device(node, true, createLoopbackTransport(node), [S, T]);
+    await a.engine.execute(S, "board", { type: "addCard", id: "x", title: "in S" });
+    await a.synced(1);
+    const [stored] = await a.engine.store.readStream(S);
+    const { position: _position, recordedAt: _recordedAt, ...event } = stored!;
+    // Another writer (another app, an import) used the same id in stream T.
+    const other = node.accept(T, () => {});
+    other.receive(
+      JSON.stringify({
+        t: "push",
+        req: "r1",
+        events: [{ ...event, stream: T, data: { id: "x", title: "in T" } }],
+      }),
+    );
+    other.close();
+    await a.until(
+      (s) =>
+        s.type === "sync-status" &&
+        s.stream === T &&
+        s.status.state === "synced" &&
+        s.status.confirmedHead === 1,
+    );
+    expect((await a.engine.store.readStream(T)).map((e) => [e.id, e.data])).toEqual([
+      [stored!.id, { id: "x", title: "in T" }],
+    ]);
+    expect((await a.engine.store.readStream(S)).map((e) => e.data)).toEqual([
+      { id: "x", title: "in S" },
+    ]);
+    // And it keeps syncing both.
+    await a.engine.execute(T, "board", { type: "addCard", id: "y", title: "Y" });
+    await a.until(
+      (s) =>
+        s.type === "sync-status" &&
+        s.stream === T &&
+        s.status.state === "synced" &&
+        s.status.confirmedHead === 2,
+    );
+    expect(node.log(T)).toHaveLength(2);
   });
 
   it('with written: "once", a background stream written to is pushed by syncOnce and keeps no connection', async () => {

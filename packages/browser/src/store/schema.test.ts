@@ -1,16 +1,17 @@
 // Node tier: the schema's upgrade path. Version 2 (unique commit sequence and stream positions)
-// opens a database left at version 1 with its rows; versions 3-4 key events by [stream+id]
-// (ids unique per stream) in a database left at version 2 with events, pending rows and sync
-// state; and a later version, declared the way a future release would (a new index, rows
-// rewritten in the upgrade), opens the current one: every row survives, the upgrade runs once,
-// the store works on.
+// opens a database left at version 1 with its rows; versions 3-4 (ids unique per stream) open
+// one left at version 2 (upgrade.cases.ts, also run on Chromium); and a later version, declared
+// the way a future release would (a new index, rows rewritten in the upgrade), opens the current
+// one: every row survives, the upgrade runs once, the store works on.
 
 import { sampleEvents } from "@chronicle/core/testing/store-contract";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { expect, it } from "vitest";
-import { DexieLocalLog } from "./dexie-local-log.ts";
 import { DexieEventStore } from "./dexie-store.ts";
 import { ChronicleDb, schemaVersions } from "./schema.ts";
+import { upgradeCases } from "./upgrade.cases.ts";
+
+upgradeCases("fake-indexeddb", () => ({ indexedDB: new IDBFactory(), IDBKeyRange }));
 
 const latest = schemaVersions.at(-1)!.version;
 
@@ -38,80 +39,6 @@ it("upgrades a version-1 database: rows kept, the positions and sequence unique"
   const appended = await store.append("t", sampleEvents("t", 1, "after"));
   expect(appended.head).toBe(3);
   expect((await store.readAll()).map((entry) => entry.checkpoint)).toEqual([1, 2, 3, 4, 5, 6]);
-  await store.close();
-});
-
-it("upgrades a version-2 database to ids unique per stream, keeping events, pending rows and sync state", async () => {
-  const indexedDB = new IDBFactory();
-  const v2Db = new ChronicleDb("v2", { indexedDB, IDBKeyRange }, schemaVersions.slice(0, 2));
-  // Rows as version-2 code wrote them (today's code speaks only the current schema).
-  const confirmed = [
-    ...sampleEvents("s", 3).map((event, index) => ({ ...event, position: index + 1 })),
-    ...sampleEvents("t", 2, "node").map((event, index) => ({ ...event, position: index + 1 })),
-  ].map((event, index) => ({ ...event, recordedAt: 50 + index, seq: index + 1 }));
-  await v2Db.events.bulkAdd(confirmed);
-  const [pendingEvent] = sampleEvents("t", 1, "p");
-  const command = {
-    id: "cmd-1",
-    decider: "board",
-    payload: { n: 1 },
-    strict: true,
-    basePosition: 2,
-  };
-  await v2Db.pending.add({ id: pendingEvent!.id, stream: "t", event: pendingEvent!, command });
-  await v2Db.meta.put({ key: "stream/t", value: { cursor: 2, epoch: "e1" } });
-  const device = (await v2Db.meta.get("device"))?.value;
-  // Version 2 refuses the same id in another stream: ids were unique per database.
-  const first = confirmed[0]!;
-  const refused = await v2Db.events
-    .add({ ...first, stream: "t", position: 3, seq: 6 })
-    .catch((e: unknown) => e);
-  expect((refused as Error).name).toBe("ConstraintError");
-  v2Db.close();
-
-  const store = new DexieEventStore({ name: "v2", indexedDB, IDBKeyRange });
-  const local = new DexieLocalLog(store);
-  // Same events, order and checkpoints.
-  expect(await store.readAll()).toEqual(
-    confirmed.map(({ seq, ...event }) => ({ checkpoint: seq, event })),
-  );
-  expect(store.db.verno).toBe(latest);
-  expect(store.canWriteAt).toBe(true);
-  expect((await store.db.meta.get("device"))?.value).toBe(device);
-  expect(await local.readPending("t")).toEqual([
-    { localSeq: 1, event: pendingEvent, commandId: "cmd-1" },
-  ]);
-  expect(await local.readCommands("t")).toMatchObject([{ id: "cmd-1", strict: true }]);
-  expect(await local.readMeta("t")).toEqual({ epoch: "e1" });
-  expect(store.db.tables.map((table) => table.name).sort()).toEqual([
-    "events",
-    "meta",
-    "pending",
-    "projections",
-    "snapshots",
-  ]);
-
-  // Now the same id in another stream is another event, in both tables.
-  const { seq: _seq, position: _position, recordedAt: _recordedAt, ...firstEvent } = first;
-  await store.append("t", [{ ...firstEvent, stream: "t" }]);
-  expect((await store.readStream("t")).map((e) => e.id)).toEqual([
-    confirmed[3]!.id,
-    confirmed[4]!.id,
-    first.id,
-  ]);
-  await local.addPending("s", [{ ...pendingEvent!, stream: "s" }]);
-  await local.applyConfirmed("t", [{ ...pendingEvent!, position: 4, recordedAt: 60 }]);
-  expect(await local.readPending("t")).toEqual([]);
-  expect((await local.readPending("s")).map((entry) => entry.event.id)).toEqual([pendingEvent!.id]);
-  // The unique indexes hold as before.
-  const [row] = await store.db.events.where("seq").equals(1).toArray();
-  for (const clash of [
-    { id: "x", seq: 99 },
-    { id: "y", stream: "u", position: 1 },
-  ]) {
-    const error = await store.db.events.add({ ...row!, ...clash }).catch((e: unknown) => e);
-    expect((error as Error).name).toBe("ConstraintError");
-  }
   await store.close();
 });
 

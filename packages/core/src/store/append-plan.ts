@@ -7,6 +7,7 @@
 // 3. Otherwise the expected version is checked against the head, then the batch is written.
 import { ChronicleError } from "../errors.ts";
 import { assertStreamId, isStreamId } from "../events/envelope.ts";
+import { assertExactJson } from "../events/exact-json.ts";
 import type { AppendedEvent, ExpectedVersion, NewEvent } from "./types.ts";
 
 /** What {@link planAppend} decided: write the batch, or answer with the stored results. */
@@ -68,6 +69,8 @@ export function validateBatch(stream: string, events: readonly NewEvent[]): void
     }
     if (typeof meta.correlationId !== "string") fail("meta.correlationId", "must be a string");
   });
+  // Stored exactly as written, on every device, or refused (docs/architecture.md, "Exact data").
+  assertExactJson(events, "events");
 }
 
 /**

@@ -210,6 +210,42 @@ export function runEventStoreContract(name: string, options: StoreContractOption
       });
     });
 
+    describe("exact data", () => {
+      it("refuses events that are not exact JSON with validation and the path, writing nothing", async () => {
+        const store = await open();
+        const [good] = sampleEvents("s", 1);
+        const cycle: Record<string, unknown> = {};
+        cycle.self = cycle;
+        const inexact: Array<[unknown, string]> = [
+          [{ n: -0 }, "events.1.data.n"],
+          [{ n: Number.NaN }, "events.1.data.n"],
+          [{ n: Number.POSITIVE_INFINITY }, "events.1.data.n"],
+          [JSON.parse('{"a":{"__proto__":{"admin":true}}}'), "events.1.data.a"],
+          [{ s: "\udc00" }, "events.1.data.s"],
+          [{ "\ud800": 1 }, "events.1.data"],
+          [{ u: undefined }, "events.1.data.u"],
+          [{ f: () => 1 }, "events.1.data.f"],
+          [{ b: 1n }, "events.1.data.b"],
+          [{ h: new Array(3) }, "events.1.data.h"],
+          [{ d: new Date(0) }, "events.1.data.d"],
+          [{ m: new Map() }, "events.1.data.m"],
+          [cycle, "events.1.data"],
+        ];
+        for (const [data, path] of inexact) {
+          const [bad] = sampleEvents("s", 1, "bad");
+          const details = await expectCode(
+            store.append("s", [good!, { ...bad!, data }]),
+            "validation",
+          );
+          expect(String(details.path).startsWith(path), `${path}: ${String(details.path)}`).toBe(
+            true,
+          );
+        }
+        expect(await store.head("s")).toBe(0);
+        await store.close();
+      });
+    });
+
     describe("event ids are unique per stream", () => {
       it("stores the same id in another stream as a different event", async () => {
         const store = await open();

@@ -24,7 +24,8 @@ export type AppendPlan =
     };
 
 /**
- * Throws `validation` for a malformed batch: bad stream, envelope fields, or repeated ids.
+ * Throws `validation` for a malformed batch: bad stream, envelope fields, repeated ids, or an
+ * event that is not exact JSON (`details.path` says where).
  *
  * @example
  * validateBatch(stream, events); // before planAppend

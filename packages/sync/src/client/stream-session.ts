@@ -161,8 +161,9 @@ export class StreamSession {
       return;
     }
     this.#timers.reconnectStarted();
-    // While unauthorized, attempts keep that state until a token is accepted (rule 8).
-    if (!this.#unauthorized) this.#setState("connecting");
+    // While unauthorized, retries keep that state until a token is accepted (rule 8); an attempt
+    // after being offline shows as connecting until the node answers.
+    if (!this.#unauthorized || this.#status.state !== "unauthorized") this.#setState("connecting");
     let connection: Connection | undefined;
     const isCurrent = () => connection !== undefined && connection === this.#connection;
     // Steps run later on the chain: check again when they run, so nothing from a connection

@@ -40,14 +40,6 @@ export {
   type Upcaster,
 } from "./events/define-event.ts";
 export {
-  assertExactJson,
-  findInexactJson,
-  type InexactJson,
-  type JsonTextScan,
-  MAX_JSON_DEPTH,
-  scanJsonText,
-} from "./events/exact-json.ts";
-export {
   assertStreamId,
   type ConfirmedEvent,
   causedBy,
@@ -58,6 +50,14 @@ export {
   type RecordedEvent,
   streamIdPattern,
 } from "./events/envelope.ts";
+export {
+  assertExactJson,
+  findInexactJson,
+  type InexactJson,
+  type JsonTextScan,
+  MAX_JSON_DEPTH,
+  scanJsonText,
+} from "./events/exact-json.ts";
 export {
   createEventRegistry,
   type EventRegistry,

@@ -30,7 +30,7 @@ describe("defineEvent", () => {
     const cases: Array<[unknown, string]> = [
       [{ n: -0 }, "n"],
       [{ n: 1, tags: JSON.parse('{"__proto__":1}') }, "tags"],
-      [{ n: 1, tags: { ["\ud800"]: 1 } }, "tags"],
+      [{ n: 1, tags: { "\ud800": 1 } }, "tags"],
     ];
     for (const [data, path] of cases) {
       try {

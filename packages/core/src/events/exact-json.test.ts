@@ -43,7 +43,7 @@ describe("findInexactJson", () => {
       [{ a: Number.NaN }, "a"],
       [{ s: "\ud800" }, "s"],
       [{ s: "ok\udc00" }, "s"],
-      [{ ["\ud800"]: 1 }, "(root)"],
+      [{ "\ud800": 1 }, "(root)"],
       [{ u: undefined }, "u"],
       [{ f: () => 1 }, "f"],
       [{ d: new Date(0) }, "d"],

@@ -5,7 +5,7 @@ import type { SyncStatusSource } from "./sources.ts";
 import { useStableSnapshot } from "./stable-snapshot.ts";
 
 /**
- * A stream's sync status: `state` (offline / connecting / syncing / synced / error), the
+ * A stream's sync status: `state` (offline / connecting / syncing / synced / unauthorized / error), the
  * `pending` count, the `confirmedHead` and the `lastError`. `undefined` until the first status
  * is known, and without sync. `source` defaults to the provider's Chronicle; a sync engine fits.
  *

@@ -16,6 +16,30 @@ const packageDirs = [
   "worker",
 ];
 
+/** A public entry point of a workspace package and its source file. */
+export interface WorkspaceEntryPoint {
+  /** What an app imports: `@chronicle/core/text`. */
+  specifier: string;
+  /** The absolute path of its source file. */
+  file: string;
+}
+
+/** Every export subpath of every workspace package, with its source file. */
+export function workspaceEntryPoints(): WorkspaceEntryPoint[] {
+  return packageDirs.flatMap((dir) => {
+    const manifest = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")) as {
+      name: string;
+      exports?: Record<string, string | Record<string, string>>;
+    };
+    return Object.entries(manifest.exports ?? {}).flatMap(([subpath, target]) => {
+      const source = typeof target === "string" ? undefined : target["@chronicle/source"];
+      return source
+        ? [{ specifier: manifest.name + subpath.slice(1), file: join(root, dir, source) }]
+        : [];
+    });
+  });
+}
+
 export interface WorkspaceAlias {
   find: RegExp;
   replacement: string;
@@ -23,21 +47,8 @@ export interface WorkspaceAlias {
 
 /** One exact-match alias per export subpath of every workspace package, to its source file. */
 export function workspaceAliases(): WorkspaceAlias[] {
-  const aliases: WorkspaceAlias[] = [];
-  for (const dir of packageDirs) {
-    const manifest = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")) as {
-      name: string;
-      exports?: Record<string, string | Record<string, string>>;
-    };
-    for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
-      const source = typeof target === "string" ? undefined : target["@chronicle/source"];
-      if (!source) continue;
-      const specifier = manifest.name + subpath.slice(1);
-      aliases.push({
-        find: new RegExp(`^${specifier.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`),
-        replacement: join(root, dir, source),
-      });
-    }
-  }
-  return aliases;
+  return workspaceEntryPoints().map(({ specifier, file }) => ({
+    find: new RegExp(`^${specifier.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`),
+    replacement: file,
+  }));
 }

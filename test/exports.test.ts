@@ -1,43 +1,12 @@
 // Every entry point's export list (values and types), as TypeScript sees it, against a committed
 // snapshot: a change to the public surface shows up in review. After a deliberate change, update
 // it with `npx vitest run -u test/exports.test.ts` and commit the snapshot with the change.
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { expect, it } from "vitest";
-
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const packageDirs = [
-  "packages/core",
-  "packages/sync",
-  "packages/browser",
-  "packages/react",
-  "worker",
-];
-
-/** Each public specifier ("@chronicle/core/text") with its source file. */
-function entryPoints(): { specifier: string; file: string }[] {
-  return packageDirs.flatMap((dir) => {
-    const manifest = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")) as {
-      name: string;
-      exports: Record<string, string | Record<string, string>>;
-    };
-    return Object.entries(manifest.exports).flatMap(([subpath, target]) =>
-      typeof target === "string"
-        ? []
-        : [
-            {
-              specifier: manifest.name + subpath.slice(1),
-              file: join(root, dir, target["@chronicle/source"]!),
-            },
-          ],
-    );
-  });
-}
+import { workspaceEntryPoints } from "../scripts/workspace-aliases.ts";
 
 it("the public export lists are the committed ones", async () => {
-  const entries = entryPoints();
+  const entries = workspaceEntryPoints();
   const program = ts.createProgram(
     entries.map((entry) => entry.file),
     {

@@ -18,6 +18,8 @@ export default defineConfig({
       "**/*.workerd.test.ts",
       "**/*.e2e.test.ts",
       "**/*.consumer.test.ts",
+      // Files the README tests generate (test/readme-code.ts) are theirs to run, not the tier's.
+      "test/output/**",
       "**/node_modules/**",
     ],
     environment: "node",

@@ -11,6 +11,7 @@ import { createHttpTransport, createSyncEngine, type SyncEngine } from "@chronic
 import { afterAll, expect, it } from "vitest";
 import { account } from "../../packages/sync/src/__fixtures__/account.ts";
 import { devToken, type RunningNode, startNode } from "../sync-node/node-process.ts";
+import { untilStatus } from "./until-status.ts";
 
 const STREAM = "account:http-epoch";
 const dirs = [1, 2].map((n) => mkdtempSync(join(tmpdir(), `chronicle-http-epoch-${n}-`)));
@@ -22,17 +23,8 @@ afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function until(engine: SyncEngine, match: (status: SyncStatus) => boolean): Promise<SyncStatus> {
-  return new Promise((resolve) => {
-    let done = false;
-    const stop = engine.onSyncStatus(STREAM, (status) => {
-      if (done || !match(status)) return;
-      done = true;
-      queueMicrotask(() => stop());
-      resolve(status);
-    });
-  });
-}
+const until = (engine: SyncEngine, match: (status: SyncStatus) => boolean) =>
+  untilStatus(engine, STREAM, match);
 
 /** The node's log of the stream, over HTTP, with the epoch header. */
 async function nodeLog(node: RunningNode, token: string) {

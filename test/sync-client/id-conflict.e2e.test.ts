@@ -10,6 +10,7 @@ import { afterAll, expect, it } from "vitest";
 import WebSocket from "ws";
 import { account } from "../../packages/sync/src/__fixtures__/account.ts";
 import { devToken, type RunningNode, startNode } from "../sync-node/node-process.ts";
+import { untilStatus } from "./until-status.ts";
 
 const STREAM = "account:id-conflict";
 const stateDir = mkdtempSync(join(tmpdir(), "chronicle-id-conflict-e2e-"));
@@ -21,17 +22,7 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-function until(match: (status: SyncStatus) => boolean): Promise<SyncStatus> {
-  return new Promise((resolve) => {
-    let done = false;
-    const stop = engine!.onSyncStatus(STREAM, (status) => {
-      if (done || !match(status)) return;
-      done = true;
-      queueMicrotask(() => stop());
-      resolve(status);
-    });
-  });
-}
+const until = (match: (status: SyncStatus) => boolean) => untilStatus(engine!, STREAM, match);
 
 it("a stored id pushed again with other content is reported as id-conflict and dropped", async () => {
   node = await startNode({ persistTo: stateDir });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import WebSocket from "ws";
 import { account } from "../../packages/sync/src/__fixtures__/account.ts";
 import { devToken, type RunningNode, startNode } from "../sync-node/node-process.ts";
+import { untilStatus } from "./until-status.ts";
 
 const stateDir = mkdtempSync(join(tmpdir(), "chronicle-token-e2e-"));
 let node: RunningNode;
@@ -53,18 +54,8 @@ function device(name: string, token: () => Promise<string>) {
 
 let STREAM = "";
 
-/** Resolves at the first status of `engine` (now or later) that matches. */
-function until(engine: SyncEngine, match: (status: SyncStatus) => boolean): Promise<SyncStatus> {
-  return new Promise((resolve) => {
-    let done = false;
-    const stop = engine.onSyncStatus(STREAM, (status) => {
-      if (done || !match(status)) return;
-      done = true;
-      queueMicrotask(() => stop());
-      resolve(status);
-    });
-  });
-}
+const until = (engine: SyncEngine, match: (status: SyncStatus) => boolean) =>
+  untilStatus(engine, STREAM, match);
 
 it("a long-lived engine on 3-second tokens keeps syncing across five expiries", async () => {
   STREAM = `account:tokens-${Date.now()}`;

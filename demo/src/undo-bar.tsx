@@ -17,7 +17,11 @@ export function UndoBar() {
       setNotice(
         outcome.status === "skipped"
           ? `Skipped ${direction} of “${outcome.label}”: ${outcome.reason}`
-          : undefined,
+          : outcome.status === "done" && outcome.skipped
+            ? `Left out of “${outcome.label}”: ${outcome.skipped
+                .map((part) => `${part.label} (${part.reason})`)
+                .join(", ")}`
+            : undefined,
       );
     },
     [undo, redo],

@@ -269,3 +269,24 @@ it("undo on one device takes back only its own change, on both devices; redo, re
   }
   await f.screenshot({ path: `${output}demo-undo-device-2.png` });
 }, 90_000);
+
+it("two quick clicks are two undo steps: undo takes back the last one only, named on the button", async () => {
+  const g = await openDevice("g", "gina");
+  await addCard(g, "Old");
+  const old = g.locator('[data-card="Old"]');
+  // Both clicks well inside the undo capture window (500 ms), as a quick user makes them.
+  await old.getByRole("button", { name: "→ Done" }).click();
+  await g.getByPlaceholder("New card").fill("New");
+  await g.getByRole("button", { name: "Add card" }).click();
+  await g.locator('[data-card="New"]').waitFor();
+  await g.getByRole("button", { name: "Undo Add “New”" }).click();
+  await expect.poll(() => g.locator('[data-card="New"]').count()).toBe(0);
+  // "Old" stays where the first click put it; the next step is that click, by its own name.
+  await expect
+    .poll(() => old.locator("xpath=ancestor::div[@data-column]").getAttribute("data-column"))
+    .toBe("done");
+  await g.getByRole("button", { name: "Undo Move to Done" }).click();
+  await expect
+    .poll(() => old.locator("xpath=ancestor::div[@data-column]").getAttribute("data-column"))
+    .toBe("todo");
+}, 90_000);

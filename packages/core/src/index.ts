@@ -135,6 +135,8 @@ export { type StreamView, viewAt } from "./time-travel/view-at.ts";
 export { createStoreUndoHost, type UndoHost } from "./undo/undo-host.ts";
 export {
   createUndoManager,
+  type RecordOptions,
+  type SkippedPart,
   type UndoManager,
   type UndoManagerOptions,
   type UndoOutcome,
@@ -142,6 +144,7 @@ export {
 } from "./undo/undo-manager.ts";
 export {
   MemoryUndoStorage,
+  type UndoPart,
   type UndoStacks,
   type UndoStep,
   type UndoStorage,

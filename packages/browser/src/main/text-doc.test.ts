@@ -24,7 +24,7 @@ afterEach(async () => {
   }
 });
 
-async function device(node: MemoryNode, actor: string) {
+async function device(node: MemoryNode, actor: string, captureWindowMs = 0) {
   let engine: SyncEngine | undefined;
   const { port1, port2 } = new MessageChannel();
   hostChronicle(
@@ -35,7 +35,7 @@ async function device(node: MemoryNode, actor: string) {
       deciders: [notes.decider],
       projections: [notesView],
       actor,
-      undo: { captureWindowMs: 0 },
+      undo: { captureWindowMs },
       sync: createSyncStarter({
         transport: createLoopbackTransport(node),
         streams: [S],
@@ -90,6 +90,18 @@ it("a live doc per device: local edits become events, remote ones merge in, undo
     node.log(S).find((event) => event.meta.device === a.chronicle.deviceId && event.position > 1)
       ?.id,
   ]);
+});
+
+it("typing into one field is one undo step (inside the capture window); other commands stay apart", async () => {
+  const node = new MemoryNode();
+  const a = await device(node, "alice", 60_000);
+  a.text.insert(0, "Hello");
+  await a.binding.settled();
+  a.text.insert(5, " world");
+  await a.binding.settled();
+  expect(await a.chronicle.undoManager.undo()).toMatchObject({ status: "done" });
+  await a.shows("");
+  expect(a.chronicle.undoManager.state.canUndo).toBe(false);
 });
 
 it("hold() keeps the store's states out of the doc until released, and sends local edits meanwhile", async () => {

@@ -58,6 +58,7 @@ export function bindTextDoc<Type extends string>(
   const { field, stream, key } = options;
   const projection = options.projection ?? field.projection();
   const fromStore = { chronicle: true }; // the origin of merged updates
+  const mergeKey = `text:${field.decider.name}:${key}`;
   const doc = field.doc({ fields: {} }, key);
   let queue: Uint8Array[] = [];
   let sending: Promise<void> | undefined;
@@ -69,7 +70,8 @@ export function bindTextDoc<Type extends string>(
       queue = [];
       const data: TextEditData = field.editOf(key, updates);
       try {
-        await chronicle.execute(stream, field.decider, data);
+        // Keystrokes into one field merge into one undo step (inside the capture window).
+        await chronicle.execute(stream, field.decider, data, { mergeKey });
       } catch (error) {
         options.onError?.(toChronicleError(error));
       }

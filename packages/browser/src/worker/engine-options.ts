@@ -6,7 +6,10 @@ import type { HostStatus } from "../shared/host-api.ts";
 
 /** How a worker engine's undo manager records and keeps steps. */
 export interface UndoOptions {
-  /** Consecutive commands closer than this merge into one undo step. @default 500 */
+  /**
+   * Consecutive commands with the same `mergeKey` closer than this merge into one undo step
+   * (typing into one text field); other commands are steps of their own. @default 500
+   */
   captureWindowMs?: number;
   /** Oldest steps beyond this are forgotten. @default 100 */
   maxSteps?: number;

@@ -272,7 +272,10 @@ export class ChronicleEngine {
       // to be saved. The manager runs its operations in order, so an undo() issued after this
       // command still sees its step.
       this.#recording = this.#undo
-        .record(stream, registered, result.events, label === undefined ? {} : { label })
+        .record(stream, registered, result.events, {
+          ...(label === undefined ? {} : { label }),
+          ...(options.mergeKey === undefined ? {} : { mergeKey: options.mergeKey }),
+        })
         .catch((error: unknown) =>
           this.#status({ type: "undo-error", error: toChronicleError(error).toJSON() }),
         );

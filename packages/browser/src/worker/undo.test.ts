@@ -78,10 +78,11 @@ describe("undo/redo in the worker engine", () => {
     });
   });
 
-  it("leaves out commands run with undoable: false, and merges commands inside the capture window", async () => {
+  it("leaves out commands run with undoable: false, and merges commands of one merge key inside the capture window", async () => {
     const engine = await open({ undo: { captureWindowMs: 60_000 } });
-    await engine.execute(S, "board", { type: "addCard", id: "c1", title: "One" });
-    await engine.execute(S, "board", { type: "addCard", id: "c2", title: "Two" });
+    const typing = { mergeKey: "title" };
+    await engine.execute(S, "board", { type: "addCard", id: "c1", title: "One" }, typing);
+    await engine.execute(S, "board", { type: "addCard", id: "c2", title: "Two" }, typing);
     await engine.execute(
       S,
       "board",
@@ -93,6 +94,14 @@ describe("undo/redo in the worker engine", () => {
     expect(await engine.undo()).toMatchObject({ status: "done" });
     expect(await titles(engine)).toEqual(["c3"]);
     expect(await engine.undoState()).toMatchObject({ canUndo: false, canRedo: true });
+  });
+
+  it("keeps quick distinct commands distinct steps: one undo takes back the last only", async () => {
+    const engine = await open({ undo: { captureWindowMs: 60_000 } });
+    await engine.execute(S, "board", { type: "addCard", id: "c1", title: "Old" });
+    await engine.execute(S, "board", { type: "addCard", id: "c2", title: "New" });
+    expect(await engine.undo()).toMatchObject({ status: "done" });
+    expect(await titles(engine)).toEqual(["c1"]);
   });
 
   it("groups the commands run inside undoGroup into one step", async () => {

@@ -3,7 +3,7 @@ import type { CommandContext } from "./command-handler.ts";
 /**
  * Options of one command, for every `execute(stream, decider, command, options?)`: the browser's
  * Chronicle and its worker engine, and @chronicle/sync's SyncEngine. A host ignores the fields it
- * has no use for: SyncEngine keeps no undo stacks (`label`, `undoable`).
+ * has no use for: SyncEngine keeps no undo stacks (`label`, `undoable`, `mergeKey`).
  */
 export interface ExecuteOptions {
   /**
@@ -16,6 +16,12 @@ export interface ExecuteOptions {
   label?: string;
   /** Record it for undo. @default true */
   undoable?: boolean;
+  /**
+   * Commands that belong together in one undo step share a key (typing into one text field:
+   * `bindTextDoc` sets it): consecutive ones on the same stream closer than the undo capture
+   * window merge. Without a key, a command is an undo step of its own.
+   */
+  mergeKey?: string;
   /** Who and where the command comes from; its events inherit correlation and causation from it. */
   context?: CommandContext;
 }

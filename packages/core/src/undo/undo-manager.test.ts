@@ -99,6 +99,7 @@ describe("undo/redo", () => {
       status: "skipped",
       label: "card.added",
       reason: 'card "One" was already removed',
+      skipped: [{ label: "card.added", reason: 'card "One" was already removed' }],
     });
     expect(await cards()).toEqual({ c0: { title: "Zero", column: "todo" } });
     expect(alice.undo.state.undoLabel).toBe("card.added");
@@ -106,13 +107,14 @@ describe("undo/redo", () => {
     expect(await cards()).toEqual({});
   });
 
-  it("merges changes inside the capture window and inside an app group", async () => {
+  it("merges changes with one merge key inside the capture window, and inside an app group", async () => {
     const { alice, clock, cards } = setup();
     for (const id of ["a", "b"]) {
       const { events } = await alice.handle(S, { type: "addCard", id, title: id });
-      await alice.undo.record(S, boardDecider, events, { label: "Typing" });
+      await alice.undo.record(S, boardDecider, events, { label: "Typing", mergeKey: "title" });
       clock.advance(100);
     }
+    expect(alice.undo.state.undoLabel).toBe("Typing");
     clock.advance(1_000);
     await alice.undo.group("Add two", async () => {
       for (const id of ["c", "d"]) {
@@ -125,6 +127,105 @@ describe("undo/redo", () => {
     await alice.undo.undo();
     expect(Object.keys(await cards()).sort()).toEqual(["a", "b"]);
     await alice.undo.undo();
+    expect(await cards()).toEqual({});
+  });
+
+  it("keeps distinct commands distinct steps, however quick: only a shared merge key merges", async () => {
+    const { alice, clock, cards } = setup();
+    const record = async (command: BoardCommand, label: string, mergeKey?: string) => {
+      const { events } = await alice.handle(S, command);
+      await alice.undo.record(S, boardDecider, events, mergeKey ? { label, mergeKey } : { label });
+      clock.advance(100); // well inside the 500 ms window
+    };
+    await record({ type: "addCard", id: "old", title: "Old" }, "Add card");
+    clock.advance(1_000);
+    await record({ type: "moveCard", id: "old", to: "done" }, "Move to Done");
+    await record({ type: "addCard", id: "new", title: "New" }, "Add card");
+    expect(alice.undo.state.undoLabel).toBe("Add card");
+    expect(await alice.undo.undo()).toMatchObject({ status: "done", label: "Add card" });
+    expect(await cards()).toEqual({ old: { title: "Old", column: "done" } });
+    expect(alice.undo.state.undoLabel).toBe("Move to Done");
+    await alice.undo.undo();
+    expect(await cards()).toEqual({ old: { title: "Old", column: "todo" } });
+
+    // Different keys, or the same key after the window, do not merge either.
+    await record({ type: "addCard", id: "x", title: "x" }, "Edit x", "field:x");
+    await record({ type: "addCard", id: "y", title: "y" }, "Edit y", "field:y");
+    clock.advance(1_000);
+    await record({ type: "moveCard", id: "y", to: "doing" }, "Edit y", "field:y");
+    expect(await alice.undo.undo()).toMatchObject({ label: "Edit y" });
+    expect((await cards()).y?.column).toBe("todo");
+    expect(await alice.undo.undo()).toMatchObject({ label: "Edit y" });
+    expect(await alice.undo.undo()).toMatchObject({ label: "Edit x" });
+    expect(await cards()).toEqual({ old: { title: "Old", column: "todo" } });
+  });
+
+  it("labels a merged step by all of its parts", async () => {
+    const { alice, clock } = setup();
+    for (const [id, label] of [
+      ["a", "Rename"],
+      ["b", "Rename"],
+      ["c", "Add card"],
+    ] as const) {
+      const { events } = await alice.handle(S, { type: "addCard", id, title: id });
+      await alice.undo.record(S, boardDecider, events, { label, mergeKey: "k" });
+      clock.advance(100);
+    }
+    expect(alice.undo.state.undoLabel).toBe("Rename, Add card");
+  });
+
+  it("undoes what still applies of a merged step and says which parts it skipped", async () => {
+    const { alice, bob, run, clock, cards } = setup();
+    await run(alice, { type: "addCard", id: "old", title: "Old" });
+    await alice.undo.group("Tidy up", async () => {
+      for (const [command, label] of [
+        [{ type: "moveCard", id: "old", to: "done" }, "Move Old"],
+        [{ type: "addCard", id: "n1", title: "N1" }, "Add N1"],
+        [{ type: "addCard", id: "n2", title: "N2" }, "Add N2"],
+      ] as const) {
+        const { events } = await alice.handle(S, command);
+        await alice.undo.record(S, boardDecider, events, { label });
+        clock.advance(100);
+      }
+    });
+    await run(bob, { type: "removeCard", id: "n1" }); // another device deletes one added card
+    const outcome = await alice.undo.undo();
+    expect(outcome).toMatchObject({
+      status: "done",
+      label: "Tidy up",
+      skipped: [{ label: "Add N1", reason: 'card "N1" was already removed' }],
+    });
+    expect(await cards()).toEqual({ old: { title: "Old", column: "todo" } });
+    // The redo re-applies exactly what the undo took back.
+    expect(await alice.undo.redo()).toMatchObject({ status: "done", label: "Tidy up" });
+    expect(await cards()).toEqual({
+      old: { title: "Old", column: "done" },
+      n2: { title: "N2", column: "todo" },
+    });
+    expect(await alice.undo.undo()).toMatchObject({ status: "done", label: "Tidy up" });
+    expect(await cards()).toEqual({ old: { title: "Old", column: "todo" } });
+  });
+
+  it("skips a merged step whose parts all no longer apply, naming each", async () => {
+    const { alice, bob, run, clock, cards } = setup();
+    await alice.undo.group("Add two", async () => {
+      for (const id of ["a", "b"]) {
+        const { events } = await alice.handle(S, { type: "addCard", id, title: id });
+        await alice.undo.record(S, boardDecider, events, { label: `Add ${id}` });
+        clock.advance(100);
+      }
+    });
+    await run(bob, { type: "removeCard", id: "a" });
+    await run(bob, { type: "removeCard", id: "b" });
+    expect(await alice.undo.undo()).toEqual({
+      status: "skipped",
+      label: "Add two",
+      reason: 'Add a: card "a" was already removed; Add b: card "b" was already removed',
+      skipped: [
+        { label: "Add a", reason: 'card "a" was already removed' },
+        { label: "Add b", reason: 'card "b" was already removed' },
+      ],
+    });
     expect(await cards()).toEqual({});
   });
 

@@ -3,8 +3,11 @@
 //    meta.redoOf); nothing is deleted or rewritten.
 // 2. Inverses are computed against the CURRENT state, so other actors' later changes survive an
 //    undo (selective undo); an inverse that no longer applies skips its step with a reason.
-// 3. A step is all the events of one change (a command, a capture window, or an app group),
-//    inverted together in reverse order and appended atomically, or not at all.
+// 3. A step is what the user did as one thing: one command, consecutive commands with the same
+//    merge key closer than the capture window (typing into one text field), or an app's group.
+//    Distinct commands are distinct steps, whatever their timing. A step's parts (its commands)
+//    are inverted in reverse order and the inverses appended atomically; a part that no longer
+//    applies is left out and reported, the others are still undone.
 // 4. The stacks belong to one actor on one device, persist locally, and never sync. Managers
 //    sharing a storage (tabs of one device) work on them one at a time, each on the latest copy.
 import type { Decider } from "../decider/define-decider.ts";
@@ -14,6 +17,7 @@ import { uuidv7 } from "../ids.ts";
 import type { UndoHost } from "./undo-host.ts";
 import {
   MemoryUndoStorage,
+  type UndoPart,
   type UndoStacks,
   type UndoStep,
   type UndoStorage,
@@ -31,7 +35,11 @@ export interface UndoManagerOptions {
   deciders: readonly Decider[];
   /** Where the stacks persist. @default a MemoryUndoStorage */
   storage?: UndoStorage;
-  /** Consecutive changes closer than this merge into one step. @default 500 */
+  /**
+   * Consecutive changes with the same `mergeKey` (see {@link RecordOptions}) closer than this
+   * merge into one step. Changes without a key never merge (except inside a `group`).
+   * @default 500
+   */
   captureWindowMs?: number;
   /** Oldest steps beyond this are forgotten. @default 100 */
   maxSteps?: number;
@@ -48,23 +56,47 @@ export interface UndoManagerOptions {
   now?: () => number;
 }
 
+/** How {@link UndoManager.record} files a change. */
+export interface RecordOptions {
+  /** What the UI shows for it ("Move card"). @default the event types */
+  label?: string;
+  /**
+   * Changes that belong together share a key (typing into one text field: `bindTextDoc` uses
+   * the field and key): consecutive changes with the same key on the same stream, closer than
+   * the capture window, merge into one step. Without a key a change is a step of its own.
+   */
+  mergeKey?: string;
+}
+
+/** A part of a merged step that undo (or redo) left out, because it no longer applies. */
+export interface SkippedPart {
+  /** The part's own label. */
+  label: string;
+  /** Why, from the inverse's `{ skip }`. */
+  reason: string;
+}
+
 /** What undo() or redo() did. */
 export type UndoOutcome =
   | {
-      /** The step was undone (or redone). */
+      /** The step was undone (or redone), wholly or in part. */
       status: "done";
       /** The step's label. */
       label: string;
       /** The compensating (or re-applying) events, as appended. */
       events: RecordedEvent[];
+      /** The parts of a merged step that no longer applied and were left out (absent: none). */
+      skipped?: SkippedPart[];
     }
   | {
       /** The step no longer applies: it was dropped, nothing was appended. */
       status: "skipped";
       /** The step's label. */
       label: string;
-      /** Why, from the inverse's `{ skip }`. */
+      /** Why, from the inverse's `{ skip }` (of each part, for a merged step). */
       reason: string;
+      /** Each part left out, with its reason (a step of one change: that change). */
+      skipped: SkippedPart[];
     }
   | {
       /** There was no step to undo (or redo). */
@@ -171,7 +203,7 @@ export class UndoManager {
     stream: string,
     decider: Decider,
     events: readonly RecordedEvent[],
-    options: { label?: string } = {},
+    options: RecordOptions = {},
   ): Promise<void> {
     const mine = events.filter(
       (event) => event.meta.actor === this.#actor && event.meta.device === this.#device,
@@ -180,14 +212,17 @@ export class UndoManager {
     const change = (now: number, group: { label: string; stepId?: string } | undefined) => {
       // Everything the change depends on is fixed here, so it gives the same result when it is
       // applied again to stacks loaded later (another tab may have saved meanwhile).
+      const partLabel = options.label ?? labelOf(mine);
       const step: UndoStep = {
         id: uuidv7(),
-        label: group?.label ?? options.label ?? labelOf(mine),
+        label: group?.label ?? partLabel,
         stream,
         decider: decider.name,
         events: structuredClone(mine),
         at: now,
       };
+      if (group) step.parts = [{ label: partLabel, count: mine.length }];
+      else if (options.mergeKey !== undefined) step.mergeKey = options.mergeKey;
       const groupStep = group?.stepId;
       if (group && groupStep === undefined) group.stepId = step.id;
       return (stacks: UndoStacks) => {
@@ -199,8 +234,17 @@ export class UndoManager {
         const merge =
           sameTarget &&
           top.sealed !== true &&
-          (group ? groupStep === top.id : elapsed >= 0 && elapsed < this.#window);
+          (group
+            ? groupStep === top.id
+            : options.mergeKey !== undefined &&
+              top.mergeKey === options.mergeKey &&
+              elapsed >= 0 &&
+              elapsed < this.#window);
         if (merge) {
+          const parts = partsOf(top);
+          parts.push({ label: partLabel, count: mine.length });
+          top.parts = parts;
+          if (!group) top.label = [...new Set(parts.map((part) => part.label))].join(", ");
           top.events.push(...structuredClone(mine));
           top.at = now;
         } else {
@@ -282,35 +326,73 @@ export class UndoManager {
     const from = direction === "undo" ? this.#stacks.undo : this.#stacks.redo;
     const step = from.at(-1);
     if (!step) return { status: "empty" };
-    const result = await this.#compensate(step, direction === "undo" ? "undoOf" : "redoOf");
-    from.pop();
-    if ("skip" in result) {
-      await this.#save();
-      return { status: "skipped", label: step.label, reason: result.skip };
+    const marker = direction === "undo" ? "undoOf" : "redoOf";
+    const decider = this.#deciders.get(step.decider);
+    const parts = partsOf(step);
+    const skipped: SkippedPart[] = [];
+    const done: { label: string; events: RecordedEvent[] }[] = [];
+    if (!decider) {
+      skipped.push({ label: step.label, reason: `no decider "${step.decider}" is registered` });
+    } else {
+      // The parts in reverse order, each against the state the later ones' inverses left.
+      let now = await this.#host.currentState(decider, step.stream);
+      let end = step.events.length;
+      for (const part of [...parts].reverse()) {
+        const events = step.events.slice(end - part.count, end);
+        end -= part.count;
+        const result = await this.#compensate(decider, step.stream, events, marker, now);
+        if ("skip" in result) skipped.push({ label: part.label, reason: result.skip });
+        else {
+          now = result.now;
+          done.push({ label: part.label, events: result.events });
+        }
+      }
+      skipped.reverse();
     }
-    const recorded = await this.#host.append(step.stream, result.events);
+    from.pop();
+    if (done.length === 0) {
+      await this.#save();
+      const reason =
+        skipped.length === 1
+          ? (skipped[0]?.reason ?? "")
+          : skipped.map((part) => `${part.label}: ${part.reason}`).join("; ");
+      return { status: "skipped", label: step.label, reason, skipped };
+    }
+    const recorded = await this.#host.append(
+      step.stream,
+      done.flatMap((part) => part.events),
+    );
     const opposite = direction === "undo" ? this.#stacks.redo : this.#stacks.undo;
-    opposite.push({
+    const moved: UndoStep = {
       ...step,
       id: uuidv7(),
       events: structuredClone(recorded),
       at: this.#now(),
       sealed: true,
-    });
+    };
+    delete moved.parts;
+    if (done.length > 1) {
+      moved.parts = done.map((part) => ({ label: part.label, count: part.events.length }));
+    }
+    opposite.push(moved);
     await this.#save();
-    return { status: "done", label: step.label, events: recorded };
+    const outcome: UndoOutcome = { status: "done", label: step.label, events: recorded };
+    if (skipped.length > 0) outcome.skipped = skipped;
+    return outcome;
   }
 
+  // The inverses of one part's events, newest first, against `now` (the current state).
   async #compensate(
-    step: UndoStep,
+    decider: Decider,
+    stream: string,
+    events: readonly RecordedEvent[],
     marker: "undoOf" | "redoOf",
-  ): Promise<{ events: RecordedEvent[] } | UndoSkip> {
-    const decider = this.#deciders.get(step.decider);
-    if (!decider) return { skip: `no decider "${step.decider}" is registered` };
-    let now = await this.#host.currentState(decider, step.stream);
+    start: unknown,
+  ): Promise<{ events: RecordedEvent[]; now: unknown } | UndoSkip> {
+    let now = start;
     const out: RecordedEvent[] = [];
-    for (const event of [...step.events].reverse()) {
-      const before = await this.#host.stateBefore(decider, step.stream, event);
+    for (const event of [...events].reverse()) {
+      const before = await this.#host.stateBefore(decider, stream, event);
       if (before === undefined) return { skip: "the change is no longer in the log" };
       const current = decider.registry.upcast(event);
       const definition = decider.registry.definitions.get(event.type);
@@ -324,7 +406,7 @@ export class UndoManager {
         ? inverse
         : [inverse as EventInput];
       for (const input of inputs) {
-        const compensation = createEnvelope(step.stream, decider.registry.validate(input), {
+        const compensation = createEnvelope(stream, decider.registry.validate(input), {
           actor: this.#actor,
           device: this.#device,
           correlationId: event.meta.correlationId,
@@ -337,7 +419,7 @@ export class UndoManager {
         out.push(compensation);
       }
     }
-    return { events: out };
+    return { events: out, now };
   }
 
   // One operation at a time; with shared storage, under its lock and on the latest stacks.
@@ -386,6 +468,11 @@ function isSkip(value: unknown): value is UndoSkip {
     !Array.isArray(value) &&
     typeof (value as UndoSkip).skip === "string"
   );
+}
+
+/** A step's parts; a step of one change is one part. */
+function partsOf(step: UndoStep): UndoPart[] {
+  return step.parts ? [...step.parts] : [{ label: step.label, count: step.events.length }];
 }
 
 function labelOf(events: readonly RecordedEvent[]): string {

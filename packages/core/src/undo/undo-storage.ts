@@ -16,6 +16,21 @@ export interface UndoStep {
   at: number;
   /** Closed to merging: the step was moved by an undo or redo, so a new change starts its own. */
   sealed?: boolean;
+  /** The `mergeKey` of the changes it holds: only a change with the same key merges into it. */
+  mergeKey?: string;
+  /**
+   * The changes merged into it, in order: `events` is their events one after the other. Absent
+   * on a step of one change (its label is the part's).
+   */
+  parts?: UndoPart[];
+}
+
+/** One change (command) of a merged step. */
+export interface UndoPart {
+  /** The change's own label. */
+  label: string;
+  /** How many of the step's events are its own (they follow the previous part's). */
+  count: number;
 }
 
 /** One actor's undo and redo stacks on one device, newest step last. */

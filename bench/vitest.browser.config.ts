@@ -1,16 +1,23 @@
 // `npm run bench`, browser project: benchmarks of @chronicle/browser in real Chromium. Paths are
 // relative to bench/. They print tables and assert nothing about speed.
+//
+// As users run: on an on-disk profile (Playwright's persistent context on bench/output/
+// chromium-profile, emptied at each run; Vitest's default context keeps IndexedDB in memory),
+// and the engine as a production build (bench/prod-build.ts) for the benchmarks that load it.
 
 import { fileURLToPath } from "node:url";
 import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
 import { workspaceAliases } from "../scripts/workspace-aliases.ts";
 import { chromiumArgs } from "../vitest.browser.config.ts";
+import { serveProd } from "./prod-build.ts";
+import { freshProfile, profileUsage } from "./profile.ts";
 
 export default defineConfig({
   resolve: { alias: workspaceAliases() },
   // Explicit, so the include below means bench/ whether run alone or as a project.
   root: fileURLToPath(new URL(".", import.meta.url)),
+  plugins: [serveProd()],
   optimizeDeps: { include: ["dexie", "comlink", "zod"] },
   server: {
     fs: { allow: [".."] },
@@ -24,21 +31,27 @@ export default defineConfig({
   test: {
     name: "bench-browser",
     include: ["*.browser.bench.ts"],
-    // One real sync node (wrangler dev) for the catch-up benchmark; the browser tier's setup.
-    globalSetup: ["../test/browser-sync/global-setup.ts"],
+    // The production build of bench/app, then one real sync node (wrangler dev; the browser
+    // tier's setup) for the benchmarks that sync.
+    globalSetup: ["./prod-build.ts", "../test/browser-sync/global-setup.ts"],
     testTimeout: 600_000,
+    // BENCH_SCALE=0.1 runs every count at a tenth (a quick check of the benchmarks themselves).
+    provide: { benchScale: Number(process.env.BENCH_SCALE ?? 1) || 1 },
     fileParallelism: false,
     disableConsoleIntercept: true,
     browser: {
       enabled: true,
       headless: true,
       provider: playwright({
+        // One browser for the whole run (files run one at a time), its profile on disk.
+        persistentContext: freshProfile(),
         launchOptions: {
           executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
           // Lets the worker report its heap (performance.memory) with real precision.
           args: [...chromiumArgs, "--enable-precise-memory-info"],
         },
       }),
+      commands: { profileUsage: () => profileUsage() },
       instances: [{ browser: "chromium" }],
     },
   },

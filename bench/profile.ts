@@ -1,0 +1,52 @@
+// internal: not exported. The browser benchmarks run on an on-disk Chromium profile, as users
+// do (a regular Playwright context keeps IndexedDB in memory): Playwright's persistent context
+// on a directory emptied at each run. The `profileUsage` command lets a page measure it.
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The profile directory (bench/output is ignored by git); emptied when the config loads. */
+export const profileDir = fileURLToPath(new URL("./output/chromium-profile", import.meta.url));
+
+export function freshProfile(): string {
+  rmSync(profileDir, { recursive: true, force: true });
+  mkdirSync(profileDir, { recursive: true });
+  return profileDir;
+}
+
+export interface ProfileUsage {
+  dir: string;
+  /** Bytes under the profile's IndexedDB directories. */
+  indexedDbBytes: number;
+  indexedDbFiles: number;
+}
+
+/** Sums the files under every `IndexedDB` directory of the profile. */
+export function profileUsage(): ProfileUsage {
+  let indexedDbBytes = 0;
+  let indexedDbFiles = 0;
+  const walk = (dir: string, inIndexedDb: boolean) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      const inside = inIndexedDb || entry.name === "IndexedDB";
+      if (entry.isDirectory()) walk(path, inside);
+      else if (inside && entry.isFile()) {
+        try {
+          indexedDbBytes += statSync(path).size;
+          indexedDbFiles++;
+        } catch {
+          // Chromium removed it meanwhile (a compacted log file).
+        }
+      }
+    }
+  };
+  walk(profileDir, false);
+  return { dir: profileDir, indexedDbBytes, indexedDbFiles };
+}
+
+declare module "vitest/browser" {
+  interface BrowserCommands {
+    /** The on-disk profile's directory and its IndexedDB footprint (see bench/profile.ts). */
+    profileUsage: () => Promise<ProfileUsage>;
+  }
+}

@@ -72,6 +72,7 @@ export {
   resolvePoint,
   stateAt,
 } from "./fold/load-state.ts";
+export type { SkippedEvents } from "./fold/skipped-events.ts";
 export { isUuid, uuidv7, uuidv7Time } from "./ids.ts";
 export type { LocalLog, PendingCommand, PendingEvent, StreamSyncMeta } from "./local/local-log.ts";
 export { MemoryLocalLog } from "./local/memory-local-log.ts";
@@ -95,6 +96,7 @@ export {
   type ProjectionRunner,
   type ProjectionRunnerOptions,
   type ProjectionSource,
+  type RebuildReason,
 } from "./projection/projection-runner.ts";
 export {
   MemoryProjectionStateStore,
@@ -103,6 +105,7 @@ export {
 } from "./projection/projection-state-store.ts";
 export {
   MemorySnapshotStore,
+  type MemorySnapshotStoreOptions,
   type Snapshot,
   type SnapshotLoadOptions,
   type SnapshotStore,

@@ -117,6 +117,8 @@ export function createCommandHandler<Command, State>(
           head,
           loaded.snapshotPosition,
           merged.now,
+          // The decided events are of the decider's own types: nothing new is skipped.
+          loaded.skipped,
         );
         return { events, state, head };
       } catch (error) {

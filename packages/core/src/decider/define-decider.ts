@@ -91,6 +91,15 @@ export function defineDecider<Command, State, const Defs extends readonly AnyEve
       }
       return Array.isArray(decided) ? decided : [decided as EventInputOf<Defs>];
     },
+    knows(type, version) {
+      const definition = registry.definitions.get(type);
+      return (
+        definition !== undefined &&
+        Number.isInteger(version) &&
+        version >= 1 &&
+        version <= definition.version
+      );
+    },
     apply(state, event) {
       const current = registry.upcast(event);
       return current === undefined ? state : spec.evolve(state, current as EventOf<Defs>);

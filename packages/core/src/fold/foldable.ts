@@ -19,6 +19,13 @@ export interface Foldable<State = unknown> {
    * version this fold does not know leave the state unchanged.
    */
   apply(state: State, event: RecordedEvent): State;
+  /**
+   * Whether `apply` uses events of this type and version. Events it does not know are skipped,
+   * and persisted records and snapshots remember them (type and version), so that a later
+   * version of the code that knows them rebuilds instead of trusting a state that missed them.
+   * Folds without it are never rebuilt for that reason.
+   */
+  knows?(type: string, version: number): boolean;
   /** Save a snapshot at least every N events. @default undefined (no snapshots) */
   readonly snapshotEvery?: number | undefined;
 }

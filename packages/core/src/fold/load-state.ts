@@ -1,7 +1,14 @@
 import { ChronicleError } from "../errors.ts";
-import { type SnapshotStore, snapshotKey } from "../snapshot/snapshot-store.ts";
+import { type Snapshot, type SnapshotStore, snapshotKey } from "../snapshot/snapshot-store.ts";
 import type { EventStore } from "../store/types.ts";
 import { type Foldable, foldEvents, initialStateOf } from "./foldable.ts";
+import {
+  copySkipped,
+  learnedSkips,
+  noteSkipped,
+  type SkippedEvents,
+  skippedField,
+} from "./skipped-events.ts";
 
 /** How {@link loadState} reads: from a snapshot, up to a position, in pages. */
 export interface LoadStateOptions {
@@ -21,6 +28,37 @@ export interface LoadedState<State> {
   position: number;
   /** The position of the snapshot the fold started from (0 when none was used). */
   snapshotPosition: number;
+  /** Event types and versions skipped up to `position` (unknown to the fold); absent when none. */
+  skipped?: SkippedEvents;
+}
+
+/**
+ * The newest snapshot of a fold over a stream that this code may use (invariant 11): same
+ * version, at or below `maxPosition`, and none of the events it skipped known here now. A
+ * snapshot that skipped what the fold knows today is passed over for an older one.
+ *
+ * @example
+ * const snapshot = await loadUsableSnapshot(snapshots, boardDecider, "board:1");
+ */
+export async function loadUsableSnapshot<State>(
+  snapshots: SnapshotStore | undefined,
+  foldable: Foldable<State>,
+  stream: string,
+  maxPosition?: number,
+): Promise<Snapshot<State> | undefined> {
+  if (snapshots === undefined) return undefined;
+  const key = snapshotKey(foldable.kind, foldable.name, stream);
+  let below = maxPosition;
+  for (;;) {
+    const snapshot = await snapshots.load(key, {
+      version: foldable.version,
+      ...(below === undefined ? {} : { maxPosition: below }),
+    });
+    if (snapshot === undefined) return undefined;
+    if (learnedSkips(foldable, snapshot.skipped).length === 0) return snapshot as Snapshot<State>;
+    if (snapshot.position <= 0) return undefined;
+    below = snapshot.position - 1;
+  }
 }
 
 /**
@@ -38,15 +76,10 @@ export async function loadState<State>(
 ): Promise<LoadedState<State>> {
   const pageSize = options.pageSize ?? 1000;
   const maxPosition = options.maxPosition;
-  const snapshot = await options.snapshots?.load(
-    snapshotKey(foldable.kind, foldable.name, stream),
-    {
-      version: foldable.version,
-      ...(maxPosition === undefined ? {} : { maxPosition }),
-    },
-  );
-  let state = snapshot ? (snapshot.state as State) : initialStateOf(foldable);
+  const snapshot = await loadUsableSnapshot(options.snapshots, foldable, stream, maxPosition);
+  let state = snapshot ? snapshot.state : initialStateOf(foldable);
   let position = snapshot?.position ?? 0;
+  const skipped = copySkipped(snapshot?.skipped);
   for (;;) {
     const page = await store.readStream(stream, {
       from: position + 1,
@@ -55,10 +88,16 @@ export async function loadState<State>(
     });
     if (page.length === 0) break;
     state = foldEvents(foldable, state, page);
+    for (const event of page) noteSkipped(foldable, event, skipped);
     position = page[page.length - 1]!.position;
     if (page.length < pageSize) break;
   }
-  return { state, position, snapshotPosition: snapshot?.position ?? 0 };
+  return {
+    state,
+    position,
+    snapshotPosition: snapshot?.position ?? 0,
+    ...skippedField(skipped),
+  };
 }
 
 /** A point in a stream's history: a position, or a time on the authority's clock. */
@@ -129,10 +168,12 @@ export async function resolvePoint(
 
 /**
  * Saves a snapshot when the fold has advanced at least `snapshotEvery` events since the last one.
- * Returns the position of the newest snapshot.
+ * Returns the position of the newest snapshot. `skipped` (the events up to `position` the fold
+ * did not know, e.g. `loadState`'s) is kept in the snapshot, so later code that knows them
+ * passes it over.
  *
  * @example
- * lastSnapshot = await snapshotIfDue(snapshots, decider, stream, state, head, lastSnapshot);
+ * lastSnapshot = await snapshotIfDue(snapshots, decider, stream, state, head, lastSnapshot, Date.now, loaded.skipped);
  */
 export async function snapshotIfDue<State>(
   snapshots: SnapshotStore | undefined,
@@ -142,6 +183,7 @@ export async function snapshotIfDue<State>(
   position: number,
   lastSnapshotPosition: number,
   now: () => number = Date.now,
+  skipped?: SkippedEvents,
 ): Promise<number> {
   const every = foldable.snapshotEvery;
   if (!snapshots || !every || position - lastSnapshotPosition < every) return lastSnapshotPosition;
@@ -151,6 +193,7 @@ export async function snapshotIfDue<State>(
     version: foldable.version,
     state,
     takenAt: now(),
+    ...skippedField(skipped),
   });
   return position;
 }

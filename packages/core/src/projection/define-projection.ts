@@ -81,6 +81,15 @@ export function defineProjection<State, const Defs extends readonly AnyEventDefi
     initialState: spec.initialState,
     handlers: spec.handlers,
     snapshotEvery: spec.snapshotEvery,
+    knows(type, version) {
+      const entry = table.get(type);
+      return (
+        entry !== undefined &&
+        Number.isInteger(version) &&
+        version >= 1 &&
+        version <= entry.definition.version
+      );
+    },
     apply(state, event) {
       const entry = table.get(event.type);
       if (entry === undefined) return state;

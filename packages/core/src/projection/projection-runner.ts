@@ -1,5 +1,13 @@
 import type { ConfirmedEvent } from "../events/envelope.ts";
 import { FoldError, initialStateOf } from "../fold/foldable.ts";
+import { loadUsableSnapshot } from "../fold/load-state.ts";
+import {
+  copySkipped,
+  learnedSkips,
+  noteSkipped,
+  type SkippedEvents,
+  skippedField,
+} from "../fold/skipped-events.ts";
 import { type SnapshotStore, snapshotKey } from "../snapshot/snapshot-store.ts";
 import type { EventStore, LoggedEvent, Subscription } from "../store/types.ts";
 import type { Projection } from "./define-projection.ts";
@@ -17,18 +25,31 @@ export type ProjectionSource =
       prefix: string;
     };
 
+/**
+ * Why a projection's persisted state was discarded and is being rebuilt: its `version` changed,
+ * the code has learned event types or versions the state skipped (invariant 11), or the app
+ * asked (`rebuild`).
+ */
+export type RebuildReason = "version" | "learned" | "requested";
+
 /** How far a catch-up or rebuild has come (see `onProgress`). */
 export interface ProjectionProgress {
   /** The projection's name. */
   projection: string;
   /** The record key: `${name}/${stream}` or `${name}/${prefix}*`. */
   key: string;
+  /** What is folded: the stream, or `{ prefix }`. */
+  source: ProjectionSource;
   /** Events folded so far in this run. */
   done: number;
   /** Events to fold in this run. */
   total: number;
-  /** True when the persisted state was discarded (new version) and is being rebuilt. */
+  /** True when the persisted state was discarded and is being rebuilt (see `reason`). */
   rebuilding: boolean;
+  /** Why it is rebuilt; absent for an ordinary catch-up. */
+  reason?: RebuildReason;
+  /** With reason `learned`: the `type@version`s the old state skipped and this code knows. */
+  learned?: string[];
 }
 
 /** What {@link createProjectionRunner} takes. */
@@ -50,7 +71,9 @@ export interface ProjectionRunnerOptions {
 /**
  * Keeps projections current incrementally: each has a persisted state and checkpoint, and a run
  * folds only the events after the checkpoint. A projection whose `version` differs from its
- * persisted state is rebuilt from the first event, reporting progress. When a handler throws,
+ * persisted state, or which now knows event types or versions the state skipped (written by a
+ * newer app, learned since), is rebuilt from a usable snapshot or the first event, reporting
+ * progress. When a handler throws,
  * the run persists the state up to the event before, then throws a `FoldError` (`internal`)
  * naming the event; later runs stop at the same place until the projection is fixed.
  *
@@ -94,10 +117,33 @@ export class ProjectionRunner {
     projection: Projection<State, any>,
     source: ProjectionSource,
   ): Promise<ProjectionRecord<State>> {
+    return this.#queue(projection, source, false);
+  }
+
+  /**
+   * Discards the persisted state and folds the source again from its first event (snapshots are
+   * not used either), reporting progress with `reason: "requested"`. For a state the app no
+   * longer trusts; upgrades do not need it (they rebuild by themselves).
+   *
+   * @example
+   * await runner.rebuild(boardProjection, "board:1");
+   */
+  rebuild<State>(
+    projection: Projection<State, any>,
+    source: ProjectionSource,
+  ): Promise<ProjectionRecord<State>> {
+    return this.#queue(projection, source, true);
+  }
+
+  #queue<State>(
+    projection: Projection<State, any>,
+    source: ProjectionSource,
+    requested: boolean,
+  ): Promise<ProjectionRecord<State>> {
     const key = projectionKey(projection, source);
     // One run per key at a time: a second caller waits for the first, then folds what is left.
     const previous = this.#running.get(key) ?? Promise.resolve();
-    const run = previous.catch(() => {}).then(() => this.#run(projection, source, key));
+    const run = previous.catch(() => {}).then(() => this.#run(projection, source, key, requested));
     this.#running.set(key, run);
     void run
       .finally(() => {
@@ -160,17 +206,42 @@ export class ProjectionRunner {
     projection: Projection<State, any>,
     source: ProjectionSource,
     key: string,
+    requested: boolean,
   ): Promise<ProjectionRecord<State>> {
     const stored = (await this.#states.get(key)) as ProjectionRecord<State> | undefined;
-    const rebuilding = stored !== undefined && stored.version !== projection.version;
-    let record = stored && !rebuilding ? stored : await this.#startRecord(projection, source, key);
+    const learned = stored ? learnedSkips(projection, stored.skipped) : [];
+    const reason: RebuildReason | undefined = requested
+      ? "requested"
+      : stored === undefined
+        ? undefined
+        : stored.version !== projection.version
+          ? "version"
+          : learned.length > 0
+            ? "learned"
+            : undefined;
+    const rebuilding = reason !== undefined;
+    let record =
+      stored && !rebuilding ? stored : await this.#startRecord(projection, source, key, requested);
     const target =
       typeof source === "string"
         ? await this.#store.head(source)
         : await this.#store.lastCheckpoint();
     const total = Math.max(0, target - record.checkpoint);
+    const progress = (done: number) =>
+      this.#onProgress?.({
+        projection: projection.name,
+        key,
+        source,
+        done,
+        total,
+        rebuilding,
+        ...(reason === undefined ? {} : { reason }),
+        ...(reason === "learned" ? { learned } : {}),
+      });
     if (total === 0) {
       if (stored !== record) await this.#states.put(record);
+      // A rebuild is always reported, so whoever shows "rebuilding" sees it end.
+      if (rebuilding) progress(0);
       return record;
     }
 
@@ -178,12 +249,15 @@ export class ProjectionRunner {
     let checkpoint = record.checkpoint;
     let lastSnapshot = checkpoint;
     let done = 0;
+    // Copied: the stored record's set must not change if this run fails half-way.
+    const skipped = copySkipped(record.skipped);
     try {
       for (;;) {
         const page = await this.#readPage(source, checkpoint);
         if (page.length === 0) break;
         for (const entry of page) {
           state = projection.apply(state, entry.event);
+          noteSkipped(projection, entry.event, skipped);
           checkpoint = entry.checkpoint;
           done++;
           if (typeof source === "string" && projection.snapshotEvery && this.#snapshots) {
@@ -194,22 +268,23 @@ export class ProjectionRunner {
                 version: projection.version,
                 state,
                 takenAt: this.#now(),
+                ...skippedField(copySkipped(skipped)),
               });
               lastSnapshot = checkpoint;
             }
           }
         }
-        this.#onProgress?.({ projection: projection.name, key, done, total, rebuilding });
+        progress(done);
         if (page.length < this.#pageSize) break;
       }
     } catch (error) {
-      record = { ...record, state, checkpoint };
+      record = withFold(record, state, checkpoint, skipped);
       await this.#states.put(record);
       const failed = await this.#readPage(source, checkpoint, 1);
       const event = failed[0]?.event;
       throw event ? new FoldError(projection, event, error, done) : error;
     }
-    record = { ...record, state, checkpoint };
+    record = withFold(record, state, checkpoint, skipped);
     await this.#states.put(record);
     return record;
   }
@@ -218,17 +293,19 @@ export class ProjectionRunner {
     projection: Projection<State, any>,
     source: ProjectionSource,
     key: string,
+    fromScratch: boolean,
   ): Promise<ProjectionRecord<State>> {
     const base = { key, name: projection.name, version: projection.version };
-    if (typeof source === "string" && this.#snapshots) {
-      const snapshot = await this.#snapshots.load(
-        snapshotKey("projection", projection.name, source),
-        {
-          version: projection.version,
-        },
-      );
-      if (snapshot)
-        return { ...base, checkpoint: snapshot.position, state: snapshot.state as State };
+    if (typeof source === "string" && !fromScratch) {
+      const snapshot = await loadUsableSnapshot(this.#snapshots, projection, source);
+      if (snapshot) {
+        return {
+          ...base,
+          checkpoint: snapshot.position,
+          state: snapshot.state,
+          ...skippedField(snapshot.skipped),
+        };
+      }
     }
     return { ...base, checkpoint: 0, state: initialStateOf(projection) };
   }
@@ -244,6 +321,17 @@ export class ProjectionRunner {
     const events = await this.#store.readStream(source, { from: after + 1, limit });
     return events.map((event: ConfirmedEvent) => ({ checkpoint: event.position, event }));
   }
+}
+
+// The record after a fold: its skipped set replaced (dropped when empty).
+function withFold<State>(
+  record: ProjectionRecord<State>,
+  state: State,
+  checkpoint: number,
+  skipped: SkippedEvents,
+): ProjectionRecord<State> {
+  const { skipped: _previous, ...rest } = record;
+  return { ...rest, state, checkpoint, ...skippedField(skipped) };
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { SkippedEvents } from "../fold/skipped-events.ts";
+
 /** A projection's persisted read model and how far it has folded. */
 export interface ProjectionRecord<State = unknown> {
   /** `${projection name}/${source}`: one record per projection per stream (or per prefix). */
@@ -10,6 +12,11 @@ export interface ProjectionRecord<State = unknown> {
   checkpoint: number;
   /** The read model at `checkpoint`. */
   state: State;
+  /**
+   * Event types and versions folded past without being known (absent when none): code that
+   * knows one of them now rebuilds the record instead of using it.
+   */
+  skipped?: SkippedEvents;
 }
 
 /** Where a projection runner persists its records (memory, IndexedDB, ...). */

@@ -3,9 +3,17 @@
 // subscriptions. Apps do not need them: they use `@chronicle/core`.
 
 export { decideEvents } from "../decider/command-handler.ts";
-export { snapshotIfDue } from "../fold/load-state.ts";
+export { loadUsableSnapshot, snapshotIfDue } from "../fold/load-state.ts";
+export {
+  copySkipped,
+  learnedSkips,
+  noteSkipped,
+  skippedField,
+  withSkipped,
+} from "../fold/skipped-events.ts";
+export { checkBackfill } from "../local/check-backfill.ts";
 export { projectionKey } from "../projection/projection-runner.ts";
-export { snapshotKey } from "../snapshot/snapshot-store.ts";
+export { defaultSnapshotsKept, snapshotKey, snapshotsToPrune } from "../snapshot/snapshot-store.ts";
 export {
   type AppendPlan,
   concurrencyError,

@@ -74,7 +74,18 @@ export {
 } from "./fold/load-state.ts";
 export type { SkippedEvents } from "./fold/skipped-events.ts";
 export { isUuid, uuidv7, uuidv7Time } from "./ids.ts";
-export type { LocalLog, PendingCommand, PendingEvent, StreamSyncMeta } from "./local/local-log.ts";
+export {
+  historyIncomplete,
+  historyIncompleteReason,
+  isHistoryIncomplete,
+} from "./local/history-incomplete.ts";
+export type {
+  ConfirmedStart,
+  LocalLog,
+  PendingCommand,
+  PendingEvent,
+  StreamSyncMeta,
+} from "./local/local-log.ts";
 export { MemoryLocalLog } from "./local/memory-local-log.ts";
 export type {
   EpochResetNotice,

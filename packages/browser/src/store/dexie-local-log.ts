@@ -4,14 +4,20 @@
 // in `pending` with their command, the epoch in the `meta` row `stream/<id>` (SyncTables).
 import {
   assertExactJson,
+  ChronicleError,
   type ConfirmedEvent,
+  type ConfirmedStart,
+  historyIncomplete,
   type LocalLog,
   type PendingCommand,
   type PendingEvent,
   type RecordedEvent,
+  type Snapshot,
   type StreamSyncMeta,
 } from "@chronicle/core";
+import { checkBackfill, projectionKey } from "@chronicle/core/store";
 import type { DexieEventStore } from "./dexie-store.ts";
+import type { FloorState } from "./floor.ts";
 import type { PendingRow, PendingCommandRow as StoredCommand } from "./schema.ts";
 import { SyncTables } from "./sync-tables.ts";
 
@@ -51,15 +57,103 @@ export class DexieLocalLog implements LocalLog {
     this.tables = new SyncTables(store);
   }
 
-  confirmedHead(stream: string): Promise<number> {
-    return this.store.head(stream);
+  async confirmedHead(stream: string): Promise<number> {
+    const [head, floor] = await Promise.all([this.store.head(stream), this.confirmedFloor(stream)]);
+    return Math.max(head, floor);
   }
 
-  readConfirmed(stream: string, after = 0, limit?: number): Promise<ConfirmedEvent[]> {
+  async confirmedFloor(stream: string): Promise<number> {
+    return (await this.#floorState(stream)).floor ?? 0;
+  }
+
+  async readConfirmed(stream: string, after = 0, limit?: number): Promise<ConfirmedEvent[]> {
+    const from = Math.max(0, after);
+    const floor = await this.confirmedFloor(stream);
+    if (from < floor) throw historyIncomplete(stream, floor, from);
     return this.store.readStream(stream, {
-      from: Math.max(0, after) + 1,
+      from: from + 1,
       ...(limit === undefined ? {} : { limit }),
     });
+  }
+
+  /**
+   * Also stores the snapshots where the host loads states from: decider and projection
+   * snapshots in `snapshots`, and each projection's record at the floor, so reads and commands
+   * work on the snapshot state plus the tail at once.
+   */
+  async startConfirmedAt(stream: string, start: ConfirmedStart): Promise<void> {
+    if (!Number.isSafeInteger(start.floor) || start.floor < 1) {
+      throw new ChronicleError("validation", `${stream}: a floor is a position >= 1`, {
+        details: { floor: start.floor },
+      });
+    }
+    const db = this.store.db;
+    await this.store.transaction(async () => {
+      const [head, state] = await Promise.all([
+        this.store.head(stream),
+        this.tables.syncState(stream),
+      ]);
+      if (head > 0 || ((state as FloorState).floor ?? 0) > 0) {
+        throw new ChronicleError(
+          "validation",
+          `${stream}: the confirmed log is not empty; only an empty one starts after a floor`,
+          { details: { stream, head: Math.max(head, (state as FloorState).floor ?? 0) } },
+        );
+      }
+      const snapshots = structuredClone([...start.snapshots]);
+      const floorState: FloorState = { floor: start.floor, startSnapshots: snapshots };
+      await this.tables.setSyncState(stream, {
+        ...state,
+        ...floorState,
+        cursor: start.floor,
+        epoch: start.epoch,
+      });
+      if (snapshots.length > 0) await db.snapshots.bulkPut(snapshots);
+      const prefix = "projection/";
+      const suffix = `/${stream}`;
+      const records = snapshots
+        .filter((snapshot) => snapshot.key.startsWith(prefix) && snapshot.key.endsWith(suffix))
+        .map((snapshot) => {
+          const name = snapshot.key.slice(prefix.length, -suffix.length);
+          return {
+            key: projectionKey({ name }, stream),
+            name,
+            version: snapshot.version,
+            checkpoint: start.floor,
+            state: snapshot.state,
+          };
+        });
+      if (records.length > 0) await db.projections.bulkPut(records);
+    }, `start ${stream} after position ${start.floor}`);
+    this.store.announce({ streams: [stream], records: [] });
+  }
+
+  async readStartSnapshots(stream: string): Promise<Snapshot[]> {
+    return (await this.#floorState(stream)).startSnapshots ?? [];
+  }
+
+  async prependConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.store.transaction(async () => {
+      const state = await this.tables.syncState(stream);
+      const floor = (state as FloorState).floor ?? 0;
+      const below = events
+        .filter((event) => event.position <= floor)
+        .sort((a, b) => a.position - b.position);
+      if (below.length === 0) return;
+      checkBackfill(stream, floor, below);
+      await this.store.insertBackfill(stream, below);
+      await this.store.db.pending
+        .where("[stream+id]")
+        .anyOf(below.map((event) => [stream, event.id]))
+        .delete();
+      const moved: FloorState = { floor: below[0]!.position - 1 };
+      await this.tables.setSyncState(stream, { ...state, ...moved });
+    }, `back-fill ${stream}`);
+  }
+
+  async #floorState(stream: string): Promise<FloorState> {
+    return (await this.tables.syncState(stream)) as FloorState;
   }
 
   async readPending(stream: string): Promise<PendingEvent[]> {
@@ -92,9 +186,10 @@ export class DexieLocalLog implements LocalLog {
   async applyConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.store.transaction(async () => {
-      const head = await this.store.head(stream);
+      const head = await this.confirmedHead(stream);
       const fresh = events.filter((event) => event.position > head);
-      if (fresh.length > 0) await this.tables.insertConfirmed(stream, fresh);
+      if (fresh.length > 0)
+        await this.tables.insertConfirmed(stream, fresh, await this.confirmedFloor(stream));
     }, `apply confirmed events to ${stream}`);
   }
 

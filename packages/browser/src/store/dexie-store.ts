@@ -9,6 +9,7 @@ import {
   type ConfirmedEvent,
   type EventHandler,
   type EventStore,
+  historyIncomplete,
   type LoggedEvent,
   type NewEvent,
   type ProjectionRecord,
@@ -25,6 +26,7 @@ import {
 } from "@chronicle/core/store";
 import Dexie, { type DexieOptions } from "dexie";
 import { type CommitChannel, type CommitNotice, createCommitChannel } from "./commit-channel.ts";
+import { readFloor } from "./floor.ts";
 import {
   type LogTail,
   readStreamRows,
@@ -249,15 +251,21 @@ export class DexieEventStore implements EventStore {
    * are skipped), and the new ones must continue the stream without a gap, else `protocol`.
    * Projections move in the same transaction, as with `append`. For sync engines.
    */
-  async insertConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<WriteResult> {
+  async insertConfirmed(
+    stream: string,
+    events: readonly ConfirmedEvent[],
+    /** A log started after a floor (DexieLocalLog.startConfirmedAt) continues after it. */
+    floor = 0,
+  ): Promise<WriteResult> {
     this.#assertOpen();
     validateBatch(stream, events);
     return this.transaction(async () => {
       const ids = events.map((event) => event.id);
-      const [{ head, tail }, matches] = await allRequests([
+      const [{ head: storedHead, tail }, matches] = await allRequests([
         this.position(stream),
         rowsWithIds(this.db, stream, ids),
       ]);
+      const head = Math.max(storedHead, floor);
       const stored = new Set(matches.map((row) => row.id));
       const fresh = events.filter((event) => !stored.has(event.id));
       fresh.forEach((event, index) => {
@@ -308,7 +316,44 @@ export class DexieEventStore implements EventStore {
 
   async readStream(stream: string, options: ReadStreamOptions = {}): Promise<ConfirmedEvent[]> {
     this.#assertOpen();
-    return (await this.#read(readStreamRows(this.db, stream, options), "readStream")).map(toEvent);
+    const rows = await this.#read(readStreamRows(this.db, stream, options), "readStream");
+    if (options.direction !== "backward") await this.#checkFloor(stream, options, rows);
+    return rows.map(toEvent);
+  }
+
+  /**
+   * Back-fill (DexieLocalLog.prependConfirmed): stores events below a stream's floor, after the
+   * log's tail in commit order, without moving projections (they start at the floor or later).
+   */
+  async insertBackfill(stream: string, events: readonly ConfirmedEvent[]): Promise<void> {
+    this.#assertOpen();
+    validateBatch(stream, events);
+    await this.transaction(async () => {
+      const { tail } = await this.position(undefined);
+      const { rows, nextTail } = rowsAfter(events, tail);
+      await this.db.events.bulkAdd(rows);
+      this.#announceOnCommit({ streams: [stream], records: [] }, nextTail);
+    }, `back-fill ${stream}`);
+  }
+
+  // A forward read that starts below a stream's floor (a log started from the node's snapshots)
+  // would fold a wrong state from what is missing: say so (docs/architecture.md, "The local
+  // log"). Positions are gapless from the floor, so only a first row past `from`, or no row at
+  // all, can mean it; the floor is read only then.
+  async #checkFloor(
+    stream: string,
+    options: ReadStreamOptions,
+    rows: readonly { position: number }[],
+  ): Promise<void> {
+    const from = Math.max(1, options.from ?? 1);
+    const first = rows[0]?.position;
+    if (first !== undefined) {
+      if (first > from) throw historyIncomplete(stream, first - 1, from - 1);
+      return;
+    }
+    if (options.toPosition !== undefined && options.toPosition < from) return;
+    const floor = await this.#read(readFloor(this.db, stream), "readStream");
+    if (floor >= from) throw historyIncomplete(stream, floor, from - 1);
   }
 
   async head(stream: string): Promise<number> {

@@ -89,9 +89,14 @@ export class SyncTables {
    * Stores events the node ordered (from other devices, or our own coming back): idempotent by
    * id, gapless, and each one also leaves `pending` if it was ours.
    */
-  async insertConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<void> {
+  async insertConfirmed(
+    stream: string,
+    events: readonly ConfirmedEvent[],
+    /** The stream's floor (a log started from the node's snapshots continues after it). */
+    floor = 0,
+  ): Promise<void> {
     await this.store.transaction(async () => {
-      await this.store.insertConfirmed(stream, events);
+      await this.store.insertConfirmed(stream, events, floor);
       const ids = events.map((event) => event.id);
       if (ids.length > 0) {
         await this.store.db.pending

@@ -1,4 +1,5 @@
 import type { ConfirmedEvent, RecordedEvent } from "../events/envelope.ts";
+import type { Snapshot } from "../snapshot/snapshot-store.ts";
 
 /**
  * The command that produced pending events, stored with them so a strict write can be decided
@@ -34,6 +35,22 @@ export interface StreamSyncMeta {
 }
 
 /**
+ * Where a confirmed log starts when a new device starts it from the node's snapshots instead of
+ * the first event (docs/architecture.md, "The local log", floor).
+ */
+export interface ConfirmedStart {
+  /** Events 1..floor are not held (yet): the log holds floor+1..head, gapless. At least 1. */
+  floor: number;
+  /** The node's epoch of the log the floor and the snapshots belong to. */
+  epoch: string;
+  /**
+   * States at `floor` of the app's deciders and projections (`position` = `floor`), keyed
+   * `${kind}/${name}/${stream}` as every snapshot.
+   */
+  snapshots: readonly Snapshot[];
+}
+
+/**
  * A device's local copy of streams: a **confirmed prefix** (events with node positions, gapless
  * from 1) followed by **pending** events in local order. The sync engine drives it; the browser
  * store (IndexedDB) and `MemoryLocalLog` implement it. Every method is atomic. An event id names
@@ -41,10 +58,35 @@ export interface StreamSyncMeta {
  * keeps one log per stream).
  */
 export interface LocalLog {
-  /** The confirmed head: the highest position held, 0 when none. */
+  /** The confirmed head: the highest position held (the floor when none), 0 when none. */
   confirmedHead(stream: string): Promise<number>;
-  /** Confirmed events with position > `after`, in order. */
+  /**
+   * The confirmed floor: events 1..floor are not held here (yet). 0 when the log starts at the
+   * first event, which is always the case unless it was started with `startConfirmedAt`.
+   */
+  confirmedFloor(stream: string): Promise<number>;
+  /**
+   * Confirmed events with position > `after`, in order. Reading from below the floor fails
+   * with `not-found` and `details.reason` `"history-incomplete"` (see `historyIncomplete`):
+   * those events are not here yet, and leaving them out would fold a wrong state.
+   */
   readConfirmed(stream: string, after?: number, limit?: number): Promise<ConfirmedEvent[]>;
+  /**
+   * Starts an empty confirmed log after `start.floor` (a new device bootstrapping from the
+   * node's snapshots): the head and the floor become `floor`, the epoch is recorded, and the
+   * snapshots are kept (`readStartSnapshots`). Refused with `validation` when the stream
+   * already holds confirmed events or a floor. Pending events stay.
+   */
+  startConfirmedAt(stream: string, start: ConfirmedStart): Promise<void>;
+  /** The snapshots the log was started from (`startConfirmedAt`); `[]` for a log started at 1. */
+  readStartSnapshots(stream: string): Promise<Snapshot[]>;
+  /**
+   * Back-fill: stores events below the floor. Events above the floor are skipped; the rest must
+   * be gapless and end exactly at the floor (`protocol` error otherwise, nothing stored). The
+   * floor moves down to the first event's position - 1. Pending events whose ids arrive here
+   * leave the pending list, as in `applyConfirmed`.
+   */
+  prependConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<void>;
   /** Pending events in local order. */
   readPending(stream: string): Promise<PendingEvent[]>;
   /** The commands behind pending events, by id. */
@@ -78,7 +120,10 @@ export interface LocalLog {
   ): Promise<void>;
   /** Drops pending events by id (the node refused them for good). */
   dropPending(stream: string, ids: readonly string[]): Promise<void>;
-  /** Epoch change: forgets every confirmed event and records the new epoch; pending ones stay. */
+  /**
+   * Epoch change: forgets every confirmed event, the floor and the start snapshots, and records
+   * the new epoch; pending ones stay.
+   */
   resetConfirmed(stream: string, epoch: string): Promise<void>;
   /** The stream's sync metadata (`{}` before any was written). */
   readMeta(stream: string): Promise<StreamSyncMeta>;

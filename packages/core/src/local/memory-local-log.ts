@@ -1,9 +1,21 @@
 import { ChronicleError } from "../errors.ts";
 import type { ConfirmedEvent, RecordedEvent } from "../events/envelope.ts";
 import { assertExactJson } from "../events/exact-json.ts";
-import type { LocalLog, PendingCommand, PendingEvent, StreamSyncMeta } from "./local-log.ts";
+import type { Snapshot } from "../snapshot/snapshot-store.ts";
+import { checkBackfill } from "./check-backfill.ts";
+import { historyIncomplete } from "./history-incomplete.ts";
+import type {
+  ConfirmedStart,
+  LocalLog,
+  PendingCommand,
+  PendingEvent,
+  StreamSyncMeta,
+} from "./local-log.ts";
 
 interface StreamCopy {
+  /** Events 1..floor are not held: `confirmed[i]` is at position floor + 1 + i. */
+  floor: number;
+  startSnapshots: Snapshot[];
   confirmed: ConfirmedEvent[];
   pending: PendingEvent[];
   commands: Map<string, PendingCommand>;
@@ -25,14 +37,27 @@ export class MemoryLocalLog implements LocalLog {
   #stream(stream: string): StreamCopy {
     let copy = this.#streams.get(stream);
     if (!copy) {
-      copy = { confirmed: [], pending: [], commands: new Map(), meta: {}, nextSeq: 1 };
+      copy = {
+        floor: 0,
+        startSnapshots: [],
+        confirmed: [],
+        pending: [],
+        commands: new Map(),
+        meta: {},
+        nextSeq: 1,
+      };
       this.#streams.set(stream, copy);
     }
     return copy;
   }
 
   async confirmedHead(stream: string): Promise<number> {
-    return this.#streams.get(stream)?.confirmed.length ?? 0;
+    const copy = this.#streams.get(stream);
+    return copy ? copy.floor + copy.confirmed.length : 0;
+  }
+
+  async confirmedFloor(stream: string): Promise<number> {
+    return this.#streams.get(stream)?.floor ?? 0;
   }
 
   async readConfirmed(
@@ -40,8 +65,50 @@ export class MemoryLocalLog implements LocalLog {
     after = 0,
     limit = Number.POSITIVE_INFINITY,
   ): Promise<ConfirmedEvent[]> {
-    const confirmed = this.#streams.get(stream)?.confirmed ?? [];
-    return structuredClone(confirmed.slice(after, after + limit));
+    const copy = this.#streams.get(stream);
+    if (!copy) return [];
+    const from = Math.max(0, after);
+    if (from < copy.floor) throw historyIncomplete(stream, copy.floor, from);
+    const start = from - copy.floor;
+    return structuredClone(copy.confirmed.slice(start, start + limit));
+  }
+
+  async startConfirmedAt(stream: string, start: ConfirmedStart): Promise<void> {
+    const copy = this.#stream(stream);
+    if (!Number.isSafeInteger(start.floor) || start.floor < 1) {
+      throw new ChronicleError("validation", `${stream}: a floor is a position >= 1`, {
+        details: { floor: start.floor },
+      });
+    }
+    if (copy.floor > 0 || copy.confirmed.length > 0) {
+      throw new ChronicleError(
+        "validation",
+        `${stream}: the confirmed log is not empty; only an empty one starts after a floor`,
+        { details: { stream, head: copy.floor + copy.confirmed.length } },
+      );
+    }
+    copy.floor = start.floor;
+    copy.startSnapshots = structuredClone([...start.snapshots]);
+    copy.meta = { ...copy.meta, epoch: start.epoch };
+  }
+
+  async readStartSnapshots(stream: string): Promise<Snapshot[]> {
+    return structuredClone(this.#streams.get(stream)?.startSnapshots ?? []);
+  }
+
+  async prependConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<void> {
+    const copy = this.#stream(stream);
+    const below = [...events]
+      .filter((event) => event.position <= copy.floor)
+      .sort((a, b) => a.position - b.position);
+    if (below.length === 0) return;
+    checkBackfill(stream, copy.floor, below);
+    const fresh = structuredClone(below);
+    copy.confirmed.unshift(...fresh);
+    copy.floor = below[0]!.position - 1;
+    const confirmedIds = new Set(fresh.map((event) => event.id));
+    copy.pending = copy.pending.filter((entry) => !confirmedIds.has(entry.event.id));
+    forgetSettledCommands(copy);
   }
 
   async readPending(stream: string): Promise<PendingEvent[]> {
@@ -73,7 +140,7 @@ export class MemoryLocalLog implements LocalLog {
 
   async applyConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<void> {
     const copy = this.#stream(stream);
-    let head = copy.confirmed.length;
+    let head = copy.floor + copy.confirmed.length;
     const fresh: ConfirmedEvent[] = [];
     for (const event of events) {
       if (event.position <= head) continue;
@@ -129,6 +196,8 @@ export class MemoryLocalLog implements LocalLog {
   async resetConfirmed(stream: string, epoch: string): Promise<void> {
     const copy = this.#stream(stream);
     copy.confirmed = [];
+    copy.floor = 0;
+    copy.startSnapshots = [];
     copy.meta = { ...copy.meta, epoch };
   }
 

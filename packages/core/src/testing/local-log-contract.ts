@@ -3,7 +3,9 @@
 import { describe, expect, it } from "vitest";
 import { isChronicleError } from "../errors.ts";
 import { type ConfirmedEvent, createEnvelope, type RecordedEvent } from "../events/envelope.ts";
+import { isHistoryIncomplete } from "../local/history-incomplete.ts";
 import type { LocalLog, PendingCommand } from "../local/local-log.ts";
+import type { Snapshot } from "../snapshot/snapshot-store.ts";
 
 /** What {@link runLocalLogContract} needs to test a local log. */
 export interface LocalLogContractOptions {
@@ -177,6 +179,123 @@ export function runLocalLogContract(name: string, options: LocalLogContractOptio
       await log.dropPending(S, [event!.id]);
       expect(ids(await log.readPending(T))).toEqual([event!.id]);
       expect(await log.readPending(S)).toEqual([]);
+    });
+
+    it("starts an empty confirmed log after a floor, from snapshots, and continues it gaplessly", async () => {
+      const log = await options.makeLog();
+      const early = local(1, "early");
+      await log.addPending(S, early, command("c0"));
+      const snapshots: Snapshot[] = [
+        { key: `decider/board/${S}`, position: 10, version: 2, state: { n: 10 }, takenAt: 1 },
+        { key: `projection/cards/${S}`, position: 10, version: 1, state: ["x"], takenAt: 1 },
+      ];
+      await log.startConfirmedAt(S, { floor: 10, epoch: "e1", snapshots });
+      expect(await log.confirmedFloor(S)).toBe(10);
+      expect(await log.confirmedHead(S)).toBe(10);
+      expect(await log.readMeta(S)).toEqual({ epoch: "e1" });
+      expect(await log.readStartSnapshots(S)).toEqual(snapshots);
+      expect(await log.readConfirmed(S, 10)).toEqual([]);
+      expect(ids(await log.readPending(S))).toEqual([early[0]!.id]);
+      const tail = local(2, "tail");
+      await log.applyConfirmed(S, confirm(tail, 11));
+      expect(await log.confirmedHead(S)).toBe(12);
+      expect((await log.readConfirmed(S, 10)).map((e) => e.position)).toEqual([11, 12]);
+      expect((await log.readConfirmed(S, 11)).map((e) => e.id)).toEqual([tail[1]!.id]);
+      const gap = await log.applyConfirmed(S, confirm(local(1, "g"), 14)).catch((e: unknown) => e);
+      expect(isChronicleError(gap, "protocol")).toBe(true);
+      // Our pending event confirmed after the floor leaves the pending list.
+      await log.applyConfirmed(S, confirm(early, 13));
+      expect(await log.readPending(S)).toEqual([]);
+      expect(await log.readCommands(S)).toEqual([]);
+      expect(await log.streamsWithPending()).toEqual([]);
+      expect(await log.confirmedFloor("other")).toBe(0);
+      expect(await log.readStartSnapshots("other")).toEqual([]);
+    });
+
+    it("says history is incomplete when a read starts below the floor", async () => {
+      const log = await options.makeLog();
+      await log.startConfirmedAt(S, { floor: 5, epoch: "e1", snapshots: [] });
+      await log.applyConfirmed(S, confirm(local(1, "t"), 6));
+      for (const after of [0, 4]) {
+        const error = await log.readConfirmed(S, after).catch((e: unknown) => e);
+        expect(isChronicleError(error, "not-found")).toBe(true);
+        expect(isHistoryIncomplete(error)).toBe(true);
+        expect((error as { details: Record<string, unknown> }).details).toMatchObject({
+          reason: "history-incomplete",
+          stream: S,
+          floor: 5,
+          needed: after,
+        });
+      }
+    });
+
+    it("refuses to start after a floor when confirmed events or a floor are already held", async () => {
+      const log = await options.makeLog();
+      await log.applyConfirmed(S, confirm(local(1, "a"), 1));
+      const held = await log
+        .startConfirmedAt(S, { floor: 5, epoch: "e1", snapshots: [] })
+        .catch((e: unknown) => e);
+      expect(isChronicleError(held, "validation")).toBe(true);
+      expect(await log.confirmedFloor(S)).toBe(0);
+      expect(await log.confirmedHead(S)).toBe(1);
+      const T = "board:3";
+      await log.startConfirmedAt(T, { floor: 5, epoch: "e1", snapshots: [] });
+      const again = await log
+        .startConfirmedAt(T, { floor: 7, epoch: "e1", snapshots: [] })
+        .catch((e: unknown) => e);
+      expect(isChronicleError(again, "validation")).toBe(true);
+      expect(await log.confirmedFloor(T)).toBe(5);
+    });
+
+    it("back-fills below the floor down to the first event, ending with the same log as a full copy", async () => {
+      const log = await options.makeLog();
+      const all = confirm(local(8, "all"), 1);
+      await log.startConfirmedAt(S, { floor: 5, epoch: "e1", snapshots: [] });
+      await log.applyConfirmed(S, all.slice(5));
+      // Ours, written before the bootstrap and confirmed below the floor: back-fill confirms it.
+      await log.addPending(
+        S,
+        [all[3]!].map(({ position: _p, recordedAt: _r, ...e }) => e),
+        command("c4"),
+      );
+      const notAtFloor = await log.prependConfirmed(S, all.slice(1, 3)).catch((e: unknown) => e);
+      expect(isChronicleError(notAtFloor, "protocol")).toBe(true);
+      const gap = await log.prependConfirmed(S, [all[1]!, all[4]!]).catch((e: unknown) => e);
+      expect(isChronicleError(gap, "protocol")).toBe(true);
+      expect(await log.confirmedFloor(S)).toBe(5);
+      // Events above the floor are skipped.
+      await log.prependConfirmed(S, all.slice(2, 7));
+      expect(await log.confirmedFloor(S)).toBe(2);
+      expect(await log.confirmedHead(S)).toBe(8);
+      expect(await log.readPending(S)).toEqual([]);
+      expect(await log.readCommands(S)).toEqual([]);
+      expect((await log.readConfirmed(S, 2)).map((e) => e.position)).toEqual([3, 4, 5, 6, 7, 8]);
+      await log.prependConfirmed(S, all.slice(0, 2));
+      expect(await log.confirmedFloor(S)).toBe(0);
+      expect(await log.readConfirmed(S)).toEqual(all);
+      expect(await log.readConfirmed(S, 0, 3)).toEqual(all.slice(0, 3));
+      await log.prependConfirmed(S, all.slice(0, 1));
+      expect(await log.readConfirmed(S)).toEqual(all);
+    });
+
+    it("forgets the floor and the start snapshots on an epoch reset", async () => {
+      const log = await options.makeLog();
+      const snapshot: Snapshot = {
+        key: `decider/board/${S}`,
+        position: 4,
+        version: 1,
+        state: 4,
+        takenAt: 1,
+      };
+      await log.startConfirmedAt(S, { floor: 4, epoch: "e1", snapshots: [snapshot] });
+      await log.applyConfirmed(S, confirm(local(1, "a"), 5));
+      await log.resetConfirmed(S, "e2");
+      expect(await log.confirmedFloor(S)).toBe(0);
+      expect(await log.confirmedHead(S)).toBe(0);
+      expect(await log.readStartSnapshots(S)).toEqual([]);
+      expect(await log.readConfirmed(S)).toEqual([]);
+      await log.applyConfirmed(S, confirm(local(1, "b"), 1));
+      expect(await log.confirmedHead(S)).toBe(1);
     });
 
     it("gives back copies", async () => {

@@ -1,9 +1,9 @@
-import type { HistoryEntry } from "@chronicle/core";
 import { useCommand, useHistory, useProjection } from "@chronicle/react";
-import { useMemo, useState } from "react";
-import { board, boardView, columns, labels, STREAM } from "./board.ts";
+import { useCallback, useMemo, useState } from "react";
+import { board, boardView, type Column, columns, labels, STREAM } from "./board.ts";
 import { CardView } from "./card-view.tsx";
 import { description, descriptionView } from "./description.ts";
+import { EventLog } from "./event-log.tsx";
 import { OfflineSwitch, SyncBadge } from "./sync-badge.tsx";
 import { TimeTravelBar, useTimeTravel } from "./time-travel.tsx";
 import { UndoBar } from "./undo-bar.tsx";
@@ -23,12 +23,29 @@ export function App(props: { device: string; user: string }) {
   const cards = Object.entries((travel.past?.board ?? state)?.cards ?? {});
   const descriptions = travel.past?.descriptions ?? liveDescriptions;
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
-  const toggle = (id: string) =>
-    setExpanded((open) => {
-      const next = new Set(open);
-      if (!next.delete(id)) next.add(id);
-      return next;
-    });
+  // Stable handlers taking the card's id, so a card re-renders only when its own data changes.
+  const toggle = useCallback(
+    (id: string) =>
+      setExpanded((open) => {
+        const next = new Set(open);
+        if (!next.delete(id)) next.add(id);
+        return next;
+      }),
+    [],
+  );
+  const { execute } = command;
+  const move = useCallback(
+    (id: string, to: Column) => execute(STREAM, { type: "moveCard", id, to }),
+    [execute],
+  );
+  const rename = useCallback(
+    (id: string, title: string) => execute(STREAM, { type: "renameCard", id, title }),
+    [execute],
+  );
+  const remove = useCallback(
+    (id: string) => execute(STREAM, { type: "removeCard", id }),
+    [execute],
+  );
 
   const add = async (event: React.FormEvent) => {
     event.preventDefault();
@@ -87,57 +104,16 @@ export function App(props: { device: string; user: string }) {
                   description={descriptions ? description.read(descriptions, id) : ""}
                   live={live}
                   expanded={expanded.has(id)}
-                  onToggle={() => toggle(id)}
-                  onMove={(to) => command.execute(STREAM, { type: "moveCard", id, to })}
-                  onRename={(title) => command.execute(STREAM, { type: "renameCard", id, title })}
-                  onRemove={() => command.execute(STREAM, { type: "removeCard", id })}
+                  onToggle={toggle}
+                  onMove={move}
+                  onRename={rename}
+                  onRemove={remove}
                 />
               ))}
           </div>
         ))}
       </section>
-      <section className="log">
-        <h2>Event log</h2>
-        <ol>
-          {groupTyping(history).map(({ first, last, count }) => (
-            <li key={first.id}>
-              <code>
-                #{first.position}
-                {count > 1 ? `–#${last.position}` : ""}
-              </code>{" "}
-              {first.type}
-              {count > 1 ? ` ×${count}` : ""} <em>by {first.actor}</em>{" "}
-              <time>{new Date(last.recordedAt).toLocaleTimeString()}</time>
-              {first.undoOf && <span className="tag">undo</span>}
-              {first.redoOf && <span className="tag">redo</span>}
-              {last.pending && <span className="tag pending">pending</span>}
-            </li>
-          ))}
-        </ol>
-      </section>
+      <EventLog history={history} />
     </main>
   );
 }
-
-/** A run of edits of one card's description by one actor is one log line (a word is many edits). */
-function groupTyping(entries: HistoryEntry[]) {
-  const groups: { first: HistoryEntry; last: HistoryEntry; count: number }[] = [];
-  for (const entry of entries) {
-    const group = groups.at(-1);
-    if (
-      group &&
-      entry.type === description.event.type &&
-      group.first.type === entry.type &&
-      group.first.actor === entry.actor &&
-      keyOf(group.first) === keyOf(entry)
-    ) {
-      group.last = entry;
-      group.count++;
-    } else groups.push({ first: entry, last: entry, count: 1 });
-  }
-  return groups;
-}
-
-/** The card id of a description edit (its data is `{ key, update }`). */
-const keyOf = ({ data }: HistoryEntry) =>
-  typeof data === "object" && data !== null && "key" in data ? data.key : undefined;

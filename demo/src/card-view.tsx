@@ -1,12 +1,8 @@
-import { useState } from "react";
+import { memo, useState } from "react";
 import { type Card, type Column, columns, labels } from "./board.ts";
 import { DescriptionEditor } from "./description-editor.tsx";
 
-/**
- * One card: its title, its description (a preview; the collaborative editor while expanded)
- * and, on the live board, buttons to move or delete it.
- */
-export function CardView(props: {
+interface CardViewProps {
   id: string;
   card: Card;
   /** The description's text (from the projection, or from the past when time travelling). */
@@ -14,11 +10,17 @@ export function CardView(props: {
   /** False while time travelling: the card is read-only. */
   live: boolean;
   expanded: boolean;
-  onToggle: () => void;
-  onMove: (to: Column) => void;
-  onRename: (title: string) => void;
-  onRemove: () => void;
-}) {
+  onToggle: (id: string) => void;
+  onMove: (id: string, to: Column) => void;
+  onRename: (id: string, title: string) => void;
+  onRemove: (id: string) => void;
+}
+
+/**
+ * One card: its title, its description (a preview; the collaborative editor while expanded)
+ * and, on the live board, buttons to move or delete it.
+ */
+export const CardView = memo(function CardView(props: CardViewProps) {
   const { id, card, live } = props;
   const editing = live && props.expanded;
   const [renaming, setRenaming] = useState<string | undefined>(undefined);
@@ -28,7 +30,7 @@ export function CardView(props: {
         <form
           onSubmit={(event) => {
             event.preventDefault();
-            props.onRename(renaming);
+            props.onRename(id, renaming);
             setRenaming(undefined);
           }}
         >
@@ -52,21 +54,40 @@ export function CardView(props: {
           {columns
             .filter((to) => to !== card.column)
             .map((to) => (
-              <button key={to} type="button" onClick={() => props.onMove(to)}>
+              <button key={to} type="button" onClick={() => props.onMove(id, to)}>
                 → {labels[to]}
               </button>
             ))}
           <button type="button" onClick={() => setRenaming(card.title)}>
             Rename
           </button>
-          <button type="button" aria-expanded={props.expanded} onClick={props.onToggle}>
+          <button type="button" aria-expanded={props.expanded} onClick={() => props.onToggle(id)}>
             Description
           </button>
-          <button type="button" onClick={props.onRemove}>
+          <button type="button" onClick={() => props.onRemove(id)}>
             Delete
           </button>
         </div>
       )}
     </article>
+  );
+}, sameCard);
+
+/**
+ * Whether a card shows the same: every state from the worker is a fresh copy (it crosses a
+ * MessagePort), so cards are compared by value, not by identity.
+ */
+function sameCard(a: CardViewProps, b: CardViewProps): boolean {
+  return (
+    a.id === b.id &&
+    a.card.title === b.card.title &&
+    a.card.column === b.card.column &&
+    a.description === b.description &&
+    a.live === b.live &&
+    a.expanded === b.expanded &&
+    a.onToggle === b.onToggle &&
+    a.onMove === b.onMove &&
+    a.onRename === b.onRename &&
+    a.onRemove === b.onRemove
   );
 }

@@ -1,0 +1,160 @@
+// `npm run bench`: the demo as a user meets it. Its production build (vite build, served by
+// vite preview with the /sync proxy) in Chromium on an on-disk profile, against a real local
+// sync node (wrangler dev). Measures a click on "Add card" to the new card painted, on a board of
+// 10 cards and on one of 1,000 cards and 5,000 events, in the same page: the ratio says what the
+// board's size costs. Prints figures; asserts nothing about speed.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createEnvelope, type RecordedEvent } from "@chronicle/core";
+import { type BrowserContext, chromium, type Page } from "playwright";
+import { build, type PreviewServer, preview } from "vite";
+import { afterAll, beforeAll, it } from "vitest";
+import { STREAM } from "../demo/src/board.ts";
+import { type RunningNode, startNode } from "../test/sync-node/node-process.ts";
+import { chromiumArgs } from "../vitest.browser.config.ts";
+import { percentile, printTable } from "./table.ts";
+
+const demoConfig = fileURLToPath(new URL("../demo/vite.config.ts", import.meta.url));
+const work = mkdtempSync(join(tmpdir(), "chronicle-demo-bench-"));
+const samples = Number(process.env.BENCH_DEMO_SAMPLES ?? 40);
+let node: RunningNode;
+let server: PreviewServer;
+let context: BrowserContext;
+
+beforeAll(async () => {
+  node = await startNode({ persistTo: join(work, "node") });
+  process.env.CHRONICLE_NODE_URL = node.url; // the demo's config proxies /sync to it
+  const outDir = join(work, "dist");
+  await build({ configFile: demoConfig, logLevel: "error", build: { outDir, emptyOutDir: true } });
+  server = await preview({
+    configFile: demoConfig,
+    logLevel: "error",
+    build: { outDir },
+    preview: { port: 0, host: "127.0.0.1" },
+  });
+  // A persistent context: IndexedDB on disk, as users run.
+  context = await chromium.launchPersistentContext(join(work, "profile"), {
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    args: chromiumArgs,
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  await node?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Appends events to the board on the node directly, as another device would have. */
+async function seed(events: RecordedEvent[]): Promise<void> {
+  const tokenResponse = await fetch(`${node.url}/v1/dev/token`, {
+    method: "POST",
+    body: JSON.stringify({ sub: "seeder", streams: { "board:*": "write" } }),
+  });
+  const { token } = (await tokenResponse.json()) as { token: string };
+  for (let i = 0; i < events.length; i += 500) {
+    const response = await fetch(`${node.url}/v1/streams/${STREAM}/events`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ events: events.slice(i, i + 500) }),
+    });
+    if (!response.ok)
+      throw new Error(`seeding answered ${response.status}: ${await response.text()}`);
+  }
+}
+
+const context0 = { actor: "seeder", device: "bench" };
+const added = (id: string, title: string) =>
+  createEnvelope(
+    STREAM,
+    { type: "card.added", version: 1, data: { id, title, column: "todo" } },
+    context0,
+  );
+const moved = (id: string, to: string) =>
+  createEnvelope(STREAM, { type: "card.moved", version: 1, data: { id, to } }, context0);
+
+/**
+ * In the page: types a title, clicks "Add card", and times the click to the first frame after
+ * the card's node is in the DOM (the frame that paints it), `count` times.
+ */
+function measure(page: Page, count: number, prefix: string): Promise<number[]> {
+  return page.evaluate(
+    async ({ count, prefix }) => {
+      const input = document.querySelector<HTMLInputElement>('input[aria-label="New card title"]')!;
+      const button = [...document.querySelectorAll("button")].find(
+        (b) => b.textContent === "Add card",
+      )!;
+      const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value")!.set!;
+      const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+      const times: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const title = `${prefix} ${i}`;
+        setValue.call(input, title);
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+        while (button.disabled || input.value !== title) await frame();
+        await frame();
+        const selector = `[data-card="${title}"]`;
+        const shown = new Promise<void>((resolve) => {
+          const observer = new MutationObserver(() => {
+            if (!document.querySelector(selector)) return;
+            observer.disconnect();
+            resolve();
+          });
+          observer.observe(document.body, { childList: true, subtree: true });
+        });
+        const start = performance.now();
+        button.click();
+        await shown;
+        await frame(); // the frame that paints it
+        times.push(performance.now() - start);
+      }
+      return times;
+    },
+    { count, prefix },
+  );
+}
+
+function summary(times: number[]) {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+}
+
+it("click to painted card: 10 cards vs 1,000 cards and 5,000 events (production build)", async () => {
+  await seed(Array.from({ length: 10 }, (_, i) => added(`small-${i}`, `Card ${i}`)));
+  const page = await context.newPage();
+  await page.goto(`${server.resolvedUrls!.local[0]}?device=bench`);
+  await page.locator('[data-sync="synced"]').waitFor({ timeout: 60_000 });
+  await page.locator('[data-card="Card 9"]').waitFor();
+  await measure(page, 5, "warm-up");
+  const small = summary(await measure(page, samples, "Small"));
+  const cards = await page.locator("[data-card]").count();
+
+  // Up to 1,000 cards and 5,000 events: the cards, then moves across the columns.
+  const big: RecordedEvent[] = [];
+  for (let i = big.length + cards; i < 1_000; i++) big.push(added(`big-${i}`, `Big ${i}`));
+  const columns = ["doing", "done", "todo"];
+  for (let i = 0; big.length + cards + 5 + samples < 5_000; i++) {
+    big.push(moved(`big-${(i % 900) + 100}`, columns[Math.floor(i / 900) % 3]!));
+  }
+  await seed(big);
+  await page.locator('[data-sync="synced"]').waitFor({ timeout: 120_000 });
+  await page.waitForFunction(() => document.querySelectorAll("[data-card]").length >= 1_000, null, {
+    timeout: 120_000,
+  });
+  await measure(page, 5, "warm-up big");
+  const large = summary(await measure(page, samples, "Large"));
+  const board = await page.locator("[data-card]").count();
+  printTable("Demo: click on Add card to the card painted (production build, on-disk profile)", [
+    { case: `${cards} cards`, p50: small.p50, p95: small.p95, ratio: 1 },
+    {
+      case: `${board} cards, ~5,000 events`,
+      p50: large.p50,
+      p95: large.p95,
+      ratio: large.p50 / small.p50,
+    },
+    { case: "target (1,000 cards)", p50: "<= 16 ms", p95: "<= 33 ms", ratio: "" },
+  ]);
+}, 600_000);

@@ -13,6 +13,8 @@ import { checkLimitOptions, limitsFrom, type SyncNodeEnv } from "./env.ts";
 import { bodyText, limitBody } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
 import type { SyncNodeOptions } from "./options.ts";
+import { registerSnapshotDefinitions } from "./snapshots/definitions.ts";
+import { addSnapshotRoute } from "./snapshots/snapshot-route.ts";
 import { callerHeaders, type Outcome } from "./stream-log/worker-contract.ts";
 
 /** HTTP clients learn the stream's epoch (rule 6) from this header on push and pull answers. */
@@ -61,6 +63,8 @@ export function createSyncNode<E extends SyncNodeEnv = SyncNodeEnv>(
   // Dev mode (the dev token route is on) also accepts an HS256 secret shorter than 32 bytes.
   const devMode = (env: E) => options.devTokenRoute ?? env.CHRONICLE_DEV === "1";
   if (options.auth) checkAuthOptions(options.auth, options.devTokenRoute === true);
+  // New devices start from these (worker/src/snapshots/): the StreamLog objects read them.
+  if (options.snapshots) registerSnapshotDefinitions(options.snapshots);
   const limitsOf = (env: E) => limitsFrom(env, options.limits);
   const verify = createTokenVerifier<E>(options.auth, devMode);
   const secretOf = (env: E): string | undefined => {
@@ -179,6 +183,8 @@ export function createSyncNode<E extends SyncNodeEnv = SyncNodeEnv>(
       headers: { "Content-Type": "application/json", [epochHeader]: epoch },
     });
   });
+
+  addSnapshotRoute(streams, verify, limitsOf, epochHeader);
 
   streams.onError((error) => errorResponse(error));
   app.route("/v1/streams", streams);

@@ -1,6 +1,6 @@
 // What an app may configure in createSyncNode. Every option is optional: left out, it comes from
 // the env vars of wrangler.toml (or .dev.vars / `wrangler secret put`), as the README lists.
-import type { StreamAccess } from "@chronicle/sync/protocol";
+import type { SnapshotDefinitions, StreamAccess } from "@chronicle/sync/protocol";
 import type { JWK, JWTPayload } from "jose";
 import type { SyncNodeEnv, SyncNodeLimits } from "./env.ts";
 
@@ -166,4 +166,17 @@ export interface SyncNodeOptions<E extends SyncNodeEnv = SyncNodeEnv> {
    * @default env.CHRONICLE_DEV === "1"
    */
   devTokenRoute?: boolean;
+  /**
+   * The app's deciders and projections (the same definitions the browser host gets): the node
+   * keeps their states per stream at every `every`-th position, computed on first request, and
+   * serves them at `GET /v1/streams/:stream/snapshots` so a new device starts from the latest
+   * one plus the tail instead of replaying the whole log. A state is served only to a client
+   * naming the same definition version. Call createSyncNode at the top of the Worker's module
+   * (its default export), so that the StreamLog objects, which run there too, see them.
+   *
+   * @default none: the route answers every state as unavailable (`unknown`)
+   * @example
+   * export default createSyncNode({ snapshots: { deciders: [board], projections: [cardList], every: 1000 } });
+   */
+  snapshots?: SnapshotDefinitions;
 }

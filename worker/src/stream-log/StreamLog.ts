@@ -46,6 +46,7 @@ import {
 } from "@chronicle/sync/protocol";
 import { limitsFrom, type NodeLimits, type SyncNodeEnv } from "../env.ts";
 import { errorResponse, toPublicError } from "../http/errors.ts";
+import { snapshotsBodyText } from "../snapshots/serve-snapshots.ts";
 import {
   checkAckFits,
   errorFrameText,
@@ -149,6 +150,26 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
       const page = this.#log.readPage(after, limit, eventsBudget(limits.maxFrameBytes, head));
       const last = page.at(-1)?.position ?? Math.max(after, head);
       return { body: pullBodyText(page, head, last < head), epoch: this.#log.epoch };
+    });
+  }
+
+  /**
+   * `GET /snapshots`: the latest states of the app's deciders and projections the query names
+   * (worker/src/snapshots/), computed lazily and kept in this object's SQLite.
+   *
+   * @internal RPC for createSyncNode's routes: an app never calls it.
+   */
+  snapshots(
+    stream: string,
+    query: Record<string, string[]>,
+    sub: string,
+    limits: NodeLimits = this.#envLimits,
+  ): Outcome<{ body: string; epoch: string }> {
+    return attempt(() => {
+      this.#bind(stream);
+      this.#take(sub, limits);
+      const body = snapshotsBodyText(this.ctx.storage, this.#log, query, limits);
+      return { body, epoch: this.#log.epoch };
     });
   }
 

@@ -67,3 +67,17 @@ export {
   parseServerFrame,
   validationError,
 } from "./parse.ts";
+export {
+  MAX_SNAPSHOT_WANTS,
+  parseSnapshotQuery,
+  parseSnapshotsResponse,
+  type SnapshotDefinitions,
+  type SnapshotKind,
+  type SnapshotSource,
+  type SnapshotsResponse,
+  type SnapshotWant,
+  serveSnapshots,
+  snapshotQueryString,
+  snapshotsResponse,
+  unavailableReasons,
+} from "./snapshots.ts";

@@ -9,6 +9,7 @@ import { cors } from "hono/cors";
 import { type AuthVariables, requireAccess } from "./auth/authenticate.ts";
 import { hmacKey, signToken } from "./auth/jwt.ts";
 import { checkAuthOptions, createTokenVerifier } from "./auth/verify-token.ts";
+import { directoryRoutes } from "./directory/directory-routes.ts";
 import { checkLimitOptions, limitsFrom, type SyncNodeEnv } from "./env.ts";
 import { bodyText, limitBody } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
@@ -34,15 +35,17 @@ function notFound(c: Context): Response {
 
 /**
  * Builds the sync node: a hono app serving protocol v1 (`/health`, `/v1/streams/:stream/ws`,
- * `/v1/streams/:stream/events`, and `/v1/dev/token` when enabled) in front of the StreamLog
- * Durable Object bound as `STREAM_LOG`. Export it as the Worker's default export, next to
- * `StreamLog`. Every option falls back to the env vars of wrangler.toml; the app may add routes
+ * `/v1/streams/:stream/events`, the stream directory's `/v1/streams` and `/v1/watch`, and
+ * `/v1/dev/token` when enabled) in front of the StreamLog Durable Object bound as `STREAM_LOG`
+ * and the StreamDirectory bound as `STREAM_DIRECTORY`. Export it as the Worker's default export,
+ * next to `StreamLog` and `StreamDirectory`. Every option falls back to the env vars of
+ * wrangler.toml; the app may add routes
  * of its own to the returned app.
  *
  * @example
  * // src/index.ts of the app
- * import { createSyncNode, StreamLog } from "@chronicle/node";
- * export { StreamLog };
+ * import { createSyncNode, StreamDirectory, StreamLog } from "@chronicle/node";
+ * export { StreamDirectory, StreamLog };
  * export default createSyncNode();
  *
  * @example
@@ -187,6 +190,8 @@ export function createSyncNode<E extends SyncNodeEnv = SyncNodeEnv>(
   addSnapshotRoute(streams, verify, limitsOf, epochHeader);
 
   streams.onError((error) => errorResponse(error));
+  // Many streams: `GET /v1/streams` (listing) and `GET /v1/watch` (a socket of heads).
+  app.route("/v1", directoryRoutes<E>(verify, limitsOf));
   app.route("/v1/streams", streams);
   app.notFound(notFound);
   app.onError((error) => errorResponse(error));

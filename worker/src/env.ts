@@ -1,6 +1,7 @@
 // The node's bindings (what wrangler.toml, .dev.vars and `wrangler secret put` give it) and the
 // limits in force, read from options first, then env vars, then the protocol's defaults.
 import { defaultLimits, type ProtocolLimits } from "@chronicle/sync/protocol";
+import type { StreamDirectory } from "./directory/StreamDirectory.ts";
 import type { StreamLog } from "./stream-log/StreamLog.ts";
 
 /**
@@ -10,6 +11,13 @@ import type { StreamLog } from "./stream-log/StreamLog.ts";
 export interface SyncNodeEnv {
   /** The StreamLog Durable Object namespace (wrangler.toml `[[durable_objects.bindings]]`). */
   STREAM_LOG: DurableObjectNamespace<StreamLog>;
+  /**
+   * The StreamDirectory Durable Object namespace: one object per space lists its streams and
+   * serves the watch sockets (`GET /v1/streams`, `GET /v1/watch`). Without it those routes answer
+   * `internal` and stream logs notify no directory; bound later, each log notifies its head when
+   * it next wakes.
+   */
+  STREAM_DIRECTORY?: DurableObjectNamespace<StreamDirectory>;
   /**
    * HS256 key for tokens (`npx wrangler secret put CHRONICLE_SECRET`), at least 32 bytes. Needed
    * unless `auth.secret` or a JWKS is configured: without any key every authenticated route

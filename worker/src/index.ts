@@ -1,12 +1,13 @@
 // @chronicle/node: the Chronicle sync node for Cloudflare Workers. A hono app in front of one
 // StreamLog Durable Object per stream. An app's Worker entry is three lines:
 //
-//   import { createSyncNode, StreamLog } from "@chronicle/node";
-//   export { StreamLog };
+//   import { createSyncNode, StreamDirectory, StreamLog } from "@chronicle/node";
+//   export { StreamDirectory, StreamLog };
 //   export default createSyncNode();
 //
 // See README.md for wrangler.toml, options, endpoints, auth and limits.
 export { createSyncNode } from "./create-sync-node.ts";
+export { StreamDirectory } from "./directory/StreamDirectory.ts";
 export type { SyncNodeEnv, SyncNodeLimits } from "./env.ts";
 export type {
   JwksAlgorithm,

@@ -110,7 +110,8 @@ describe("HTTP endpoints", () => {
   it("answers unknown routes and methods with a coded 404", async () => {
     for (const [method, path] of [
       ["GET", "/nope"],
-      ["GET", "/v1/streams"],
+      ["POST", "/v1/streams"], // GET lists streams (directory.workerd.test.ts)
+      ["GET", "/v1/watchers"],
       ["PUT", "/v1/streams/board:1/events"],
       ["GET", "/bench/echo/x/y"],
     ] as const) {

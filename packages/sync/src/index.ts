@@ -3,6 +3,12 @@
 // plugs into (SyncStatus, RejectedNotice, EpochResetNotice, SyncContext, SyncStarter) and
 // ExecuteOptions are @chronicle/core's.
 
+export {
+  type FollowState,
+  type FollowStreamsOptions,
+  followStreams,
+  type StreamFollower,
+} from "./client/follow-streams.ts";
 export { createHttpTransport, type HttpTransportOptions } from "./client/http-transport.ts";
 export { followNetworkStatus } from "./client/network-status.ts";
 export {
@@ -31,4 +37,5 @@ export {
   PROTOCOL_VERSION,
   type ProtocolLimits,
   type ServerFrame,
+  type StreamHead,
 } from "./protocol/index.ts";

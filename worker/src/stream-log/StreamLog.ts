@@ -21,6 +21,8 @@
 // 8. A socket does not outlive its token: nothing is delivered to or read from a socket past its
 //    `exp`, and an alarm at the earliest `exp` of the open sockets closes them (error
 //    `unauthorized`, then close code 4401) even when they are silent.
+// 9. The space's StreamDirectory hears the head after every commit, at least once, never before
+//    the commit and never holding up an ack (directory-notifier.ts).
 // The Worker authenticates and authorizes before calling any method here; the object trusts the
 // caller identity it is given and nothing else of the client's.
 
@@ -47,6 +49,7 @@ import {
 import { limitsFrom, type NodeLimits, type SyncNodeEnv } from "../env.ts";
 import { errorResponse, toPublicError } from "../http/errors.ts";
 import { snapshotsBodyText } from "../snapshots/serve-snapshots.ts";
+import { DirectoryNotifier } from "./directory-notifier.ts";
 import {
   checkAckFits,
   errorFrameText,
@@ -84,6 +87,8 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
   readonly #envLimits: NodeLimits;
   /** Rate limits per subject (memory only: lost on hibernation, which only refills them). */
   readonly #buckets = new SubjectBuckets();
+  /** Rule 9: tells the space's directory the head. */
+  readonly #directory: DirectoryNotifier;
   #stream: string | undefined;
 
   /** @internal The Workers runtime constructs the object; an app never does. */
@@ -92,6 +97,7 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     migrate(ctx.storage);
     this.#log = new LogTable(ctx.storage);
     this.#envLimits = limitsFrom(env);
+    this.#directory = new DirectoryNotifier(env, this.#log, (atMs) => this.#alarmAtMs(atMs));
     // Answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT.ping, HEARTBEAT.pong));
   }
@@ -197,6 +203,7 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
       if (plan.kind === "duplicate") return { results: plan.results, head: before };
       const results = this.#log.commit(events, now ?? Date.now());
       this.#broadcast(before, undefined, this.#envLimits);
+      this.#directory.notify(stream);
       return { results, head: this.#log.head };
     });
   }
@@ -272,6 +279,9 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
       else next = Math.min(next ?? Number.POSITIVE_INFINITY, state.exp);
     }
     if (next !== undefined) await this.ctx.storage.setAlarm(alarmTime(next));
+    // Rule 9: a notice that failed is retried here (the notifier re-arms the alarm if it fails).
+    const stream = this.#stream ?? this.#log.meta("stream");
+    if (stream !== undefined) this.#directory.notify(stream);
   }
 
   /**
@@ -394,6 +404,8 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     );
     const written = this.#log.commit(plan.fresh, Date.now(), actor);
     this.#broadcast(before, pusher, limits);
+    const stream = this.#stream ?? this.#log.meta("stream");
+    if (written.length > 0 && stream !== undefined) this.#directory.notify(stream);
     const results = pushResults(plan, written).map((result, index) => ({
       ...result,
       actor: actors[index]!,
@@ -408,7 +420,11 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
 
   /** Makes sure the expiry alarm fires by `exp` (seconds); far expiries are looked at weekly. */
   async #alarmBy(exp: number): Promise<void> {
-    const at = alarmTime(exp);
+    await this.#alarmAtMs(alarmTime(exp));
+  }
+
+  /** Makes sure the alarm fires by `at` (ms). */
+  async #alarmAtMs(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
@@ -462,6 +478,8 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
       throw new ChronicleError("internal", `this log holds ${bound}, not ${stream}`);
     }
     this.#stream = stream;
+    // Rule 9: a notice lost when the object last stopped (evicted, crashed) is sent on waking.
+    this.#directory.notify(stream);
   }
 }
 

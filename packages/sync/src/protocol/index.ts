@@ -10,6 +10,26 @@ export {
 } from "@chronicle/core";
 export { accessFor, allows, type StreamAccess } from "./access.ts";
 export {
+  grantsUnder,
+  type HeadsFrame,
+  headsFrame,
+  parseStreamsQuery,
+  parseWatchFrame,
+  parseWatchQuery,
+  readableUnder,
+  type StreamHead,
+  type StreamsResponse,
+  spaceOf,
+  streamHead,
+  streamsPage,
+  streamsQuery,
+  streamsResponse,
+  type WatchFrame,
+  watchErrorFrame,
+  watchFrame,
+  watchQuery,
+} from "./directory.ts";
+export {
   type AckFrame,
   type AckResult,
   ackFrame,

@@ -8,6 +8,7 @@ import type {
   SyncStatus,
 } from "@chronicle/core";
 import type { ProtocolLimits } from "../protocol/limits.ts";
+import type { SnapshotWant } from "../protocol/snapshots.ts";
 import type { Scheduler, SyncTransport } from "./transport.ts";
 
 export interface EngineContext {
@@ -22,6 +23,10 @@ export interface EngineContext {
   readonly actor: string;
   readonly sessionId: string;
   readonly deciders: ReadonlyMap<string, Decider>;
+  /** The states a new device starts from (none: always the full replay). */
+  readonly bootstrap: readonly SnapshotWant[];
+  /** When the older history is back-filled on a device started from snapshots. */
+  readonly backfill: "background" | "on-demand";
   readonly online: boolean;
   confirmedState(stream: string, decider: Decider): Promise<{ state: unknown; position: number }>;
   confirmedReset(stream: string): void;

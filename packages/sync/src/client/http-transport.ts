@@ -18,6 +18,7 @@ import {
   pushResponse,
   type ServerFrame,
 } from "../protocol/frames.ts";
+import { fetchSnapshots } from "./fetch-snapshots.ts";
 import { resolveToken, type TokenSource } from "./token.ts";
 import {
   type Connection,
@@ -171,6 +172,8 @@ export function createHttpTransport(options: HttpTransportOptions): SyncTranspor
         },
       };
     },
+    snapshots: (stream, wants) =>
+      fetchSnapshots({ base, token: options.token, fetch: doFetch }, stream, wants),
   };
 }
 

@@ -26,14 +26,25 @@
 //    incoming confirmed event whose id is pending here with other content is an id conflict
 //    too: the pending copy's command is dropped and reported, never confirmed as ours.
 // 10. `rate-limited` waits at least the node's `retryAfter` before the next request or connect.
+// 11. A new device starts from the node's snapshots (docs/architecture.md, "Snapshots for new
+//    devices"): only a stream whose local log is empty and was never welcomed (no epoch), and
+//    only when the node serves every wanted state at its exact version, all at one position;
+//    the log then starts after that floor, atomically with the states and the epoch, before
+//    the hello (which asks from the floor). Anything else is the full replay.
+// 12. Back-fill moves the floor down with pages ending exactly at it, requested one at a time
+//    after pushes and catch-up (never ahead of them), and dropped on a disconnect or an epoch
+//    reset. An ack placing one of our pending events at or below the floor confirms it there:
+//    it leaves the pending list (the start states already include it; the back-fill brings it).
 import {
   ChronicleError,
   type ConfirmedEvent,
+  type ConfirmedStart,
   isChronicleError,
   type PendingEvent,
   type SyncStatus,
   toChronicleError,
 } from "@chronicle/core";
+import { snapshotKey } from "@chronicle/core/store";
 import type { ServerFrame } from "../protocol/frames.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { dropRefused, redecideStrict, sameEvent, takeBatch } from "./outbox.ts";
@@ -68,6 +79,11 @@ export class StreamSession {
   #requests = 0;
   #status: SyncStatus = { state: "offline", pending: 0, confirmedHead: 0 };
   #onceDone: Array<(error?: unknown) => void> = [];
+  // Rule 12: the back-fill page in flight (events up to `upTo`, the floor), what arrived of it.
+  #backfill: { req: string; timer: unknown; upTo: number } | undefined;
+  #backfillPage: ConfirmedEvent[] = [];
+  #backfillWanted = false;
+  #backfillDone: Array<() => void> = [];
 
   constructor(engine: EngineContext, stream: string) {
     this.#engine = engine;
@@ -145,6 +161,18 @@ export class StreamSession {
     });
   }
 
+  /** Back-fills the history below the floor (rule 12); resolves once the floor is 0. */
+  backfill(): Promise<void> {
+    return new Promise((resolve) => {
+      void this.#enqueue(async () => {
+        if ((await this.#engine.local.confirmedFloor(this.stream)) === 0) return resolve();
+        this.#backfillDone.push(resolve);
+        this.#backfillWanted = true;
+        return this.#pump();
+      });
+    });
+  }
+
   /** New local pending events: push them when connected. */
   kick(): Promise<void> {
     return this.#enqueue(() => this.#pump());
@@ -197,14 +225,29 @@ export class StreamSession {
     this.#timers.connectionGone();
     this.#push = undefined;
     this.#pull = undefined;
+    if (this.#backfill) this.#timers.answered(this.#backfill.timer);
+    this.#backfill = undefined;
+    this.#backfillPage = [];
   }
 
   async #onOpen(): Promise<void> {
     const connection = this.#connection;
-    const [head, meta] = await Promise.all([
-      this.#engine.local.confirmedHead(this.stream),
-      this.#engine.local.readMeta(this.stream),
+    const local = this.#engine.local;
+    let [head, meta] = await Promise.all([
+      local.confirmedHead(this.stream),
+      local.readMeta(this.stream),
     ]);
+    // Rule 11: a new device starts from the node's snapshots when it has them all.
+    if (head === 0 && meta.epoch === undefined && this.#engine.bootstrap.length > 0) {
+      const start = await this.#fetchStart();
+      if (!connection || connection !== this.#connection) return;
+      if (start && (await local.confirmedHead(this.stream)) === 0) {
+        await local.startConfirmedAt(this.stream, start);
+        this.#engine.confirmedReset(this.stream);
+        this.#engine.emitChange(this.stream);
+        [head, meta] = [start.floor, { ...meta, epoch: start.epoch }];
+      }
+    }
     // The network may have gone away while we read: a hello (and its timer) would be stale.
     if (!connection || connection !== this.#connection) return;
     this.#send({
@@ -214,6 +257,48 @@ export class StreamSession {
       ...(meta.epoch ? { epoch: meta.epoch } : {}),
     });
     this.#timers.helloSent(() => this.#onSilence());
+  }
+
+  // The node's states of every wanted fold at one position, or undefined: the full replay then
+  // (the node has none yet or not all, another version, the request failed or timed out).
+  async #fetchStart(): Promise<ConfirmedStart | undefined> {
+    const fetch = this.#engine.transport.snapshots;
+    if (!fetch) return undefined;
+    const wants = this.#engine.bootstrap;
+    let timer: unknown;
+    try {
+      const answer = await Promise.race([
+        fetch.call(this.#engine.transport, this.stream, wants),
+        new Promise<undefined>((resolve) => {
+          timer = this.#engine.scheduler.setTimeout(
+            () => resolve(undefined),
+            this.#engine.requestTimeoutMs,
+          );
+        }),
+      ]);
+      if (!answer || answer.position === 0) return undefined;
+      const snapshots = wants.map((want) =>
+        answer.snapshots.find(
+          (s) => s.kind === want.kind && s.name === want.name && s.version === want.version,
+        ),
+      );
+      if (snapshots.some((s) => s === undefined)) return undefined;
+      return {
+        floor: answer.position,
+        epoch: answer.epoch,
+        snapshots: snapshots.map((s) => ({
+          key: snapshotKey(s!.kind, s!.name, this.stream),
+          position: answer.position,
+          version: s!.version,
+          state: s!.state,
+          takenAt: 0,
+        })),
+      };
+    } catch {
+      return undefined;
+    } finally {
+      this.#engine.scheduler.clearTimeout(timer);
+    }
   }
 
   async #onClose(error: unknown): Promise<void> {
@@ -255,6 +340,9 @@ export class StreamSession {
       case "welcome":
         return this.#onWelcome(frame.epoch, frame.head);
       case "events": {
+        if (frame.req !== undefined && frame.req === this.#backfill?.req) {
+          return this.#onBackfillPage(fromWireConfirmed(frame.events));
+        }
         if (frame.req !== undefined) {
           if (frame.req !== this.#pull?.req) return; // a late or duplicated page
           this.#timers.answered(this.#pull.timer);
@@ -285,6 +373,13 @@ export class StreamSession {
         // Events stored by an earlier attempt may sit anywhere in the log: a gap means pull.
         // They are our own copies, stamped by the node: no id conflict to look for.
         await this.#applyIncoming(confirmed, 0, false);
+        // Rule 12: confirmed below the floor, where this device holds no events yet.
+        const floor = await this.#engine.local.confirmedFloor(this.stream);
+        const below = confirmed.filter((event) => event.position <= floor).map((e) => e.id);
+        if (below.length > 0) {
+          await this.#engine.local.dropPending(this.stream, below);
+          this.#engine.emitChange(this.stream);
+        }
         return this.#pump();
       }
       case "conflict": {
@@ -305,6 +400,7 @@ export class StreamSession {
     const meta = await local.readMeta(this.stream);
     const head = await local.confirmedHead(this.stream);
     if (meta.epoch !== undefined && meta.epoch !== epoch) {
+      this.#backfillPage = [];
       await local.resetConfirmed(this.stream, epoch);
       this.#engine.confirmedReset(this.stream);
       const pending = (await local.readPending(this.stream)).length;
@@ -453,6 +549,7 @@ export class StreamSession {
     }
     const pending = await local.readPending(this.stream);
     if (pending.length === 0) {
+      await this.#backfillStep();
       await this.#refreshStatus();
       if (this.#once) this.#finishOnce();
       else this.#scheduleCatchUp();
@@ -467,6 +564,8 @@ export class StreamSession {
       const head = await local.confirmedHead(this.stream);
       const stale =
         command.basePosition < 0 ||
+        // Decided before this device started after a floor: on a state that is gone.
+        command.basePosition < (await local.confirmedFloor(this.stream)) ||
         (await local.readConfirmed(this.stream, command.basePosition)).some(
           (event) => event.meta.device !== this.#engine.device,
         );
@@ -489,6 +588,52 @@ export class StreamSession {
       ...(expected === undefined ? {} : { expected }),
     });
     await this.#refreshStatus();
+  }
+
+  // Rule 12: asks for the next page below the floor, when back-filling and none is in flight.
+  async #backfillStep(): Promise<void> {
+    if (this.#backfill) return;
+    if (this.#engine.backfill !== "background" && !this.#backfillWanted) return;
+    const floor = await this.#engine.local.confirmedFloor(this.stream);
+    if (floor === 0) return this.#backfilled();
+    const page = this.#engine.limits.maxPullLimit;
+    // A page cut short by the frame size is kept and continued until it reaches the floor.
+    const after = this.#backfillPage.at(-1)?.position ?? Math.max(0, floor - page);
+    const req = this.#nextReq();
+    this.#backfill = {
+      req,
+      upTo: floor,
+      timer: this.#timers.requestTimeout(() => this.#onSilence()),
+    };
+    this.#send({ t: "pull", req, after, limit: Math.min(page, floor - after) });
+  }
+
+  async #onBackfillPage(events: readonly ConfirmedEvent[]): Promise<void> {
+    const backfill = this.#backfill!;
+    this.#timers.answered(backfill.timer);
+    this.#backfill = undefined;
+    const expected = (this.#backfillPage.at(-1)?.position ?? -1) + 1;
+    const fresh = [...events]
+      .sort((a, b) => a.position - b.position)
+      .filter((event) => event.position <= backfill.upTo);
+    // A page that does not continue what arrived (it cannot, short of a node bug): start over.
+    if (this.#backfillPage.length > 0 && fresh[0] && fresh[0].position !== expected) {
+      this.#backfillPage = [];
+    } else this.#backfillPage.push(...fresh);
+    if (this.#backfillPage.at(-1)?.position === backfill.upTo) {
+      const complete = this.#backfillPage;
+      this.#backfillPage = [];
+      await this.#engine.local.prependConfirmed(this.stream, complete);
+      this.#engine.emitChange(this.stream);
+    }
+    return this.#pump();
+  }
+
+  #backfilled(): void {
+    this.#backfillWanted = false;
+    const waiting = this.#backfillDone;
+    this.#backfillDone = [];
+    for (const done of waiting) done();
   }
 
   /** An idle live session pulls now and then (see SessionTimers.scheduleCatchUp). */

@@ -3,8 +3,8 @@ import {
   type Decider,
   type EpochResetNotice,
   type ExecuteOptions,
+  type Foldable,
   foldEvents,
-  initialStateOf,
   type LocalLog,
   type RecordedEvent,
   type RejectedNotice,
@@ -14,6 +14,8 @@ import {
 import { decideEvents } from "@chronicle/core/store";
 import { defaultLimits, type ProtocolLimits } from "../protocol/limits.ts";
 import { checkPushable } from "../protocol/parse.ts";
+import type { SnapshotWant } from "../protocol/snapshots.ts";
+import { foldConfirmed, startOf } from "./confirmed-state.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { StreamSession } from "./stream-session.ts";
 import { realScheduler, type Scheduler, type SyncTransport } from "./transport.ts";
@@ -47,6 +49,27 @@ export interface SyncEngineOptions {
   scheduler?: Scheduler;
   /** Starts offline (e.g. `!navigator.onLine`). @default true */
   online?: boolean;
+  /**
+   * New devices start from the node's snapshots (docs/architecture.md, "Snapshots for new
+   * devices"): a stream with an empty local log asks the node for the latest states of these
+   * definitions (and of `deciders`), at their exact versions. When the node has all of them,
+   * the log starts after their position (its floor) and only the tail is downloaded; otherwise
+   * (none yet, another version, no node support) the whole log is replayed as before. Older
+   * history is back-filled afterwards; until then, reads that need it fail with `not-found`,
+   * `details.reason` `"history-incomplete"` (`isHistoryIncomplete`). @default none (full replay)
+   */
+  snapshots?: {
+    /** Deciders whose state a new device starts from (`deciders` are added). */
+    deciders?: readonly Foldable[];
+    /** Stream projections whose state a new device starts from. */
+    projections?: readonly Foldable[];
+    /**
+     * `"background"`: back-fill the older history page by page once the stream is caught up
+     * and nothing is pending. `"on-demand"`: only when `backfill(stream)` is called (e.g. when
+     * the app opens its history view). @default "background"
+     */
+    backfill?: "background" | "on-demand";
+  };
 }
 
 /**
@@ -107,6 +130,8 @@ export class SyncEngine {
       actor: options.actor ?? "anonymous",
       sessionId: uuidv7().slice(-12),
       deciders: new Map((options.deciders ?? []).map((decider) => [decider.name, decider])),
+      bootstrap: bootstrapWants(options),
+      backfill: options.snapshots?.backfill ?? "background",
       get online() {
         return engine.#online;
       },
@@ -198,6 +223,71 @@ export class SyncEngine {
     return events;
   }
 
+  /**
+   * A decider's or projection's state over the stream's confirmed log as it was after
+   * `at.position` (clamped to the head). On a device started from the node's snapshots, a
+   * position below the floor, or a fold without a start snapshot, fails with `not-found` and
+   * `details.reason` `"history-incomplete"` until the back-fill reached it (see `backfill`).
+   *
+   * @example
+   * const { state } = await engine.stateAt("board:1", boardView, { position: 120 });
+   */
+  async stateAt(
+    stream: string,
+    foldable: Foldable,
+    at: {
+      /** After the event at this position (0: before the first event). */
+      position: number;
+    },
+  ): Promise<{ state: unknown; position: number }> {
+    const start = await startOf(this.#local, stream, foldable, Math.max(0, at.position));
+    return foldConfirmed(this.#local, stream, foldable, start, at.position);
+  }
+
+  /**
+   * What the app shows: a decider's or projection's state over the confirmed log (from the
+   * start snapshot on a device started from one) with the pending events folded in.
+   *
+   * @example
+   * const { state, position, pending } = await engine.state("board:1", boardView);
+   */
+  async state(
+    stream: string,
+    foldable: Foldable,
+  ): Promise<{ state: unknown; position: number; pending: number }> {
+    const confirmed = await foldConfirmed(
+      this.#local,
+      stream,
+      foldable,
+      await startOf(this.#local, stream, foldable),
+    );
+    const pending = await this.#local.readPending(stream);
+    const state = foldEvents(
+      foldable,
+      confirmed.state,
+      pending.map((entry) => entry.event),
+    );
+    return { state, position: confirmed.position, pending: pending.length };
+  }
+
+  /**
+   * The stream's floor: events 1..floor are not on this device yet (0 once the whole history
+   * is here, always 0 on a device that replayed the log).
+   */
+  historyFloor(stream: string): Promise<number> {
+    return this.#local.confirmedFloor(stream);
+  }
+
+  /**
+   * Back-fills the stream's older history (below its floor) while it is connected, page by page
+   * after anything pending was pushed, and resolves once the whole history is on this device
+   * (at once when it already is). With `snapshots.backfill: "on-demand"` this is what starts it.
+   */
+  async backfill(stream: string): Promise<void> {
+    if ((await this.#local.confirmedFloor(stream)) === 0) return;
+    await this.#session(stream).backfill();
+  }
+
   /** Tells the engine that pending events were added to `stream` by someone else (another tab). */
   kick(stream: string): Promise<void> {
     const session = this.#sessions.get(stream);
@@ -284,22 +374,31 @@ export class SyncEngine {
     return session;
   }
 
-  // The decider's state over the confirmed prefix, cached and extended incrementally.
+  // The decider's state over the confirmed prefix, cached and extended incrementally; on a
+  // device started from the node's snapshots it starts from the decider's start snapshot.
   async #confirmedState(
     stream: string,
     decider: Decider,
   ): Promise<{ state: unknown; position: number }> {
     const key = `${decider.name}\u0000${stream}`;
-    const cached = this.#confirmedCache.get(key) ?? { position: 0, state: initialStateOf(decider) };
-    const events = await this.#local.readConfirmed(stream, cached.position);
-    const next =
-      events.length === 0
-        ? cached
-        : {
-            position: events[events.length - 1]!.position,
-            state: foldEvents(decider, cached.state, events),
-          };
+    const cached = this.#confirmedCache.get(key) ?? (await startOf(this.#local, stream, decider));
+    const next = await foldConfirmed(this.#local, stream, decider, cached);
     this.#confirmedCache.set(key, next);
     return { state: structuredClone(next.state), position: next.position };
   }
+}
+
+/** The states a new device asks the node for: every snapshot definition and decider, once. */
+function bootstrapWants(options: SyncEngineOptions): SnapshotWant[] {
+  if (!options.snapshots) return [];
+  const wants = new Map<string, SnapshotWant>();
+  for (const foldable of [
+    ...(options.snapshots.deciders ?? []),
+    ...(options.deciders ?? []),
+    ...(options.snapshots.projections ?? []),
+  ]) {
+    const want = { kind: foldable.kind, name: foldable.name, version: foldable.version };
+    wants.set(`${want.kind}/${want.name}`, want);
+  }
+  return [...wants.values()];
 }

@@ -1,4 +1,5 @@
 import type { ClientFrame, ServerFrame } from "../protocol/frames.ts";
+import type { SnapshotsResponse, SnapshotWant } from "../protocol/snapshots.ts";
 
 /** What a transport reports about one connection. */
 export interface ConnectionListener {
@@ -25,6 +26,12 @@ export interface Connection {
 export interface SyncTransport {
   /** Opens a connection for `stream`; `listener` hears it open, its frames and its close. */
   connect(stream: string, listener: ConnectionListener): Connection;
+  /**
+   * The node's latest states of `wants` on `stream` (`GET /v1/streams/:stream/snapshots`), for
+   * a new device to start from (docs/architecture.md, "Snapshots for new devices"). Optional: a
+   * transport without it always replays the whole log.
+   */
+  snapshots?(stream: string, wants: readonly SnapshotWant[]): Promise<SnapshotsResponse>;
 }
 
 /** Timers, injectable so tests run on virtual time. */

@@ -11,6 +11,8 @@
 import { ChronicleError } from "@chronicle/core";
 import { HEARTBEAT } from "../protocol/limits.ts";
 import { parseServerFrame } from "../protocol/parse.ts";
+import type { SnapshotWant } from "../protocol/snapshots.ts";
+import { fetchSnapshots } from "./fetch-snapshots.ts";
 import { resolveToken, type TokenSource } from "./token.ts";
 import {
   type Connection,
@@ -190,6 +192,13 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Sy
         },
       };
     },
+    // Over HTTP, with the token in the Authorization header: only when fetch exists.
+    ...(doFetch === undefined
+      ? {}
+      : {
+          snapshots: (stream: string, wants: readonly SnapshotWant[]) =>
+            fetchSnapshots({ base: httpBase, token: options.token, fetch: doFetch }, stream, wants),
+        }),
   };
 }
 

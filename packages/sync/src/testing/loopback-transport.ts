@@ -18,6 +18,12 @@ export function createLoopbackTransport(
   } = {},
 ): SyncTransport {
   return {
+    async snapshots(stream, wants) {
+      const token = await resolveToken(options.token);
+      return JSON.parse(
+        JSON.stringify(node.snapshots(stream, wants, token === undefined ? {} : { token })),
+      );
+    },
     connect(stream: string, listener: ConnectionListener): Connection {
       let open = true;
       let socket: NodeSocket | undefined;

@@ -14,6 +14,7 @@ import type {
 } from "../client/transport.ts";
 import type { ClientFrame, ServerFrame } from "../protocol/frames.ts";
 import { parseServerFrame } from "../protocol/parse.ts";
+import type { SnapshotsResponse, SnapshotWant } from "../protocol/snapshots.ts";
 import type { AcceptOptions, MemoryNode, NodeSocket } from "./memory-node.ts";
 
 /** Per-frame fault probabilities (0 to 1; their sum at most 1). @default 0 each */
@@ -197,6 +198,12 @@ export class MemoryNetwork {
     this.#frames.push({ kind: "frame", link, deliver });
   }
 
+  /** @internal answers a snapshot request (a JSON copy, as over the wire). */
+  snapshots(stream: string, wants: readonly SnapshotWant[], token?: string): SnapshotsResponse {
+    const answer = this.#node.snapshots(stream, wants, token === undefined ? {} : { token });
+    return JSON.parse(JSON.stringify(answer)) as SnapshotsResponse;
+  }
+
   /** @internal */
   accept(
     stream: string,
@@ -231,6 +238,13 @@ export class MemoryTransport implements SyncTransport {
   set online(value: boolean) {
     this.#online = value;
     if (!value) for (const link of [...this.#links]) link.close(new Error("network: offline"));
+  }
+
+  /** The node's snapshots, when the device is online (`offline` otherwise). */
+  async snapshots(stream: string, wants: readonly SnapshotWant[]): Promise<SnapshotsResponse> {
+    if (!this.#online) throw new ChronicleError("offline", "network: offline");
+    const token = await resolveToken(this.#token);
+    return this.#network.snapshots(stream, wants, token);
   }
 
   connect(stream: string, listener: ConnectionListener): Connection {

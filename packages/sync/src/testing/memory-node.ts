@@ -19,6 +19,12 @@ import { toWireConfirmed } from "../client/wire.ts";
 import type { ClientFrame, ServerFrame, WireEvent } from "../protocol/frames.ts";
 import { defaultLimits, type ProtocolLimits } from "../protocol/limits.ts";
 import { checkEventsStream, parseClientFrame } from "../protocol/parse.ts";
+import {
+  type SnapshotDefinitions,
+  type SnapshotsResponse,
+  type SnapshotWant,
+  serveSnapshots,
+} from "../protocol/snapshots.ts";
 
 interface NodeStream {
   epoch: string;
@@ -72,6 +78,11 @@ export interface MemoryNodeOptions {
    * tests). @default real timers
    */
   scheduler?: Pick<Scheduler, "setTimeout" | "clearTimeout">;
+  /**
+   * The app's definitions it keeps snapshots of for new devices, as `createSyncNode({ snapshots
+   * })` (the same rule: `serveSnapshots`). @default none
+   */
+  snapshots?: SnapshotDefinitions;
 }
 
 /**
@@ -92,12 +103,16 @@ export class MemoryNode {
   readonly #auth: MemoryNodeOptions["auth"];
   readonly #scheduler: Pick<Scheduler, "setTimeout" | "clearTimeout">;
   #lastRecordedAt = 0;
+  readonly #snapshotDefinitions: SnapshotDefinitions;
+  /** Stored states per stream, by `${kind}/${name}/${version}`, in position order. */
+  readonly #snapshots = new Map<string, Map<string, { position: number; json: string }[]>>();
 
   constructor(options: MemoryNodeOptions = {}) {
     this.#limits = options.limits ?? defaultLimits;
     this.#now = options.now ?? Date.now;
     this.#actor = options.actor ?? "user";
     this.#auth = options.auth;
+    this.#snapshotDefinitions = options.snapshots ?? {};
     this.#scheduler = options.scheduler ?? {
       setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
       clearTimeout: (handle) =>
@@ -118,6 +133,55 @@ export class MemoryNode {
   /** Models a node whose log was recreated: new epoch, no events. */
   resetStream(stream: string): void {
     this.#streams.set(stream, { epoch: uuidv7(), events: [], positions: new Map() });
+  }
+
+  /**
+   * `GET /v1/streams/:stream/snapshots`: the latest states of `wants`, computed lazily and kept
+   * (as the node does). With `auth`, a refused token is `unauthorized`.
+   */
+  snapshots(
+    stream: string,
+    wants: readonly SnapshotWant[],
+    options: { token?: string; maxBytes?: number } = {},
+  ): SnapshotsResponse {
+    if (this.#auth && !this.#auth(options.token)) {
+      throw new ChronicleError("unauthorized", "the node refused the token (401)");
+    }
+    const log = this.#stream(stream);
+    const stored =
+      this.#snapshots.get(stream) ?? new Map<string, { position: number; json: string }[]>();
+    this.#snapshots.set(stream, stored);
+    const keyOf = (want: SnapshotWant) => `${want.kind}/${want.name}/${want.version}`;
+    const answer = serveSnapshots(
+      {
+        head: log.events.length,
+        read: (after, limit) => structuredClone(log.events.slice(after, after + limit)),
+        nearest: (want, position) => {
+          const found = (stored.get(keyOf(want)) ?? [])
+            .filter((s) => s.position <= position)
+            .at(-1);
+          return found && { position: found.position, state: JSON.parse(found.json) };
+        },
+        save: (want, position, json) => {
+          const list = (stored.get(keyOf(want)) ?? []).filter((s) => s.position !== position);
+          list.push({ position, json });
+          list.sort((a, b) => a.position - b.position);
+          stored.set(keyOf(want), list);
+        },
+      },
+      this.#snapshotDefinitions,
+      wants,
+      { maxBytes: options.maxBytes ?? this.#limits.maxFrameBytes - 32_768 },
+    );
+    return { epoch: log.epoch, ...answer };
+  }
+
+  /** How many states the node keeps for a stream (tests). */
+  snapshotCount(stream: string): number {
+    return [...(this.#snapshots.get(stream)?.values() ?? [])].reduce(
+      (n, list) => n + list.length,
+      0,
+    );
   }
 
   /**

@@ -51,7 +51,7 @@ export function createFloor(name: string): { sample(): Promise<number>; close():
   const source = `
     const open = indexedDB.open(${JSON.stringify(name)}, 1);
     open.onupgradeneeded = () => {
-      const store = open.result.createObjectStore("events", { keyPath: "id" });
+      const store = open.result.createObjectStore("events", { keyPath: ["stream", "id"] });
       store.createIndex("seq", "seq", { unique: true });
       store.createIndex("stream_position", ["stream", "position"], { unique: true });
       store.createIndex("stream_recordedAt", ["stream", "recordedAt"]);
@@ -148,5 +148,7 @@ export function scaled(count: number, min = 1): number {
   return Math.max(min, Math.round(count * scale));
 }
 
-/** Rows of a table that say the mode the figures were taken in. */
-export const modeNote = "Chromium, on-disk profile, production build";
+/** What a table's title says of the mode its figures were taken in. */
+export function modeNote(): string {
+  return `Chromium, on-disk profile, production build of ${inject("benchBuild")}`;
+}

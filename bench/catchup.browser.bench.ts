@@ -25,7 +25,8 @@ import { printTable } from "./table.ts";
 // `inject("syncNode")` is typed by test/browser-sync/global-setup.ts (same tsconfig program).
 
 const run = crypto.randomUUID().slice(0, 8);
-const total = 100_000;
+/** 100,000, times BENCH_SCALE (bench/vitest.browser.config.ts). */
+const total = Math.max(1_000, Math.round(100_000 * inject("benchScale")));
 const pushSize = 500;
 const pageSize = 1_000;
 

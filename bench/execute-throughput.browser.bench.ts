@@ -118,7 +118,7 @@ it("execute throughput: one command, 100 x 100, single commands awaited and fire
   const oneRatio = oneRaw / oneEngine;
   const batchedRatio = batchedRaw / batchedEngine;
   const firedRatio = awaited / fired;
-  printBrowserTable(`execute throughput (${modeNote}; ratios: events/s over the baseline)`, [
+  printBrowserTable(`execute throughput (${modeNote()}; ratios: events/s over the baseline)`, [
     row(`raw put, 1 transaction of ${total} (x2)`, 2 * total, oneRaw),
     row(
       `execute, 1 command of ${total} events (x2)`,

@@ -6,7 +6,8 @@ export function openRaw(name: string): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     const request = indexedDB.open(name, 1);
     request.onupgradeneeded = () => {
-      const store = request.result.createObjectStore("events", { keyPath: "id" });
+      // Keyed as the engine keys events (schema version 4): [stream+id].
+      const store = request.result.createObjectStore("events", { keyPath: ["stream", "id"] });
       store.createIndex("seq", "seq", { unique: true });
       store.createIndex("stream_position", ["stream", "position"], { unique: true });
       store.createIndex("stream_recordedAt", ["stream", "recordedAt"]);

@@ -168,7 +168,7 @@ it("write-to-render with sync: online and synced, offline with 0 / 100 / 1,000 p
     ];
   });
   printBrowserTable(
-    `Write-to-render with sync (${modeNote}; ${samples} samples per mode, one of each mode in ` +
+    `Write-to-render with sync (${modeNote()}; ${samples} samples per mode, one of each mode in ` +
       `turn, each followed by a floor sample ${settleMs} ms later)`,
     [
       {

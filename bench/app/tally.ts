@@ -17,6 +17,8 @@ export const tally = defineDecider({
   name: "tally",
   events: [itemAdded],
   initialState: { count: 0, lastId: "" },
+  // As apps with long streams set it (the default is no snapshots).
+  snapshotEvery: 1000,
   evolve: (state, event) => ({ count: state.count + 1, lastId: event.data.id }),
   decide(command: TallyCommand, state) {
     if (command.type === "add") {

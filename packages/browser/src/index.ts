@@ -10,4 +10,9 @@ export type {
 } from "./main/chronicle-types.ts";
 export { createChronicle } from "./main/create-chronicle.ts";
 export { bindTextDoc, type TextDocBinding, type TextDocOptions } from "./main/text-doc.ts";
-export type { ExecuteResult, HostDiagnostics, HostStatus } from "./shared/host-api.ts";
+export type {
+  ExecuteResult,
+  HostDiagnostics,
+  HostStatus,
+  RebuildProgress,
+} from "./shared/host-api.ts";

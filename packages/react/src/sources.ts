@@ -17,15 +17,18 @@ import type {
 
 /** Synchronous reads plus change notifications (the browser `Chronicle`). */
 export interface ProjectionSource {
-  /** The projection's state over the stream, synchronously; `undefined` when none is known yet. */
-  read<P extends Projection<any, any>>(projection: P, stream: string): StateOf<P> | undefined;
+  /**
+   * The projection's state over the stream (no stream: a cross-stream projection's),
+   * synchronously; `undefined` when none is known yet.
+   */
+  read<P extends Projection<any, any>>(projection: P, stream?: string): StateOf<P> | undefined;
   /**
    * Calls `listener` with the state now (when known), then on every change; returns the
-   * unsubscribe.
+   * unsubscribe. `stream` is undefined for a cross-stream projection.
    */
   subscribe<P extends Projection<any, any>>(
     projection: P,
-    stream: string,
+    stream: string | undefined,
     listener: (state: StateOf<P>) => void,
   ): () => void;
 }

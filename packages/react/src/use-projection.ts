@@ -6,14 +6,17 @@ import type { ProjectionSource } from "./sources.ts";
 /**
  * A projection's state for a stream, re-rendering on every change (from this tab or another).
  * `undefined` until the first state is known. `source` defaults to the provider's Chronicle.
+ * Without a stream (`undefined`): a cross-stream projection (declared with a `prefix`) over
+ * every matching stream.
  *
  * @example
  * const board = useProjection(boardView, "board:1");
+ * const boards = useProjection(boardList); // declared with prefix: "board:"
  * if (!board) return <p>Loading…</p>;
  */
 export function useProjection<P extends Projection<any, any>>(
   projection: P,
-  stream: string,
+  stream?: string,
   source?: ProjectionSource,
 ): StateOf<P> | undefined {
   const chronicle = useSource("useProjection", source, (provided) => provided);

@@ -20,7 +20,12 @@ import type {
   UndoOutcome,
   UndoState,
 } from "@chronicle/core";
-import type { ExecuteResult, HostDiagnostics, HostStatus } from "../shared/host-api.ts";
+import type {
+  ExecuteResult,
+  HostDiagnostics,
+  HostStatus,
+  RebuildProgress,
+} from "../shared/host-api.ts";
 
 /** What {@link createChronicle} takes. */
 export interface CreateChronicleOptions {
@@ -105,20 +110,40 @@ export interface Chronicle {
   readStream(stream: string, options?: ReadStreamOptions): Promise<ConfirmedEvent[]>;
   /**
    * The projection's state, synchronously: current while subscribed, otherwise the last state
-   * this tab saw (after `execute` or `load`), or `undefined` when it has seen none.
+   * this tab saw (after `execute` or `load`), or `undefined` when it has seen none. Without a
+   * stream: a cross-stream projection (declared with a `prefix`) over every matching stream.
    */
-  read<P extends Projection<any, any>>(projection: P, stream: string): StateOf<P> | undefined;
+  read<P extends Projection<any, any>>(projection: P, stream?: string): StateOf<P> | undefined;
   /** Loads the projection's current state from the worker (and caches it). */
-  load<P extends Projection<any, any>>(projection: P, stream: string): Promise<StateOf<P>>;
+  load<P extends Projection<any, any>>(projection: P, stream?: string): Promise<StateOf<P>>;
   /**
    * Calls `listener` with the state now (when known) and after every change, from this tab or
-   * any other. Returns the unsubscribe function.
+   * any other. Returns the unsubscribe function. `stream` undefined: a cross-stream projection.
    */
   subscribe<P extends Projection<any, any>>(
     projection: P,
-    stream: string,
+    stream: string | undefined,
     listener: (state: StateOf<P>) => void,
   ): () => void;
+  /**
+   * A cross-stream projection (declared with a `prefix`): calls `listener` with its state over
+   * every matching stream now (when known) and after every change.
+   */
+  subscribe<P extends Projection<any, any>>(
+    projection: P,
+    listener: (state: StateOf<P>) => void,
+  ): () => void;
+  /**
+   * Calls `listener` with the progress of every projection rebuild from now on (a notice:
+   * earlier ones are not replayed). Rebuilds happen when a record's version changed, when the
+   * app learned event types or versions a record had skipped, or on `rebuild`.
+   */
+  onRebuild(listener: (progress: RebuildProgress) => void): () => void;
+  /**
+   * Rebuilds the projection's persisted record from the first event (no stream: a cross-stream
+   * projection), reporting progress to `onRebuild`; resolves with the rebuilt state.
+   */
+  rebuild<P extends Projection<any, any>>(projection: P, stream?: string): Promise<StateOf<P>>;
   /** Whether the worker module configured sync (commands then write pending events). */
   readonly sync: boolean;
   /** The stream's last sync status seen by this tab (undefined before the first, or without sync). */

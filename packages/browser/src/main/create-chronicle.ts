@@ -12,7 +12,7 @@ import {
 } from "@chronicle/core";
 import { proxy, type Remote, releaseProxy, transfer, wrap } from "comlink";
 import { installErrorTransfer } from "../shared/error-transfer.ts";
-import type { HostApi, HostStatus, OpenInfo } from "../shared/host-api.ts";
+import type { HostApi, HostStatus, OpenInfo, RebuildProgress } from "../shared/host-api.ts";
 import type { Chronicle, ChronicleUndo, CreateChronicleOptions } from "./chronicle-types.ts";
 import { createCommandChannel } from "./command-channel.ts";
 import { defaultStartTimeoutMs, openHost } from "./open-host.ts";
@@ -41,6 +41,7 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
   const syncStatuses = new Map<string, SyncStatus>();
   const syncListeners = new Map<string, Set<(status: SyncStatus) => void>>();
   const rejectedListeners = new Set<(notice: RejectedNotice) => void>();
+  const rebuildListeners = new Set<(progress: RebuildProgress) => void>();
   let undoState: UndoState = { canUndo: false, canRedo: false };
   let undoReported = false;
   const undoListeners = new Set<(state: UndoState) => void>();
@@ -57,6 +58,9 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
     }
     if (status.type === "sync-rejected") {
       for (const listener of [...rejectedListeners]) listener(status.notice);
+    }
+    if (status.type === "rebuild") {
+      for (const listener of [...rebuildListeners]) listener(status.progress);
     }
     options.onStatus?.(status);
   };
@@ -82,8 +86,15 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
     throw error;
   }
   leader ||= info.leader;
-  const keyOf = (projection: Projection<any, any>, stream: string) =>
-    `${projection.name}/${stream}`;
+  const keyOf = (projection: Projection<any, any>, stream: string | undefined) => {
+    if (stream !== undefined) return `${projection.name}/${stream}`;
+    if (projection.prefix === undefined) {
+      throw new Error(
+        `projection "${projection.name}" is over one stream: pass the stream (only a projection declared with a prefix is read without one)`,
+      );
+    }
+    return `${projection.name}/${projection.prefix}*`;
+  };
   const assertOpen = () => {
     if (closed) throw new ChronicleError("internal", "this Chronicle is closed");
   };
@@ -157,8 +168,14 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
       cache.offer(record);
       return cache.get(record.key)!.state as StateOf<typeof projection>;
     },
-    subscribe(projection, stream, listener) {
+    subscribe(
+      projection: Projection<any, any>,
+      streamOrListener: string | undefined | ((state: any) => void),
+      maybeListener?: (state: any) => void,
+    ) {
       assertOpen();
+      const stream = typeof streamOrListener === "function" ? undefined : streamOrListener;
+      const listener = typeof streamOrListener === "function" ? streamOrListener : maybeListener!;
       const key = keyOf(projection, stream);
       const typed = listener as (state: unknown) => void;
       if (cache.listen(key, typed) === 1 && !watches.has(key)) {
@@ -182,6 +199,17 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
         watches.delete(key);
         void watch?.then((id) => (closed ? undefined : remote.unwatch(id))).catch(() => {});
       };
+    },
+    onRebuild(listener) {
+      rebuildListeners.add(listener);
+      return () => rebuildListeners.delete(listener);
+    },
+    async rebuild(projection, stream) {
+      assertOpen();
+      keyOf(projection, stream);
+      const record = await remote.rebuild(projection.name, stream);
+      cache.offer(record, true);
+      return cache.get(record.key)!.state as StateOf<typeof projection>;
     },
     sync: info.sync,
     syncStatus: (stream) => syncStatuses.get(stream),

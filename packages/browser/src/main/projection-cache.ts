@@ -18,11 +18,14 @@ export class ProjectionCache {
     return this.#entries.get(key)?.record;
   }
 
-  /** Stores the record if it is newer and tells the key's listeners. */
-  offer(record: ProjectionRecord & { revision?: number }): void {
+  /**
+   * Stores the record if it is newer (or `replace`: a rebuild, whose checkpoint may equal the
+   * cached one) and tells the key's listeners.
+   */
+  offer(record: ProjectionRecord & { revision?: number }, replace = false): void {
     const entry = this.#entry(record.key);
     const current = entry.record as (ProjectionRecord & { revision?: number }) | undefined;
-    if (current !== undefined && current.version === record.version) {
+    if (!replace && current !== undefined && current.version === record.version) {
       const older =
         current.revision !== undefined && record.revision !== undefined
           ? current.revision >= record.revision

@@ -13,6 +13,7 @@ import type {
   PointInTime,
   ProjectionRecord,
   ReadStreamOptions,
+  RebuildReason,
   RecordedEvent,
   RejectedNotice,
   StateChange,
@@ -45,6 +46,28 @@ export interface FoldableRef {
   kind: "projection" | "decider";
   /** The projection's or decider's name. */
   name: string;
+}
+
+/**
+ * How far a projection's rebuild has come: its persisted record was not usable (its version
+ * changed, the app learned event types or versions it had skipped, or the app asked) and it is
+ * folded again. Reported per page of events; the last report has `done === total`.
+ */
+export interface RebuildProgress {
+  /** The projection's name. */
+  projection: string;
+  /** The stream, for a projection over one stream. */
+  stream?: string;
+  /** The prefix, for a cross-stream projection. */
+  prefix?: string;
+  /** Events folded so far. */
+  done: number;
+  /** Events to fold. */
+  total: number;
+  /** Why: `version`, `learned` (see `learned`) or `requested` (`chronicle.rebuild`). */
+  reason: RebuildReason;
+  /** With reason `learned`: the `type@version`s the old record skipped and the app knows now. */
+  learned?: string[];
 }
 
 /** Things the app may want to show: leadership, a database blocked by an old tab, errors. */
@@ -99,6 +122,12 @@ export type HostStatus =
       type: "undo-error";
       /** Why recording failed. */
       error: ChronicleErrorJSON;
+    }
+  | {
+      /** A projection's persisted record is being rebuilt (see RebuildProgress). */
+      type: "rebuild";
+      /** How far it has come. */
+      progress: RebuildProgress;
     };
 
 /** What the host answers to `open`. */
@@ -174,20 +203,28 @@ export interface HostApi {
   append(stream: string, events: EventInput[], options?: AppendOptions): Promise<AppendResult>;
   /** Reads the stream's confirmed events. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<ConfirmedEvent[]>;
-  /** The named projection's current record over the stream. */
-  read(projection: string, stream: string): Promise<ProjectionRecord>;
+  /**
+   * The named projection's current record over the stream (no stream: a cross-stream
+   * projection's record over every stream with its prefix).
+   */
+  read(projection: string, stream?: string): Promise<ProjectionRecord>;
   /**
    * Calls `onRecord` with the projection's record now and after every change; resolves with the
-   * watch's id (for `unwatch`).
+   * watch's id (for `unwatch`). `stream` is undefined for a cross-stream projection.
    */
   watch(
     projection: string,
-    stream: string,
+    stream: string | undefined,
     onRecord: (record: ProjectionRecord) => void,
     onError?: (error: ChronicleErrorJSON) => void,
   ): Promise<number>;
   /** Stops the watch with this id. */
   unwatch(id: number): Promise<void>;
+  /**
+   * Rebuilds the projection's persisted record from the first event (no stream: a cross-stream
+   * projection), reporting `rebuild` statuses; resolves with the new record.
+   */
+  rebuild(projection: string, stream?: string): Promise<ProjectionRecord>;
   /** Figures about the worker. */
   diagnostics(): Promise<HostDiagnostics>;
   /** The stream's last sync status known here (undefined without sync or before the first). */

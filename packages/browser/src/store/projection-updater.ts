@@ -2,13 +2,16 @@
 // that appends to it, so a projection's checkpoint never names an event that is not stored and
 // never lags behind a committed command (docs/architecture.md, invariant 5).
 import {
+  type AnyEventDefinition,
   type ConfirmedEvent,
   foldEvents,
   initialStateOf,
   type Projection,
   type ProjectionRecord,
+  type RebuildReason,
+  type SkippedEvents,
 } from "@chronicle/core";
-import { snapshotKey } from "@chronicle/core/store";
+import { learnedSkips, loadUsableSnapshot, skippedField, withSkipped } from "@chronicle/core/store";
 import type { DexieEventStore } from "./dexie-store.ts";
 import { currentWriteTransaction, getMany, writeMany } from "./raw-requests.ts";
 import type { DexieSnapshotStore } from "./state-stores.ts";
@@ -25,6 +28,33 @@ export interface ProjectionUpdaterOptions {
    * projection runner stops at the same event when the projection is next read.
    */
   onError?: (error: unknown, projection: Projection<any, any>) => void;
+  /**
+   * Every event definition of the app (the registry): events written by this worker are of
+   * these types. Lets a record folded past events it did not read remember which of them the
+   * projection skips (invariant 11). @default the projections' own definitions
+   */
+  events?: readonly AnyEventDefinition[];
+  /**
+   * A record was rebuilt in an append's transaction (its version changed, or the projection now
+   * knows events it skipped): `done` of `total` events folded.
+   */
+  onRebuild?: (rebuild: UpdaterRebuild) => void;
+}
+
+/** A rebuild done by the updater inside an append's transaction (reported once, when done). */
+export interface UpdaterRebuild {
+  /** The projection's name. */
+  projection: string;
+  /** The stream. */
+  stream: string;
+  /** Why the stored record was not used. */
+  reason: Exclude<RebuildReason, "requested">;
+  /** The skipped `type@version`s the projection knows now (reason `learned`). */
+  learned?: string[];
+  /** Events folded. */
+  done: number;
+  /** Events to fold (all of them were). */
+  total: number;
 }
 
 /** The persisted record key of a projection over one stream (core's ProjectionRunner format). */
@@ -61,6 +91,23 @@ export interface ProjectionUpdater {
 }
 
 export function createProjectionUpdater(options: ProjectionUpdaterOptions): ProjectionUpdater {
+  const registry = [
+    ...new Map(
+      [...(options.events ?? []), ...options.projections.flatMap((p) => [...p.events])].map(
+        (definition: AnyEventDefinition) => [definition.type, definition] as const,
+      ),
+    ).values(),
+  ];
+  // What a projection skips of the events this worker writes: recorded when a record is folded
+  // past a gap it does not read (foldKnown), conservatively (the gap may hold none of them).
+  const unknownWritten = new Map(
+    options.projections.map((projection) => [
+      projection,
+      registry
+        .filter((definition) => !(projection.knows?.(definition.type, definition.version) ?? true))
+        .map((definition) => ({ type: definition.type, version: definition.version })),
+    ]),
+  );
   const handledTypes = new Map(
     options.projections.map((projection) => [
       projection,
@@ -116,9 +163,14 @@ export function createProjectionUpdater(options: ProjectionUpdaterOptions): Proj
       if (record?.version !== projection.version || record.checkpoint >= first.position) {
         return undefined;
       }
+      if (learnedSkips(projection, record.skipped).length > 0) return undefined;
       try {
         const state = foldEvents(projection, record.state, events);
-        records.push({ ...record, state, checkpoint: last.position });
+        // The events between the record and these ones were written here, of types the
+        // projection does not handle: remember them as skipped without reading them.
+        const gap = record.checkpoint < first.position - 1 ? unknownWritten.get(projection)! : [];
+        const skipped = withSkipped(projection, record.skipped, [...gap, ...events]);
+        records.push({ ...record, state, checkpoint: last.position, ...skippedField(skipped) });
       } catch {
         return undefined;
       }
@@ -146,10 +198,22 @@ export function createProjectionUpdater(options: ProjectionUpdaterOptions): Proj
     let record = prefetched?.has(key)
       ? prefetched.get(key)
       : ((await options.store.db.projections.get(key)) as ProjectionRecord | undefined);
-    if (record === undefined || record.version !== projection.version) {
-      const snapshot = await options.snapshots.load(
-        snapshotKey("projection", projection.name, stream),
-        { version: projection.version, maxPosition: firstPosition - 1 },
+    const learned = record === undefined ? [] : learnedSkips(projection, record.skipped);
+    const reason =
+      record === undefined
+        ? undefined
+        : record.version !== projection.version
+          ? ("version" as const)
+          : learned.length > 0
+            ? ("learned" as const)
+            : undefined;
+    if (record === undefined || reason !== undefined) {
+      // Not the stored record: a usable snapshot (invariant 11) or the first event.
+      const snapshot = await loadUsableSnapshot(
+        options.snapshots,
+        projection,
+        stream,
+        firstPosition - 1,
       );
       record = {
         key,
@@ -157,6 +221,7 @@ export function createProjectionUpdater(options: ProjectionUpdaterOptions): Proj
         version: projection.version,
         checkpoint: snapshot?.position ?? 0,
         state: snapshot ? snapshot.state : initialStateOf(projection),
+        ...skippedField(snapshot?.skipped),
       };
     }
     const checkpoint = record.checkpoint;
@@ -176,7 +241,28 @@ export function createProjectionUpdater(options: ProjectionUpdaterOptions): Proj
       return undefined;
     }
     const last = fresh[fresh.length - 1] ?? gap[gap.length - 1];
-    const next = { ...record, state, checkpoint: last?.position ?? checkpoint };
+    const skipped: SkippedEvents | undefined = withSkipped(projection, record.skipped, [
+      ...gap,
+      ...fresh,
+    ]);
+    const { skipped: _before, ...rest } = record;
+    const next = {
+      ...rest,
+      state,
+      checkpoint: last?.position ?? checkpoint,
+      ...skippedField(skipped),
+    };
+    if (reason !== undefined) {
+      const folded = gap.length + fresh.length;
+      options.onRebuild?.({
+        projection: projection.name,
+        stream,
+        reason,
+        ...(reason === "learned" ? { learned } : {}),
+        done: folded,
+        total: folded,
+      });
+    }
     // The hook always runs inside the append's transaction; raw when it can (raw-requests.ts).
     const transaction = currentWriteTransaction(options.store.db, ["projections"]);
     if (transaction) await writeMany(transaction, "projections", [next]);

@@ -8,6 +8,7 @@ import type {
   SnapshotLoadOptions,
   SnapshotStore,
 } from "@chronicle/core";
+import { defaultSnapshotsKept, snapshotsToPrune } from "@chronicle/core/store";
 import Dexie from "dexie";
 import type { ChronicleDb } from "./schema.ts";
 import { toStorageError } from "./storage-errors.ts";
@@ -50,6 +51,8 @@ export class DexieProjectionStateStore implements ProjectionStateStore {
 
 /**
  * Snapshots in IndexedDB, several per key (by position), for fast loads and temporal reads.
+ * Saving one prunes the key's snapshots of older versions and keeps the newest `keep` of its
+ * version (core's snapshotsToPrune), in the same transaction.
  *
  * @example
  * const handle = createCommandHandler(store, boardDecider, { snapshots: new DexieSnapshotStore(store.db) });
@@ -58,11 +61,26 @@ export class DexieSnapshotStore implements SnapshotStore {
   constructor(
     /** The database whose `snapshots` table holds them. */
     readonly db: ChronicleDb,
+    /** Snapshots of the current version kept per key. @default 3 */
+    readonly keep: number = defaultSnapshotsKept,
   ) {}
 
   async save(snapshot: Snapshot): Promise<void> {
     try {
-      await this.db.snapshots.put(snapshot);
+      // Joins the caller's transaction when it covers `snapshots` (a command's), else its own.
+      await this.db.transaction("rw", this.db.snapshots, async () => {
+        await this.db.snapshots.put(snapshot);
+        const kept = await this.db.snapshots
+          .where("[key+position]")
+          .between([snapshot.key, Dexie.minKey], [snapshot.key, Dexie.maxKey], true, true)
+          .toArray();
+        const doomed = snapshotsToPrune(kept, snapshot, this.keep);
+        if (doomed.length > 0) {
+          await this.db.snapshots.bulkDelete(
+            doomed.map((old) => [old.key, old.position] as [string, number]),
+          );
+        }
+      });
     } catch (error) {
       throw toStorageError(error, `save snapshot ${snapshot.key}`);
     }

@@ -12,6 +12,7 @@ import {
   type ProjectionRecord,
   type SnapshotStore,
 } from "@chronicle/core";
+import { skippedField, withSkipped } from "@chronicle/core/store";
 import type { DexieEventStore } from "../store/dexie-store.ts";
 import type { StreamPosition } from "../store/log-queries.ts";
 
@@ -41,8 +42,10 @@ export class DeciderStates {
     stream: string,
     position: StreamPosition,
     snapshots: SnapshotStore,
+    /** A state this caller reached in its transaction (before the cache knows it). */
+    reached?: DeciderState,
   ): Promise<DeciderState> {
-    const cached = this.#states.get(keyOf(decider, stream));
+    const cached = reached ?? this.#states.get(keyOf(decider, stream));
     if (cached && cached.position === position.head && cached.lastId === position.lastId) {
       return cached;
     }
@@ -56,6 +59,8 @@ export class DeciderStates {
           position: after.at(-1)?.position ?? cached.position,
           snapshotPosition: cached.snapshotPosition,
           lastId: position.lastId,
+          // Events another context wrote that this decider does not know (invariant 11).
+          ...skippedField(withSkipped(decider, cached.skipped, after)),
         };
       }
     }

@@ -39,6 +39,12 @@ import type { EngineOptions } from "./engine-options.ts";
 import { executeLocal, KnownWrites, type SpeculationStats } from "./execute-local.ts";
 import { electLeader, type Leadership } from "./leader.ts";
 import { appendPending, executeSynced, type OptimisticDeps, readOptimistic } from "./optimistic.ts";
+import {
+  isPrefixProjection,
+  PrefixProjections,
+  rebuildStatus,
+  withPrefixProjections,
+} from "./prefix-projections.ts";
 import { ProjectionWatchers } from "./projection-watchers.ts";
 import { SyncBridge } from "./sync-bridge.ts";
 import {
@@ -68,6 +74,7 @@ export class ChronicleEngine {
   readonly #runner: ProjectionRunner;
   readonly #updater: ProjectionUpdater;
   readonly #watchers: ProjectionWatchers;
+  readonly #prefix: PrefixProjections;
   readonly #unlisten: () => void;
   readonly #deciderStates = new DeciderStates();
   /**
@@ -101,19 +108,23 @@ export class ChronicleEngine {
     this.snapshots = new DexieSnapshotStore(store.db);
     for (const decider of options.deciders ?? []) this.#deciders.set(decider.name, decider);
     for (const projection of options.projections ?? []) {
-      this.#projections.set(projection.name, projection);
+      // Cross-stream projections (declared with a prefix) are kept by #prefix.
+      if (!isPrefixProjection(projection)) this.#projections.set(projection.name, projection);
     }
     this.#registry = createEventRegistry([
       ...new Set([
         ...(options.events ?? []),
         ...[...this.#deciders.values()].flatMap((d) => d.events),
-        ...[...this.#projections.values()].flatMap((p) => p.events),
+        ...(options.projections ?? []).flatMap((p) => p.events),
       ]),
     ]);
-    this.#updater = createProjectionUpdater({
+    const updater = createProjectionUpdater({
       store,
       projections: [...this.#projections.values()],
       snapshots: this.snapshots,
+      events: [...this.#registry.definitions.values()],
+      onRebuild: ({ done, total, ...rebuild }) =>
+        this.#status({ type: "rebuild", progress: { ...rebuild, done, total } }),
       onError: (error, projection) =>
         this.#status({
           type: "projection-error",
@@ -121,13 +132,31 @@ export class ChronicleEngine {
           error: toChronicleError(error).toJSON(),
         }),
     });
-    store.setAppendHook(this.#updater.update);
     this.#runner = createProjectionRunner({
       store,
       states: new DexieProjectionStateStore(store.db),
       snapshots: this.#leaderSnapshots(),
       ...(options.now ? { now: options.now } : {}),
+      onProgress: (progress) => {
+        const status = rebuildStatus(progress);
+        if (status) this.#status(status);
+      },
     });
+    this.#prefix = new PrefixProjections({
+      store,
+      projections: options.projections ?? [],
+      runner: this.#runner,
+      optimistic: options.sync !== undefined,
+      onRebuild: (progress) => this.#status({ type: "rebuild", progress }),
+      onError: (error, projection) =>
+        this.#status({
+          type: "projection-error",
+          projection: projection.name,
+          error: toChronicleError(error).toJSON(),
+        }),
+    });
+    this.#updater = withPrefixProjections(updater, this.#prefix);
+    store.setAppendHook(this.#updater.update);
     this.#local = new DexieLocalLog(store);
     this.#optimistic = {
       local: this.#local,
@@ -151,7 +180,10 @@ export class ChronicleEngine {
           true,
         )
       : new ProjectionWatchers((projection, s) => this.#runner.catchUp(projection, s));
-    this.#unlisten = store.onCommit((notice) => this.#watchers.onCommit(notice));
+    this.#unlisten = store.onCommit((notice) => {
+      this.#watchers.onCommit(notice);
+      this.#prefix.onCommit(notice);
+    });
     this.#undoStorage = new DexieUndoStorage(store, name);
     const undoOptions = options.undo ?? {};
     this.#undo = createUndoManager({
@@ -337,7 +369,8 @@ export class ChronicleEngine {
    * A projection's state over one stream, caught up from its persisted checkpoint (with sync:
    * then the pending events, as an OptimisticRecord).
    */
-  read(projectionName: string, stream: string): Promise<ProjectionRecord> {
+  read(projectionName: string, stream?: string): Promise<ProjectionRecord> {
+    if (stream === undefined) return this.#prefix.read(this.#crossStream(projectionName));
     const projection = this.#projection(projectionName);
     if (this.#bridge) return readOptimistic(this.#optimistic, projection, stream);
     return this.#runner.catchUp(projection, stream);
@@ -346,16 +379,34 @@ export class ChronicleEngine {
   /** Calls `onRecord` with the projection's record now and after every change; returns an id. */
   watch(
     projectionName: string,
-    stream: string,
+    stream: string | undefined,
     onRecord: (record: ProjectionRecord) => void,
     onError?: (error: ChronicleError) => void,
   ): number {
+    if (stream === undefined) {
+      return this.#prefix.watch(this.#crossStream(projectionName), onRecord, onError);
+    }
     return this.#watchers.add(this.#projection(projectionName), stream, onRecord, onError);
   }
 
   /** Stops the watch with this id. */
   unwatch(id: number): void {
-    this.#watchers.remove(id);
+    if (id < 0) this.#prefix.unwatch(id);
+    else this.#watchers.remove(id);
+  }
+
+  /**
+   * Rebuilds a projection's persisted record from the first event (no stream: a cross-stream
+   * projection), reporting `rebuild` statuses; returns the record as `read` would.
+   */
+  async rebuild(projectionName: string, stream?: string): Promise<ProjectionRecord> {
+    if (stream === undefined) {
+      const projection = this.#crossStream(projectionName);
+      await this.#runner.rebuild(projection, { prefix: projection.prefix! });
+    } else {
+      await this.#runner.rebuild(this.#projection(projectionName), stream);
+    }
+    return this.read(projectionName, stream);
   }
 
   /**
@@ -400,6 +451,7 @@ export class ChronicleEngine {
     this.#closed = true;
     this.#unlisten();
     this.#watchers.clear();
+    this.#prefix.clear();
     await this.#recording;
     await this.#undo.flush().catch(() => {});
     this.#undo.dispose();
@@ -423,6 +475,18 @@ export class ChronicleEngine {
       });
     }
     return decider;
+  }
+
+  #crossStream(name: string): Projection<any, any> {
+    const projection = this.#prefix.get(name);
+    if (!projection) {
+      throw new ChronicleError(
+        "validation",
+        `no cross-stream projection named "${name}" is registered (declare it with a prefix)`,
+        { details: { path: "projection", projection: name } },
+      );
+    }
+    return projection;
   }
 
   #projection(name: string): Projection<any, any> {

@@ -39,7 +39,7 @@ import {
   type ProjectionRecord,
   type SnapshotStore,
 } from "@chronicle/core";
-import { snapshotIfDue } from "@chronicle/core/store";
+import { skippedField, snapshotIfDue } from "@chronicle/core/store";
 import type { ExecuteResult } from "../shared/host-api.ts";
 import type { DexieEventStore } from "../store/dexie-store.ts";
 import type { LogTail } from "../store/log-queries.ts";
@@ -182,6 +182,7 @@ async function executeKnown(
     position: head,
     snapshotPosition: known.snapshotPosition,
     lastId: events.at(-1)?.id,
+    ...skippedField(known.skipped),
     records: new Map([
       ...known.records,
       ...projections.map((record) => [record.key, record] as const),
@@ -232,12 +233,15 @@ async function run(
       written.head,
       loaded.snapshotPosition,
       deps.now,
+      // What the fold skipped (unknown types or versions) stays with the snapshot (invariant 11).
+      loaded.skipped,
     );
     reached = {
       state,
       position: written.head,
       snapshotPosition,
       lastId: written.events.at(-1)?.id,
+      ...skippedField(loaded.skipped),
       records: new Map(
         written.projections
           .filter((record) => record.checkpoint === written.head)

@@ -99,6 +99,7 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
     async unwatch(id) {
       engine?.unwatch(id);
     },
+    rebuild: (projection, stream) => ready().rebuild(projection, stream),
     async diagnostics(): Promise<HostDiagnostics> {
       const current = ready();
       return { events: await current.store.lastCheckpoint(), leader: current.isLeader };

@@ -10,6 +10,7 @@ export type {
   HostStatus,
   OpenInfo,
   OpenRequest,
+  RebuildProgress,
 } from "../shared/host-api.ts";
 export { DexieLocalLog } from "../store/dexie-local-log.ts";
 export { DexieEventStore } from "../store/dexie-store.ts";

@@ -24,6 +24,12 @@ export interface ProjectionSpec<State, Defs extends readonly AnyEventDefinition[
   handlers: ProjectionHandlers<State, Defs>;
   /** Save a snapshot at least every N events (for temporal reads). @default undefined */
   snapshotEvery?: number | undefined;
+  /**
+   * Makes it a cross-stream projection: one read model over every stream whose id starts with
+   * `prefix` (e.g. `"board:"`), folded in commit order, instead of one per stream. Hosts read it
+   * without a stream (the browser's `chronicle.read(projection)`). @default undefined
+   */
+  prefix?: string | undefined;
 }
 
 /** A read model folded from events. Create one with {@link defineProjection}. */
@@ -37,6 +43,8 @@ export interface Projection<
   readonly events: Defs;
   /** The spec's handlers, by event type. */
   readonly handlers: ProjectionHandlers<State, Defs>;
+  /** For a cross-stream projection, the stream id prefix it folds. */
+  readonly prefix?: string | undefined;
 }
 
 /**
@@ -60,6 +68,9 @@ export function defineProjection<State, const Defs extends readonly AnyEventDefi
   spec: ProjectionSpec<State, Defs>,
 ): Projection<State, Defs> {
   if (!spec.name) throw new Error("defineProjection: name is required");
+  if (spec.prefix !== undefined && (typeof spec.prefix !== "string" || spec.prefix === "")) {
+    throw new Error(`defineProjection(${spec.name}): prefix must be a non-empty string`);
+  }
   type Handler = (state: State, event: RecordedEvent) => State;
   const table = new Map<string, { definition: AnyEventDefinition; handler: Handler }>();
   for (const definition of spec.events) {
@@ -81,6 +92,7 @@ export function defineProjection<State, const Defs extends readonly AnyEventDefi
     initialState: spec.initialState,
     handlers: spec.handlers,
     snapshotEvery: spec.snapshotEvery,
+    ...(spec.prefix === undefined ? {} : { prefix: spec.prefix }),
     knows(type, version) {
       const entry = table.get(type);
       return (

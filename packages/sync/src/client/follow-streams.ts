@@ -9,7 +9,10 @@
 //    or a sync that failed, is caught up on the next connection.
 // 3. Reconnects back off from `initialMs` to `maxMs` with jitter; the token is asked for again on
 //    every connection (an expired one closes the socket with 4401: reconnect at once). A refusal
-//    with 403 (the token reads nothing under the prefix) stops the follower (state `error`).
+//    with 403 (the token reads nothing under the prefix) or 400 (a bad prefix) stops the follower
+//    (state `error`). A browser's WebSocket cannot see why an upgrade failed, so a socket that
+//    closes before opening asks the listing route once with the same token why (as the
+//    WebSocket transport's `probeRefusals`).
 // 4. Two heartbeats unanswered mean the connection is dead: it is closed and reconnected.
 import { ChronicleError, type LocalLog } from "@chronicle/core";
 import { parseWatchFrame, type StreamHead } from "../protocol/directory.ts";
@@ -55,6 +58,8 @@ export interface FollowStreamsOptions {
   };
   /** Timers and randomness (virtual in tests). @default real timers and Math.random */
   scheduler?: Scheduler;
+  /** Asks `GET /v1/streams` why an upgrade failed when the WebSocket cannot tell (invariant 3). @default globalThis.fetch */
+  fetch?: typeof fetch;
 }
 
 /** The follower's connection: `live` once the node's current heads have arrived. */
@@ -114,7 +119,25 @@ export function followStreams(options: FollowStreamsOptions): StreamFollower {
   const initialMs = options.backoff?.initialMs ?? 250;
   const maxMs = options.backoff?.maxMs ?? 30_000;
   const concurrency = Math.max(1, options.concurrency ?? 4);
-  const base = options.url.replace(/^http/, "ws").replace(/\/$/, "");
+  const httpBase = options.url.replace(/^ws/, "http").replace(/\/$/, "");
+  const base = httpBase.replace(/^http/, "ws");
+  const doFetch =
+    options.fetch ??
+    (typeof globalThis.fetch === "function" ? globalThis.fetch.bind(globalThis) : undefined);
+  /** Invariant 3: why the upgrade failed (`offline` when the listing answers, or nothing does). */
+  const whyRefused = async (token: string | undefined): Promise<ChronicleError> => {
+    if (!doFetch) return refusal(undefined);
+    try {
+      const response = await doFetch(
+        `${httpBase}/v1/streams?prefix=${encodeURIComponent(options.prefix)}&limit=1`,
+        { headers: token ? { authorization: `Bearer ${token}` } : {} },
+      );
+      await response.body?.cancel().catch(() => {});
+      return refusal(response.ok ? undefined : response.status);
+    } catch {
+      return refusal(undefined);
+    }
+  };
   const heads = new Map<string, number>();
   // Invariant 2: streams waiting for a sync (with the head to reach) and those syncing.
   const wanted = new Map<string, number>();
@@ -217,7 +240,7 @@ export function followStreams(options: FollowStreamsOptions): StreamFollower {
       }
     }
     if (closed) return;
-    if (error && isForbidden(error)) {
+    if (error && isFinal(error)) {
       state = "error";
       report(error);
       return;
@@ -253,8 +276,10 @@ export function followStreams(options: FollowStreamsOptions): StreamFollower {
     const current = new Socket(`${base}/v1/watch${query}`) as SocketLike;
     socket = current;
     let expired = false;
+    let refused = false;
     current.on?.("unexpected-response", (_request, response) => {
       if (socket !== current) return;
+      refused = true;
       const status = response.statusCode;
       if (status === 401) state = "unauthorized";
       drop(false, refusal(status));
@@ -294,7 +319,15 @@ export function followStreams(options: FollowStreamsOptions): StreamFollower {
       // 4401: the token expired: a fresh one at once (invariant 3).
       if (event.code === 4401 || expired) drop(true);
       else if (event.code === 4403) drop(false, refusal(403));
-      else drop(false, open ? undefined : refusal(undefined));
+      else if (open || refused) drop();
+      else {
+        // Closed before opening, cause unknown (a browser): ask why (invariant 3).
+        void whyRefused(token).then((error) => {
+          if (socket !== current) return;
+          if (error.code === "unauthorized") state = "unauthorized";
+          drop(false, error);
+        });
+      }
     };
   };
 
@@ -329,8 +362,9 @@ export function followStreams(options: FollowStreamsOptions): StreamFollower {
   };
 }
 
-function isForbidden(error: ChronicleError): boolean {
-  return error.code === "forbidden";
+/** Refusals that another attempt with the same options cannot fix (invariant 3). */
+function isFinal(error: ChronicleError): boolean {
+  return error.code === "forbidden" || error.code === "validation";
 }
 
 /** A refused upgrade's HTTP status as a coded error. */

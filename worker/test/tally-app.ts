@@ -16,7 +16,7 @@ export const tally = defineDecider({
   evolve: (state, event) => ({ count: state.count + 1, last: event.data.index }),
   decide: (command: { tag: string }, state) => {
     if (command.tag === "") throw new ChronicleError("validation", "a tag is needed");
-    return { type: "card.added", data: { tag: command.tag, index: state.count } };
+    return cardAdded.create({ tag: command.tag, index: state.count });
   },
 });
 

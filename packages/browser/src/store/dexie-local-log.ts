@@ -88,7 +88,7 @@ export class DexieLocalLog implements LocalLog {
       });
     }
     const db = this.store.db;
-    await this.store.transaction(async () => {
+    const written = await this.store.transaction(async () => {
       const [head, state] = await Promise.all([
         this.store.head(stream),
         this.tables.syncState(stream),
@@ -124,8 +124,10 @@ export class DexieLocalLog implements LocalLog {
           };
         });
       if (records.length > 0) await db.projections.bulkPut(records);
+      return records;
     }, `start ${stream} after position ${start.floor}`);
-    this.store.announce({ streams: [stream], records: [] });
+    // Every tab's cache of projection records learns the records at the floor.
+    this.store.announce({ streams: [stream], records: written });
   }
 
   async readStartSnapshots(stream: string): Promise<Snapshot[]> {

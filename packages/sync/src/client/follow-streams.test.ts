@@ -2,10 +2,15 @@
 // when (only those behind, a few at a time, never one twice at once), one socket, reconnecting
 // with a fresh token after 4401 and getting every head again, stopping on a refusal it cannot
 // fix, and the heartbeat. The real node and sockets: test/sync-node/follow-streams.e2e.test.ts.
-import type { ChronicleError } from "@chronicle/core";
+import { type ChronicleError, MemoryLocalLog, type SyncContext } from "@chronicle/core";
 import { describe, expect, it } from "vitest";
+import { account } from "../__fixtures__/account.ts";
 import type { StreamHead, WatchFrame } from "../protocol/directory.ts";
+import { createLoopbackTransport } from "../testing/loopback-transport.ts";
+import { MemoryNode } from "../testing/memory-node.ts";
 import { followStreams } from "./follow-streams.ts";
+import { createSyncEngine } from "./sync-engine.ts";
+import { createSyncStarter } from "./sync-starter.ts";
 import type { Scheduler } from "./transport.ts";
 
 /** A watch socket the test plays the node of. */
@@ -301,6 +306,56 @@ describe("followStreams", () => {
     timers.run(60_000);
     expect(ScriptedSocket.opened).toHaveLength(1);
     follower.close();
+  });
+
+  it("runs in the host's sync starter: a followed stream that moves is synced into the host's log", async () => {
+    const node = new MemoryNode();
+    // Another device writes account:7 while this one is away.
+    const other = createSyncEngine({
+      local: new MemoryLocalLog(),
+      transport: createLoopbackTransport(node),
+      device: "other",
+    });
+    await other.execute("account:7", account, { deposit: 5 });
+    await other.syncOnce("account:7");
+    ScriptedSocket.opened = [];
+    const local = new MemoryLocalLog();
+    const statuses = new Set<string>();
+    let changed!: () => void;
+    const changedOnce = new Promise<void>((resolve) => {
+      changed = resolve;
+    });
+    const context = {
+      deviceId: "me",
+      actor: "me",
+      localLog: local,
+      deciders: [account],
+      onLocalWrite: () => () => {},
+      changed: (stream: string) => {
+        if (stream === "account:7") changed();
+      },
+      reportStatus: (stream: string) => statuses.add(stream),
+      reportRejected: () => {},
+    } as unknown as SyncContext;
+    const handle = await createSyncStarter({
+      transport: createLoopbackTransport(node),
+      followNetwork: false,
+      follow: {
+        url: "https://sync.test",
+        prefixes: ["account:"],
+        WebSocket: ScriptedSocket,
+        scheduler: virtualTimers(),
+      },
+    })(context);
+    const socket = await socketAt(0);
+    expect(new URL(socket.url).searchParams.get("prefix")).toBe("account:");
+    socket.open();
+    socket.heads([["account:7", node.log("account:7").length]]);
+    await changedOnce;
+    expect(await local.confirmedHead("account:7")).toBe(1);
+    expect(statuses.has("account:7")).toBe(true);
+    await handle.stop();
+    expect(socket.closedByClient).toBe(true);
   });
 
   it("needs the engine's local log to sync", () => {

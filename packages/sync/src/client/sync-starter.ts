@@ -2,6 +2,7 @@
 // creates the engine over the host's LocalLog and connects its events to the host. The seam's
 // types (SyncContext, SyncStarter) are core's, so this package does not depend on the host's.
 import type { SyncContext, SyncStarter } from "@chronicle/core";
+import { type FollowStreamsOptions, followStreams } from "./follow-streams.ts";
 import { followNetworkStatus } from "./network-status.ts";
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from "./sync-engine.ts";
 import type { SyncTransport } from "./transport.ts";
@@ -27,6 +28,18 @@ export interface SyncStarterOptions
   followNetwork?: boolean;
   /** Called with the engine once created (to call `setOnline`, `start`, `syncOnce` yourself). */
   onEngine?: (engine: SyncEngine) => void;
+  /**
+   * Prefixes to follow (`followStreams`): one watch socket each, whatever the number of streams
+   * under it; a stream that moves on the node is synced with `syncOnce`, so the host's
+   * projections see other devices' changes to streams it does not keep live.
+   *
+   * @example
+   * follow: { url: "https://sync.example.com", token: getToken, prefixes: ["board:"] }
+   */
+  follow?: Omit<FollowStreamsOptions, "prefix" | "engine" | "local"> & {
+    /** The prefixes to follow, each holding a ':' (e.g. `["board:"]`). */
+    prefixes: readonly string[];
+  };
 }
 
 /**
@@ -49,6 +62,7 @@ export function createSyncStarter(options: SyncStarterOptions): SyncStarter {
     written = "live",
     followNetwork,
     onEngine,
+    follow,
     ...engineOptions
   } = options;
   const listed = new Set(streams);
@@ -91,6 +105,24 @@ export function createSyncStarter(options: SyncStarterOptions): SyncStarter {
       cleanups.push(followNetworkStatus(engine));
     }
     onEngine?.(engine);
+    if (follow) {
+      const { prefixes, ...followOptions } = follow;
+      for (const prefix of prefixes) {
+        const follower = followStreams({
+          ...followOptions,
+          prefix,
+          // A followed stream's status reaches the host like a written one's.
+          engine: {
+            syncOnce: (stream) => {
+              report(stream);
+              return engine.syncOnce(stream);
+            },
+          },
+          local: context.localLog,
+        });
+        cleanups.push(() => follower.close());
+      }
+    }
     for (const stream of streams) start(stream);
     for (const stream of await context.localLog.streamsWithPending()) start(stream);
     return {

@@ -30,15 +30,32 @@ import {
   uuidv7,
 } from "@chronicle/core";
 import type { ExecuteResult, FoldableRef, HostStatus, OpenInfo } from "../shared/host-api.ts";
-import { DexieLocalLog } from "../store/dexie-local-log.ts";
+import type { DexieLocalLog } from "../store/dexie-local-log.ts";
 import type { DexieEventStore } from "../store/dexie-store.ts";
 import { createProjectionUpdater, type ProjectionUpdater } from "../store/projection-updater.ts";
 import { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";
+import { type CommandOutcome, CommandQueue } from "./command-queue.ts";
 import { DeciderStates } from "./decider-states.ts";
 import type { EngineOptions } from "./engine-options.ts";
-import { executeLocal, KnownWrites, type SpeculationStats } from "./execute-local.ts";
+import {
+  executeLocal,
+  executeLocalBatch,
+  KnownWrites,
+  type LocalExecuteDeps,
+  type SpeculationStats,
+} from "./execute-local.ts";
 import { electLeader, type Leadership } from "./leader.ts";
-import { appendPending, executeSynced, type OptimisticDeps, readOptimistic } from "./optimistic.ts";
+import {
+  appendPending,
+  executeSynced,
+  executeSyncedBatch,
+  type OptimisticDeps,
+  readDeciderState,
+  readOptimistic,
+  type SyncedCommand,
+} from "./optimistic.ts";
+import { OptimisticStates } from "./optimistic-states.ts";
+import { OrderedLocalLog } from "./ordered-local-log.ts";
 import {
   isPrefixProjection,
   PrefixProjections,
@@ -55,6 +72,11 @@ import {
   type TimeTravelDeps,
 } from "./time-travel.ts";
 import { createEngineUndoHost, DexieUndoStorage } from "./undo.ts";
+
+/** A command waiting in the engine's queue. */
+interface QueuedCommand extends SyncedCommand {
+  early: ((result: ExecuteResult) => void) | undefined;
+}
 
 /**
  * Chronicle in a worker over IndexedDB: commands, projections kept in the same transactions,
@@ -84,6 +106,21 @@ export class ChronicleEngine {
    */
   readonly speculation: SpeculationStats = { speculated: 0, stale: 0, unconfirmed: 0 };
   readonly #knownWrites = new KnownWrites();
+  /**
+   * Commands fired at once are committed in groups; `stats` counts the groups.
+   *
+   * @internal For this package's tests and benchmarks.
+   */
+  readonly commandQueue = new CommandQueue<QueuedCommand>({
+    runOne: (stream, item) => this.#runOne(stream, item),
+    runBatch: (stream, items) => this.#runBatch(stream, items),
+  });
+  /**
+   * The optimistic states kept with sync (their `stats` count rebuilds and folds).
+   *
+   * @internal For this package's tests and benchmarks.
+   */
+  readonly optimisticStates: OptimisticStates;
   readonly #local: DexieLocalLog;
   readonly #bridge: SyncBridge | undefined;
   readonly #optimistic: OptimisticDeps;
@@ -157,11 +194,13 @@ export class ChronicleEngine {
     });
     this.#updater = withPrefixProjections(updater, this.#prefix);
     store.setAppendHook(this.#updater.update);
-    this.#local = new DexieLocalLog(store);
+    this.#local = new OrderedLocalLog(store);
+    this.optimisticStates = new OptimisticStates(store);
     this.#optimistic = {
       local: this.#local,
       runner: this.#runner,
       deciderStates: this.#deciderStates,
+      states: this.optimisticStates,
       snapshots: this.#leaderSnapshots(),
       nextRevision: () => ++this.#revision,
     };
@@ -272,32 +311,14 @@ export class ChronicleEngine {
       correlationId: context.correlationId ?? commandId,
       causationId: context.causationId ?? commandId,
     };
-    const result = this.#bridge
-      ? await executeSynced(
-          this.#optimistic,
-          [...this.#projections.values()],
-          registered,
-          stream,
-          command,
-          { ...eventContext, commandId },
-          options.strict ?? false,
-        )
-      : await executeLocal(
-          {
-            store: this.store,
-            updater: this.#updater,
-            deciderStates: this.#deciderStates,
-            snapshots: this.#leaderSnapshots(),
-            now: this.#options.now,
-            stats: this.speculation,
-            knownWrites: this.#knownWrites,
-          },
-          registered,
-          stream,
-          command,
-          eventContext,
-          early,
-        );
+    // Commands fired at once on a stream are committed in groups (command-queue.ts).
+    const result = await this.commandQueue.submit(stream, {
+      decider: registered,
+      command,
+      context: { ...eventContext, commandId },
+      strict: options.strict ?? false,
+      early,
+    });
     if (options.undoable !== false && result.events.length > 0) {
       const label = options.label ?? this.#options.undo?.labelOf?.(command, registered.name);
       // Not awaited: the command's caller (and its render) does not wait for the undo stacks
@@ -374,6 +395,16 @@ export class ChronicleEngine {
     const projection = this.#projection(projectionName);
     if (this.#bridge) return readOptimistic(this.#optimistic, projection, stream);
     return this.#runner.catchUp(projection, stream);
+  }
+
+  /**
+   * With sync: the optimistic state the next command of the decider on the stream is decided on.
+   *
+   * @internal For this package's tests.
+   */
+  async optimisticState(deciderName: string, stream: string): Promise<unknown> {
+    if (!this.#bridge) throw new Error("optimisticState: this engine has no sync");
+    return readDeciderState(this.#optimistic, this.#decider(deciderName), stream);
   }
 
   /** Calls `onRecord` with the projection's record now and after every change; returns an id. */
@@ -461,6 +492,57 @@ export class ChronicleEngine {
     this.#leadership.release();
     await this.store.close();
     this.store.db.close();
+  }
+
+  #runOne(stream: string, item: QueuedCommand): Promise<ExecuteResult> {
+    if (this.#bridge) {
+      const { decider, command, context, strict } = item;
+      return executeSynced(
+        this.#optimistic,
+        [...this.#projections.values()],
+        decider,
+        stream,
+        command,
+        context,
+        strict,
+      );
+    }
+    const { commandId: _commandId, ...eventContext } = item.context;
+    return executeLocal(
+      this.#localDeps(),
+      item.decider,
+      stream,
+      item.command,
+      eventContext,
+      item.early,
+    );
+  }
+
+  #runBatch(stream: string, items: readonly QueuedCommand[]): Promise<CommandOutcome[]> {
+    if (this.#bridge) {
+      return executeSyncedBatch(this.#optimistic, [...this.#projections.values()], stream, items);
+    }
+    return executeLocalBatch(
+      this.#localDeps(),
+      stream,
+      items.map(({ decider, command, context: { commandId: _commandId, ...eventContext } }) => ({
+        decider,
+        command,
+        eventContext,
+      })),
+    );
+  }
+
+  #localDeps(): LocalExecuteDeps {
+    return {
+      store: this.store,
+      updater: this.#updater,
+      deciderStates: this.#deciderStates,
+      snapshots: this.#leaderSnapshots(),
+      now: this.#options.now,
+      stats: this.speculation,
+      knownWrites: this.#knownWrites,
+    };
   }
 
   #foldable(ref: FoldableRef): Foldable<unknown> {

@@ -45,6 +45,7 @@ import type { DexieEventStore } from "../store/dexie-store.ts";
 import type { LogTail } from "../store/log-queries.ts";
 import type { ProjectionUpdater } from "../store/projection-updater.ts";
 import { allRequests } from "../store/storage-errors.ts";
+import type { CommandOutcome } from "./command-queue.ts";
 import { type DeciderState, type DeciderStates, deciderTypes } from "./decider-states.ts";
 
 export interface LocalExecuteDeps {
@@ -254,4 +255,99 @@ async function run(
   // Only after the commit: an aborted transaction must not leave its state in the cache.
   if (reached) deciderStates.remember(decider, stream, reached);
   return result;
+}
+
+/** A command waiting in a batch (see {@link executeLocalBatch}). */
+export interface LocalCommand {
+  decider: Decider<any, any, any>;
+  command: unknown;
+  eventContext: EventContext;
+}
+
+/**
+ * Runs commands of one stream in one transaction, the ordinary way (reads, then writes), each
+ * decided on the state the previous ones left. A command its decider refuses is refused alone;
+ * a failed transaction rejects (nothing is stored: the caller runs them one by one).
+ */
+export async function executeLocalBatch(
+  deps: LocalExecuteDeps,
+  stream: string,
+  commands: readonly LocalCommand[],
+): Promise<CommandOutcome[]> {
+  const { store, deciderStates, snapshots } = deps;
+  const reached = new Map<Decider<any, any, any>, DeciderState>();
+  let head = 0;
+  const outcomes = await store.transaction(async () => {
+    const outcomes: CommandOutcome[] = [];
+    for (const { decider, command, eventContext } of commands) {
+      // Read in this transaction: it sees the events the batch wrote before.
+      const position = await store.position(stream);
+      head = position.head;
+      let loaded = reached.get(decider);
+      if (loaded?.position !== position.head) {
+        loaded = await deciderStates.load(store, decider, stream, position, snapshots, loaded);
+      }
+      let envelopes: ReturnType<typeof createEnvelope>[];
+      try {
+        envelopes = decider
+          .decide(command, loaded.state)
+          .map((event) => createEnvelope(stream, decider.registry.validate(event), eventContext));
+      } catch (error) {
+        reached.set(decider, loaded);
+        outcomes.push({ error });
+        continue;
+      }
+      if (envelopes.length === 0) {
+        reached.set(decider, loaded);
+        outcomes.push({ result: { events: [], head: loaded.position, projections: [] } });
+        continue;
+      }
+      const written = await store.write(stream, envelopes, {
+        expectedVersion: loaded.position === 0 ? "no-stream" : loaded.position,
+        knownHead: loaded.position,
+        freshIds: true,
+        knownTail: position.tail ?? null,
+      });
+      head = written.head;
+      const state = foldEvents(decider, loaded.state, written.events);
+      const snapshotPosition = await snapshotIfDue(
+        snapshots,
+        decider,
+        stream,
+        state,
+        written.head,
+        loaded.snapshotPosition,
+        deps.now,
+      );
+      reached.set(decider, {
+        state,
+        position: written.head,
+        snapshotPosition,
+        lastId: written.events.at(-1)?.id,
+        records: new Map(
+          written.projections
+            .filter((record) => record.checkpoint === written.head)
+            .map((record) => [record.key, record]),
+        ),
+      });
+      outcomes.push({
+        result: {
+          events: written.events,
+          head: written.head,
+          projections: [...written.projections],
+        },
+      });
+    }
+    return outcomes;
+  }, `execute ${commands.length} commands on ${stream}`);
+  // Only after the commit: an aborted transaction must not leave its states in the cache. A
+  // state short of the head is remembered without records (its next command reads).
+  for (const [decider, state] of reached) {
+    if (state.position === head) deciderStates.remember(decider, stream, state);
+    else {
+      const { records: _records, ...rest } = state;
+      deciderStates.remember(decider, stream, rest);
+    }
+  }
+  return outcomes;
 }

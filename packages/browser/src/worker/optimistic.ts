@@ -1,26 +1,38 @@
 // internal: not exported. Commands and projection reads when a sync engine is configured: the
 // node assigns positions, so a command's events are stored as pending (with the command), and
-// what the app sees is the optimistic state, fold(confirmed) then pending in local order.
+// what the app sees is the optimistic state, fold(confirmed) then pending in local order, kept
+// incrementally (optimistic-states.ts): a command folds only its own events, and the states
+// are folded again only when the log changed underneath (a rebase).
 // Records carry a `revision` (this worker's order of reads and commits) because the confirmed
 // checkpoint no longer orders them: a pending write changes the state without moving it.
 import {
   type AppendOptions,
   type AppendResult,
+  assertExactJson,
   ChronicleError,
   type CommandContext,
+  type ConfirmedEvent,
   type Decider,
-  foldEvents,
   type Projection,
   type ProjectionRecord,
   type ProjectionRunner,
   type RecordedEvent,
   type SnapshotStore,
 } from "@chronicle/core";
-import { decideEvents } from "@chronicle/core/store";
+import { decideEvents, validateBatch } from "@chronicle/core/store";
 import type { ExecuteResult } from "../shared/host-api.ts";
 import type { DexieLocalLog } from "../store/dexie-local-log.ts";
-import { allRequests } from "../store/storage-errors.ts";
+import type { StreamPosition } from "../store/log-queries.ts";
+import type { PendingRow } from "../store/schema.ts";
+import { toStorageError } from "../store/storage-errors.ts";
+import type { CommandOutcome } from "./command-queue.ts";
 import { type DeciderState, type DeciderStates, deciderTypes } from "./decider-states.ts";
+import {
+  asPending,
+  type FoldedState,
+  type OptimisticStates,
+  type PendingView,
+} from "./optimistic-states.ts";
 
 /** A projection record with the pending events folded in. */
 export interface OptimisticRecord extends ProjectionRecord {
@@ -34,84 +46,262 @@ export interface OptimisticDeps {
   local: DexieLocalLog;
   runner: ProjectionRunner;
   deciderStates: DeciderStates;
+  /** The views and states kept incrementally. */
+  states: OptimisticStates;
   snapshots: SnapshotStore;
   /** The next revision (increasing). */
   nextRevision: () => number;
 }
 
+/** A command waiting to be decided with sync (see {@link executeSyncedBatch}). */
+export interface SyncedCommand {
+  decider: Decider<any, any, any>;
+  command: unknown;
+  context: CommandContext & { commandId: string };
+  strict: boolean;
+}
+
+const moveDecider = (
+  base: DeciderState,
+  state: unknown,
+  events: readonly ConfirmedEvent[],
+): DeciderState => ({
+  state,
+  position: events.at(-1)?.position ?? base.position,
+  snapshotPosition: base.snapshotPosition,
+  lastId: events.at(-1)?.id ?? base.lastId,
+});
+
+const moveRecord = (
+  base: ProjectionRecord,
+  state: unknown,
+  events: readonly ConfirmedEvent[],
+): ProjectionRecord => ({ ...base, state, checkpoint: events.at(-1)?.position ?? base.checkpoint });
+
+// A read-only transaction over what a view is checked and read from: a consistent moment.
+function readView(deps: OptimisticDeps, stream: string) {
+  const db = deps.local.store.db;
+  return db
+    .transaction("r", [db.events, db.pending, db.meta], async () => await deps.states.view(stream))
+    .catch((error: unknown) => {
+      throw toStorageError(error, `read the pending events of ${stream}`);
+    });
+}
+
 /**
- * A projection's optimistic record: the persisted (confirmed) record caught up, then the
- * stream's pending events. Read again when a confirmation moved the head meanwhile, so the
+ * A projection's optimistic record: the kept state caught up with the stream's pending events
+ * when the log did not change underneath, else the persisted (confirmed) record caught up, then
+ * the pending events (a rebase), read again when a confirmation moved the head meanwhile, so the
  * record never misses or doubles an event that moved from pending to confirmed.
  */
 export async function readOptimistic(
   deps: OptimisticDeps,
   projection: Projection<any, any>,
   stream: string,
+  revision = deps.nextRevision(),
+  known?: PendingView,
 ): Promise<OptimisticRecord> {
-  const revision = deps.nextRevision();
-  for (let attempt = 0; ; attempt++) {
-    const before = await deps.local.confirmedHead(stream);
+  const { view } = known ? { view: known } : await readView(deps, stream);
+  const kept = deps.states.kept(projection, view, moveRecord);
+  if (kept) return recordOf(deps, projection, view, kept, revision);
+  let last: OptimisticRecord | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = await readView(deps, stream);
     const record = await deps.runner.catchUp(projection, stream);
-    const pending = await deps.local.tables.pending(stream);
-    if (attempt < 5 && (await deps.local.confirmedHead(stream)) !== before) continue;
-    const events = pending.map((row) => row.event);
-    const state =
-      events.length === 0
-        ? record.state
-        : foldEvents(projection, structuredClone(record.state), events);
-    return { ...record, state, revision, pending: events.length };
+    const { view } = await readView(deps, stream);
+    const folded = deps.states.rebased(view, record, record.state);
+    const consistent =
+      record.checkpoint === view.head &&
+      before.view.head === view.head &&
+      before.view.epoch === view.epoch;
+    if (consistent) return recordOf(deps, projection, view, folded, revision);
+    deps.states.catchUp(projection, view, folded);
+    last = { ...record, state: folded.state, revision, pending: view.events.length };
   }
+  return last!;
+}
+
+// The record of a projection's state, kept for the next read or command.
+function recordOf(
+  deps: OptimisticDeps,
+  projection: Projection<any, any>,
+  view: PendingView,
+  folded: FoldedState<ProjectionRecord>,
+  revision: number,
+): OptimisticRecord {
+  deps.states.catchUp(projection, view, folded);
+  deps.states.keep(projection, view.stream, folded);
+  return {
+    ...folded.base,
+    checkpoint: view.head,
+    state: folded.state,
+    revision,
+    pending: folded.folded,
+  };
+}
+
+// The decider's kept state over the view, or its confirmed state (cached, or snapshot + tail)
+// with the view's events to fold (a rebase). In the caller's transaction.
+async function deciderState(
+  deps: OptimisticDeps,
+  decider: Decider<any, any, any>,
+  view: PendingView,
+  position: StreamPosition,
+): Promise<FoldedState<DeciderState>> {
+  const kept = deps.states.kept(decider, view, moveDecider);
+  if (kept) return kept;
+  const store = deps.local.store;
+  const base = await deps.deciderStates.load(store, decider, view.stream, position, deps.snapshots);
+  return deps.states.rebased(view, base, base.state);
 }
 
 /**
- * Decides a command on the optimistic state and stores its events as pending with the command,
- * in one transaction. Returns the events and the confirmed decider state it started from (to
- * remember once committed).
+ * The optimistic state a command of `decider` on `stream` is decided on now.
+ *
+ * @internal For this package's tests.
  */
-export async function executePending(
+export async function readDeciderState(
   deps: OptimisticDeps,
   decider: Decider<any, any, any>,
   stream: string,
-  command: unknown,
-  context: CommandContext & { commandId: string },
-  strict: boolean,
-): Promise<{ events: RecordedEvent[]; head: number; confirmed: DeciderState }> {
-  const { local } = deps;
-  return local.store.transaction(async () => {
-    const [position, pending] = await allRequests([
-      local.store.position(stream),
-      local.tables.pending(stream),
-    ]);
-    const confirmed = await deps.deciderStates.load(
-      local.store,
-      decider,
-      stream,
-      position,
-      deps.snapshots,
-    );
-    const state = foldEvents(
-      decider,
-      structuredClone(confirmed.state),
-      pending.map((row) => row.event),
-    );
-    const events = decideEvents(decider, stream, command, state, context);
-    await local.addPending(stream, events, {
-      id: context.commandId,
-      decider: decider.name,
-      command,
-      strict,
-      basePosition: confirmed.position,
-    });
-    return { events, head: confirmed.position, confirmed };
-  }, `execute ${decider.name} on ${stream}`);
+): Promise<unknown> {
+  const { view, folded } = await deps.local.store.transaction(async () => {
+    const { view, probe } = await deps.states.view(stream);
+    const folded = await deciderState(deps, decider, view, probe.position);
+    deps.states.catchUp(decider, view, folded);
+    return { view, folded };
+  }, `read the state of ${decider.name} on ${stream}`);
+  deps.deciderStates.remember(decider, stream, folded.base);
+  deps.states.keep(decider, view.stream, folded);
+  return folded.state;
 }
 
 /**
- * A command with sync: decided on the optimistic state and stored as pending (see
- * executePending), then announced to every tab (and to the leader's engine, which pushes it),
- * with the optimistic records of the projections its event types move.
+ * Decides commands of one stream on the optimistic state, one after the other (each on the
+ * state the previous ones left), and stores their events as pending with their commands, in
+ * one transaction. A command that `decide` refuses (or whose events are invalid) is refused
+ * alone; a failed transaction fails them all (the caller then runs them one by one).
  */
+async function executePending(
+  deps: OptimisticDeps,
+  stream: string,
+  commands: readonly SyncedCommand[],
+) {
+  const { local } = deps;
+  const store = local.store;
+  const decided: Array<{ events: RecordedEvent[] } | { error: unknown }> = [];
+  const working = new Map<Decider<any, any, any>, FoldedState<DeciderState>>();
+  const added: RecordedEvent[] = [];
+  const { view, lastLocalSeq } = await store.transaction(
+    async () => {
+      const { view, probe } = await deps.states.view(stream);
+      const rows: PendingRow[] = [];
+      for (const { decider, command, context, strict } of commands) {
+        let folded = working.get(decider);
+        if (!folded) {
+          folded = deps.states.kept(decider, view, moveDecider);
+          if (!folded) {
+            const base = await deps.deciderStates.load(
+              store,
+              decider,
+              stream,
+              probe.position,
+              deps.snapshots,
+            );
+            folded = deps.states.rebased(view, base, base.state);
+          }
+          working.set(decider, folded);
+        }
+        deps.states.catchUp(decider, view, folded, added);
+        let events: RecordedEvent[];
+        try {
+          events = decideEvents(decider, stream, command, folded.state, context).map(asPending);
+          assertExactJson(events, "events");
+        } catch (error) {
+          decided.push({ error });
+          continue;
+        }
+        const stored = {
+          id: context.commandId,
+          decider: decider.name,
+          payload: command,
+          strict,
+          basePosition: view.head,
+        };
+        for (const event of events) rows.push({ id: event.id, stream, event, command: stored });
+        added.push(...events);
+        decided.push({ events });
+      }
+      if (rows.length === 0) return { view, lastLocalSeq: undefined };
+      validateBatch(stream, added);
+      const lastLocalSeq = (await store.db.pending.bulkAdd(rows)) as number;
+      return { view, lastLocalSeq };
+    },
+    `execute ${commands.length === 1 ? commands[0]!.decider.name : `${commands.length} commands`} on ${stream}`,
+  );
+  // Committed: the view grows by the rows just added (when nothing else changed meanwhile).
+  const current = lastLocalSeq === undefined || deps.states.extend(view, added, lastLocalSeq);
+  for (const [decider, folded] of working) {
+    deps.deciderStates.remember(decider, stream, folded.base);
+    if (!current) continue;
+    try {
+      deps.states.catchUp(decider, view, folded);
+      deps.states.keep(decider, stream, folded);
+    } catch {
+      // The decider fails on its own events: the next command folds them again, and says so.
+    }
+  }
+  return { decided, view, current };
+}
+
+/**
+ * Commands with sync: decided on the optimistic state and stored as pending (see
+ * executePending), then announced to every tab (and to the leader's engine, which pushes them),
+ * with the optimistic records of the projections their event types move. Each command's
+ * outcome is known only after the transaction committed.
+ */
+export async function executeSyncedBatch(
+  deps: OptimisticDeps,
+  projections: readonly Projection<any, any>[],
+  stream: string,
+  commands: readonly SyncedCommand[],
+): Promise<CommandOutcome[]> {
+  const { decided, view, current } = await executePending(deps, stream, commands);
+  // Taken at once: a read that starts after this commit must order after these records.
+  const revision = deps.nextRevision();
+  const head = view.head;
+  const types = new Set<string>();
+  commands.forEach((item, index) => {
+    const outcome = decided[index];
+    if (outcome && "events" in outcome && outcome.events.length > 0) {
+      for (const type of deciderTypes(item.decider)) types.add(type);
+    }
+  });
+  let records: OptimisticRecord[] = [];
+  if (types.size > 0) {
+    const concerned = projections.filter((projection) =>
+      Object.keys(projection.handlers as object).some((type) => types.has(type)),
+    );
+    records = await Promise.all(
+      concerned.map((projection) =>
+        readOptimistic(deps, projection, stream, revision, current ? view : undefined),
+      ),
+    );
+    deps.local.store.announce({ streams: [stream], records, pending: true });
+  }
+  return decided.map((outcome) =>
+    "error" in outcome
+      ? outcome
+      : {
+          result:
+            outcome.events.length === 0
+              ? { events: [], head, projections: [] }
+              : { events: outcome.events, head, projections: records, pending: true },
+        },
+  );
+}
+
+/** One command with sync (see {@link executeSyncedBatch}); rejects when it is refused. */
 export async function executeSynced(
   deps: OptimisticDeps,
   projections: readonly Projection<any, any>[],
@@ -121,18 +311,11 @@ export async function executeSynced(
   context: CommandContext & { commandId: string },
   strict: boolean,
 ): Promise<ExecuteResult> {
-  const written = await executePending(deps, decider, stream, command, context, strict);
-  deps.deciderStates.remember(decider, stream, written.confirmed);
-  if (written.events.length === 0) return { events: [], head: written.head, projections: [] };
-  const types = deciderTypes(decider);
-  const concerned = projections.filter((projection) =>
-    Object.keys(projection.handlers as object).some((type) => types.has(type)),
-  );
-  const records = await Promise.all(
-    concerned.map((projection) => readOptimistic(deps, projection, stream)),
-  );
-  deps.local.store.announce({ streams: [stream], records, pending: true });
-  return { events: written.events, head: written.head, projections: records, pending: true };
+  const [outcome] = await executeSyncedBatch(deps, projections, stream, [
+    { decider, command, context, strict },
+  ]);
+  if (!outcome || "error" in outcome) throw outcome?.error;
+  return outcome.result;
 }
 
 /**

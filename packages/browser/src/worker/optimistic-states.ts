@@ -1,0 +1,307 @@
+// internal: not exported. The optimistic states of the synced path, kept incrementally in the
+// worker (docs/architecture.md, "The browser host", invariant 12). Per stream, a PendingView: the
+// pending events as stored, on top of a confirmed head. Per (decider|projection, stream), the
+// confirmed state at the view's head and the optimistic state with the view's first `folded`
+// pending events folded in. A command folds only its own events into it; when the log changed
+// underneath (confirmed events, acks, rejections, drops, an epoch reset, another tab's writes)
+// the view is rebased or read again, and each state is folded again from its confirmed state,
+// moved forward by the confirmed events (a rebase). Invariants:
+// 1. A view describes the stream as it was at some moment: read in one transaction, or extended
+//    after a commit by exactly the rows that commit added after the rows the view holds.
+// 2. A view is used only after checking, in the caller's transaction, that the stream still has
+//    the view's confirmed head (position and event id), epoch and last pending key. Pending
+//    keys come from an auto-increment that never reuses a key; rows leave `pending` only when
+//    confirmed (the head moves) or when a writer removes every row from the first one it drops
+//    to the end and writes the survivors again under new keys (replacePending, dropPending).
+//    So an unchanged head, epoch and last key mean an unchanged pending list.
+// 3. A state is used only at its view's generation. The generation changes whenever the view's
+//    confirmed head or pending list changes other than by rows added at its end.
+// 4. A rebase folds the pending events into a copy of the confirmed state, which is kept as it
+//    was (with nothing pending it starts from the confirmed state itself: folds do not change
+//    their input, which the local path relies on too). So optimistic state == fold(confirmed
+//    state, pending events) (invariant 7) holds for every state used.
+import {
+  type ConfirmedEvent,
+  type Foldable,
+  foldEvents,
+  type RecordedEvent,
+} from "@chronicle/core";
+import Dexie from "dexie";
+import type { DexieEventStore } from "../store/dexie-store.ts";
+import type { StreamPosition } from "../store/log-queries.ts";
+import type { StreamSyncState } from "../store/schema.ts";
+
+/** What a transaction reads to check a view (invariant 2): three index lookups, no rows. */
+export interface StreamProbe {
+  position: StreamPosition;
+  /** The key of the stream's last pending row (undefined when none). */
+  lastLocalSeq: number | undefined;
+  epoch: string | undefined;
+}
+
+/** The pending events of a stream over a confirmed head (invariant 1). */
+export interface PendingView {
+  readonly stream: string;
+  readonly head: number;
+  readonly lastId: string | undefined;
+  readonly epoch: string | undefined;
+  /** The key of the last pending row the view holds (undefined when none). */
+  lastLocalSeq: number | undefined;
+  /** The pending events in local order, as stored (no position, no recordedAt). */
+  readonly events: RecordedEvent[];
+  /** Their keys (`localSeq`), in the same order. */
+  readonly keys: number[];
+  /** See invariant 3. */
+  readonly generation: number;
+  /**
+   * When the view was rebased from the previous one by confirmed events only: its generation
+   * and those events, so states of that generation move their confirmed part forward in memory.
+   */
+  readonly rebasedFrom?: { generation: number; confirmed: readonly ConfirmedEvent[] };
+}
+
+/** A fold's state over a view: confirmed (never folded into) and optimistic. */
+export interface FoldedState<Base = unknown> {
+  generation: number;
+  /** What the confirmed state came with (the decider state, or the projection record). */
+  base: Base;
+  /** The confirmed state at the view's head. */
+  confirmed: unknown;
+  /** How many of the view's pending events `state` includes. */
+  folded: number;
+  /** The optimistic state. */
+  state: unknown;
+}
+
+/** Counters for tests and benchmarks (how often views and states were rebuilt). */
+export interface OptimisticStats {
+  /** Views read whole from `pending` (O(pending)). */
+  viewReads: number;
+  /** Views rebased in memory after confirmed events only (no pending row read). */
+  viewRebases: number;
+  /** States folded again from their confirmed state. */
+  stateRebases: number;
+  /** Pending events folded (by commands, reads and rebases). */
+  pendingFolded: number;
+}
+
+/** The most confirmed events a view is rebased over in memory (more: states load afresh). */
+const maxRebase = 5000;
+
+/** The most streams (views) and states kept; least recently used go first. */
+const capacity = 512;
+
+export class OptimisticStates {
+  readonly #views = new Map<string, PendingView>();
+  readonly #states = new Map<string, FoldedState>();
+  #generation = 0;
+  readonly stats: OptimisticStats = {
+    viewReads: 0,
+    viewRebases: 0,
+    stateRebases: 0,
+    pendingFolded: 0,
+  };
+
+  constructor(readonly store: DexieEventStore) {}
+
+  /** Reads what checks a view, joining the caller's transaction (issued together). */
+  async probe(stream: string): Promise<StreamProbe> {
+    const db = this.store.db;
+    const [position, keys, meta] = await Dexie.Promise.all([
+      this.store.position(stream),
+      db.pending
+        .where("[stream+localSeq]")
+        .between([stream, Dexie.minKey], [stream, Dexie.maxKey], true, true)
+        .reverse()
+        .limit(1)
+        .primaryKeys(),
+      db.meta.get(`stream/${stream}`),
+    ]);
+    return {
+      position,
+      lastLocalSeq: keys[0] as number | undefined,
+      epoch: (meta?.value as StreamSyncState | undefined)?.epoch,
+    };
+  }
+
+  /**
+   * The stream's current view, inside the caller's transaction: the kept one when the probe
+   * matches it, rebased when only acks of its first events moved the head, read otherwise.
+   */
+  async view(stream: string): Promise<{ view: PendingView; probe: StreamProbe }> {
+    const probe = await this.probe(stream);
+    const kept = this.#views.get(stream);
+    if (kept && matches(kept, probe)) return { view: kept, probe };
+    const view = (kept && (await this.#rebase(kept, probe))) ?? (await this.#read(stream, probe));
+    this.#touch(this.#views, stream, view);
+    return { view, probe };
+  }
+
+  /**
+   * After a commit that added `events` (as stored) at the end of the pending list: extends the
+   * view they were decided on, when it is still the stream's view and no other row was added
+   * meanwhile. Returns whether it did (else the next user reads the view again).
+   */
+  extend(view: PendingView, events: readonly RecordedEvent[], lastLocalSeq: number): boolean {
+    if (this.#views.get(view.stream) !== view || (view.lastLocalSeq ?? 0) >= lastLocalSeq) {
+      this.#views.delete(view.stream);
+      return false;
+    }
+    // One bulkAdd in one transaction: its rows took consecutive keys.
+    const first = lastLocalSeq - events.length + 1;
+    for (let index = 0; index < events.length; index++) {
+      view.events.push(events[index]!);
+      view.keys.push(first + index);
+    }
+    view.lastLocalSeq = lastLocalSeq;
+    return true;
+  }
+
+  /**
+   * The fold's kept state over `view` when it is of the view's generation, or moved forward
+   * from the previous one (the view was rebased over confirmed events: `moveBase` moves what
+   * came with the confirmed state). Not caught up with the view's events: see {@link catchUp}.
+   * Nothing is kept: see {@link keep}.
+   */
+  kept<Base>(
+    foldable: Foldable<unknown>,
+    view: PendingView,
+    moveBase: (base: Base, confirmed: unknown, events: readonly ConfirmedEvent[]) => Base,
+  ): FoldedState<Base> | undefined {
+    const kept = this.#states.get(keyOf(foldable, view.stream)) as FoldedState<Base> | undefined;
+    if (kept?.generation === view.generation) return { ...kept };
+    if (!kept || view.rebasedFrom?.generation !== kept.generation) return undefined;
+    const events = view.rebasedFrom.confirmed;
+    const confirmed = foldEvents(foldable, kept.confirmed, events);
+    this.stats.stateRebases++;
+    return this.rebased(view, moveBase(kept.base, confirmed, events), confirmed);
+  }
+
+  /** A state of the view's generation from a confirmed state at its head (a rebase). */
+  rebased<Base>(view: PendingView, base: Base, confirmed: unknown): FoldedState<Base> {
+    return {
+      generation: view.generation,
+      base,
+      confirmed,
+      folded: 0,
+      // A copy: folding the pending events must not change the confirmed state (invariant 4).
+      state: view.events.length === 0 ? confirmed : structuredClone(confirmed),
+    };
+  }
+
+  /** Folds what `folded` misses of the view's events and `extra` (in place on `folded`). */
+  catchUp<Base>(
+    foldable: Foldable<unknown>,
+    view: PendingView,
+    folded: FoldedState<Base>,
+    extra: readonly RecordedEvent[] = [],
+  ): FoldedState<Base> {
+    const total = view.events.length + extra.length;
+    if (folded.folded < total) {
+      const missing =
+        folded.folded >= view.events.length
+          ? extra.slice(folded.folded - view.events.length)
+          : [...view.events.slice(folded.folded), ...extra];
+      folded.state = foldEvents(foldable, folded.state, missing);
+      this.stats.pendingFolded += missing.length;
+      folded.folded = total;
+    }
+    return folded;
+  }
+
+  /**
+   * Keeps a state (after its transaction committed) when it is of the stream's view and folds
+   * no more events than the view holds.
+   */
+  keep(foldable: Foldable<unknown>, stream: string, folded: FoldedState): void {
+    const view = this.#views.get(stream);
+    if (view?.generation !== folded.generation || folded.folded > view.events.length) return;
+    this.#touch(this.#states, keyOf(foldable, stream), folded);
+  }
+
+  /** Forgets the stream's view and states (this worker reset or rewrote it). */
+  forgetStream(stream: string): void {
+    this.#views.delete(stream);
+  }
+
+  // Only confirmed events arrived since the view (acks of some of its events, others' events):
+  // the remaining events are the view's whose ids were not confirmed, provided the last of them
+  // is still the last pending row (invariant 2). The confirmed events are kept for the states
+  // of the view's generation to move forward in memory.
+  async #rebase(kept: PendingView, probe: StreamProbe): Promise<PendingView | undefined> {
+    const { head, lastId } = probe.position;
+    if (kept.epoch !== probe.epoch || head <= kept.head || head - kept.head > maxRebase) {
+      return undefined;
+    }
+    const read = await this.store.readStream(kept.stream, { from: Math.max(1, kept.head) });
+    if (kept.head > 0 && read[0]?.id !== kept.lastId) return undefined;
+    const confirmed = kept.head > 0 ? read.slice(1) : read;
+    if (confirmed.length !== head - kept.head || confirmed.at(-1)?.id !== lastId) return undefined;
+    const ids = new Set(confirmed.map((event) => event.id));
+    const events: RecordedEvent[] = [];
+    const keys: number[] = [];
+    kept.events.forEach((event, index) => {
+      if (ids.has(event.id)) return;
+      events.push(event);
+      keys.push(kept.keys[index]!);
+    });
+    if (keys.at(-1) !== probe.lastLocalSeq) return undefined;
+    this.stats.viewRebases++;
+    return {
+      stream: kept.stream,
+      head,
+      lastId,
+      epoch: probe.epoch,
+      lastLocalSeq: probe.lastLocalSeq,
+      events,
+      keys,
+      generation: ++this.#generation,
+      rebasedFrom: { generation: kept.generation, confirmed },
+    };
+  }
+
+  async #read(stream: string, probe: StreamProbe): Promise<PendingView> {
+    this.stats.viewReads++;
+    const rows = await this.store.db.pending
+      .where("[stream+localSeq]")
+      .between([stream, Dexie.minKey], [stream, Dexie.maxKey], true, true)
+      .toArray();
+    return {
+      stream,
+      head: probe.position.head,
+      lastId: probe.position.lastId,
+      epoch: probe.epoch,
+      lastLocalSeq: rows.at(-1)?.localSeq,
+      events: rows.map((row) => row.event),
+      keys: rows.map((row) => row.localSeq!),
+      generation: ++this.#generation,
+    };
+  }
+
+  #touch<T>(map: Map<string, T>, key: string, value: T): void {
+    map.delete(key);
+    map.set(key, value);
+    if (map.size > capacity) {
+      const oldest = map.keys().next().value;
+      if (oldest !== undefined) map.delete(oldest);
+    }
+  }
+}
+
+function matches(view: PendingView, probe: StreamProbe): boolean {
+  return (
+    view.head === probe.position.head &&
+    view.lastId === probe.position.lastId &&
+    view.epoch === probe.epoch &&
+    view.lastLocalSeq === probe.lastLocalSeq
+  );
+}
+
+const keyOf = (foldable: Foldable<unknown>, stream: string) =>
+  `${foldable.kind}:${foldable.name}/${stream}`;
+
+/** An event as `pending` stores it: without the position and recordedAt an authority gives. */
+export function asPending(event: RecordedEvent): RecordedEvent {
+  const { position: _position, recordedAt: _recordedAt, ...stored } = event;
+  return stored;
+}

@@ -171,6 +171,24 @@ describe("snapshot bootstrap of a new device", () => {
     });
   });
 
+  it("syncOnce starts from the snapshot; backfill on demand connects until the history is complete", async () => {
+    const w = world();
+    await filled(w, 64);
+    const fresh = w.device("fresh", snapshotsOn("on-demand"));
+    const once = fresh.engine.syncOnce(STREAM);
+    await w.settle(fresh.engine);
+    await once;
+    expect(await fresh.engine.historyFloor(STREAM)).toBe(60);
+    expect(fresh.engine.syncStatus(STREAM).state).toBe("offline");
+    const done = fresh.engine.backfill(STREAM);
+    await w.settle(fresh.engine);
+    await done;
+    expect(await fresh.engine.historyFloor(STREAM)).toBe(0);
+    expect(await fresh.local.readConfirmed(STREAM)).toEqual(w.node.log(STREAM));
+    expect(fresh.engine.syncStatus(STREAM).state).toBe("offline");
+    await fresh.engine.backfill(STREAM); // complete already: resolves at once
+  });
+
   it("falls back to the full replay when a version differs, a state is missing or there is none yet", async () => {
     const cases: Array<[string, ReturnType<typeof world>, number, Partial<SyncEngineOptions>]> = [
       [

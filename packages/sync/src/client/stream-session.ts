@@ -168,7 +168,12 @@ export class StreamSession {
         if ((await this.#engine.local.confirmedFloor(this.stream)) === 0) return resolve();
         this.#backfillDone.push(resolve);
         this.#backfillWanted = true;
-        return this.#pump();
+        if (this.#wanted) return this.#pump();
+        // Not synced live: connect as syncOnce does, until the history is complete.
+        this.#wanted = true;
+        this.#once = true;
+        this.#halted = false;
+        if (!this.#connection && !this.#timers.reconnectScheduled) this.#connect();
       });
     });
   }
@@ -673,10 +678,12 @@ export class StreamSession {
 
   #finishOnce(): void {
     if (this.#push || this.#pull || this.#needPull) return;
+    this.#settleOnce();
+    // Rule 12: synced; the connection stays for the back-fill under way, then closes.
+    if (this.#backfill) return;
     this.#wanted = false;
     this.#once = false;
     this.#disconnect();
-    this.#settleOnce();
     void this.#refreshStatus();
   }
 

@@ -70,9 +70,9 @@ beforeAll(() => {
   writeFileSync(
     join(app, "src/index.ts"),
     [
-      'import { createSyncNode, StreamLog } from "@chronicle/node";',
+      'import { createSyncNode, StreamDirectory, StreamLog } from "@chronicle/node";',
       "",
-      "export { StreamLog };",
+      "export { StreamDirectory, StreamLog };",
       "export default createSyncNode();",
       "",
     ].join("\n"),
@@ -94,9 +94,11 @@ it("bundles with wrangler deploy --dry-run, from the installed dist files", () =
   const bundle = join(app, "dist/index.js");
   expect(existsSync(bundle)).toBe(true);
   const code = readFileSync(bundle, "utf8");
-  // The Durable Object class is in the bundle and exported by name, as the binding needs.
-  expect(code).toMatch(/\bStreamLog = class\b|\bclass StreamLog\b/);
-  expect(code).toMatch(/export\s*\{[^}]*\bStreamLog\b[^}]*\}/);
+  // The Durable Object classes are in the bundle and exported by name, as the bindings need.
+  for (const name of ["StreamLog", "StreamDirectory"]) {
+    expect(code).toMatch(new RegExp(`\\b${name} = class\\b|\\bclass ${name}\\b`));
+    expect(code).toMatch(new RegExp(`export\\s*\\{[^}]*\\b${name}\\b[^}]*\\}`));
+  }
   // Built from what npm installed (dist), not from this repository's sources; no bench code.
   expect(code).toContain("node_modules/@chronicle/node/dist/");
   expect(code).toContain("node_modules/@chronicle/sync/dist/protocol/");

@@ -95,7 +95,12 @@ export type HeadsFrame = z.infer<typeof headsFrame>;
 export type WatchFrame = z.infer<typeof watchFrame>;
 
 /** Default and largest page of `GET /v1/streams`. */
-export const streamsPage = { defaultLimit: 100, maxLimit: 1000 } as const;
+export const streamsPage = {
+  /** Streams in a page when the query gives no `limit`. */
+  defaultLimit: 100,
+  /** The largest `limit` a query may give. */
+  maxLimit: 1000,
+} as const;
 
 /**
  * The space of a stream id or prefix: the text before its first ':' (`undefined` when it has
@@ -135,7 +140,10 @@ export function parseStreamsQuery(query: Record<string, string | undefined>): {
  * @example
  * parseWatchQuery({ prefix: "board:" }); // { prefix: "board:" }
  */
-export function parseWatchQuery(query: Record<string, string | undefined>): { prefix: string } {
+export function parseWatchQuery(query: Record<string, string | undefined>): {
+  /** Watch the streams whose id starts with this. */
+  prefix: string;
+} {
   const parsed = watchQuery.safeParse(query);
   if (!parsed.success) throw validationError(parsed.error, "query");
   return parsed.data;

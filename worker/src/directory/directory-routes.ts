@@ -45,6 +45,7 @@ async function authorize<E extends SyncNodeEnv>(
   const space = spaceOf(wanted)!;
   return {
     token,
+    prefix: wanted,
     grants,
     space,
     protocol: found.protocol,
@@ -103,7 +104,7 @@ export function directoryRoutes<E extends SyncNodeEnv>(
       [watchHeaders.sub]: caller.token.sub,
       [watchHeaders.exp]: String(caller.token.expiresAt),
       [watchHeaders.space]: caller.space,
-      [watchHeaders.prefix]: parseWatchQuery({ ...c.req.query() }).prefix,
+      [watchHeaders.prefix]: caller.prefix,
       [watchHeaders.grants]: caller.grants === "all" ? "all" : JSON.stringify(caller.grants),
       [watchHeaders.limits]: JSON.stringify(limitsOf(c.env)),
     });

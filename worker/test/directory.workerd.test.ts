@@ -230,6 +230,45 @@ describe("GET /v1/streams", () => {
     expect(refused.body).toMatchObject({ code: "forbidden" });
   });
 
+  it("bounds the rows one page scans: a short page still has next when the token reads few", async () => {
+    const space = freshSpace();
+    // 6,000 streams the token cannot read, then one it can (written straight into the table).
+    await runInDurableObject(directoryOf(space), (instance, state) => {
+      instance.notice(space, `${space}:a-0`, 1, "e"); // binds the object to the space
+      for (let i = 1; i <= 6000; i++) {
+        state.storage.sql.exec(
+          `INSERT INTO streams (stream, head, epoch) VALUES (?, 1, 'e')`,
+          `${space}:a-${String(i).padStart(5, "0")}`,
+        );
+      }
+      state.storage.sql.exec(
+        `INSERT INTO streams (stream, head, epoch) VALUES (?, 3, 'e')`,
+        `${space}:b-1`,
+      );
+    });
+    const reader = await token({ [`${space}:b-1`]: "read" }, "bob");
+    const first = streamsResponse.parse((await list(`?prefix=${space}:&limit=10`, reader)).body);
+    expect(first.streams).toEqual([]);
+    expect(first.next).toBeDefined();
+    const pages = await listAll(`${space}:`, 10, reader);
+    expect(pages.flat()).toEqual([{ stream: `${space}:b-1`, head: 3, epoch: "e" }]);
+  });
+
+  it("takes a token of the subject's rate limit for each listing", async () => {
+    const space = freshSpace();
+    const app = createSyncNode({ limits: { ratePerSecond: 1, rateBurst: 2 } });
+    const tokenValue = await token({ [`${space}:*`]: "read" }, "hasty");
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await fetchApp(app, `/v1/streams?prefix=${space}:`, {
+        headers: { Authorization: `Bearer ${tokenValue}` },
+      });
+      statuses.push(response.status);
+      if (response.status === 429) expect(response.headers.get("Retry-After")).toBe("1");
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
   it("refuses bad queries with validation, naming the parameter", async () => {
     const space = freshSpace();
     for (const [query, path] of [

@@ -90,6 +90,12 @@ export function copySkipped(skipped: SkippedEvents | undefined): SkippedEvents {
   return copy;
 }
 
+/** What {@link skippedField} returns: the `skipped` field of a record or snapshot, or nothing. */
+export interface SkippedField {
+  /** The skipped types and versions, when there are any. */
+  skipped?: SkippedEvents;
+}
+
 /**
  * `{ skipped }` when something was skipped, else `{}`: what records and snapshots spread in, so
  * that folds which skipped nothing store no field (exactOptionalPropertyTypes).
@@ -97,6 +103,6 @@ export function copySkipped(skipped: SkippedEvents | undefined): SkippedEvents {
  * @example
  * const record = { key, name, version, checkpoint, state, ...skippedField(skipped) };
  */
-export function skippedField(skipped: SkippedEvents | undefined): { skipped?: SkippedEvents } {
+export function skippedField(skipped: SkippedEvents | undefined): SkippedField {
   return skipped === undefined || Object.keys(skipped).length === 0 ? {} : { skipped };
 }

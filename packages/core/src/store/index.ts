@@ -8,6 +8,7 @@ export {
   copySkipped,
   learnedSkips,
   noteSkipped,
+  type SkippedField,
   skippedField,
   withSkipped,
 } from "../fold/skipped-events.ts";

@@ -6,34 +6,24 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createEnvelope, type RecordedEvent } from "@chronicle/core";
 import { type BrowserContext, chromium, type Page } from "playwright";
-import { build, type PreviewServer, preview } from "vite";
 import { afterAll, beforeAll, it } from "vitest";
 import { STREAM } from "../demo/src/board.ts";
+import { type ProductionDemo, startProductionDemo } from "../test/demo/production-demo.ts";
 import { type RunningNode, startNode } from "../test/sync-node/node-process.ts";
 import { chromiumArgs } from "../vitest.browser.config.ts";
 import { percentile, printTable } from "./table.ts";
 
-const demoConfig = fileURLToPath(new URL("../demo/vite.config.ts", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "chronicle-demo-bench-"));
 const samples = Number(process.env.BENCH_DEMO_SAMPLES ?? 40);
 let node: RunningNode;
-let server: PreviewServer;
+let demo: ProductionDemo;
 let context: BrowserContext;
 
 beforeAll(async () => {
   node = await startNode({ persistTo: join(work, "node") });
-  process.env.CHRONICLE_NODE_URL = node.url; // the demo's config proxies /sync to it
-  const outDir = join(work, "dist");
-  await build({ configFile: demoConfig, logLevel: "error", build: { outDir, emptyOutDir: true } });
-  server = await preview({
-    configFile: demoConfig,
-    logLevel: "error",
-    build: { outDir },
-    preview: { port: 0, host: "127.0.0.1" },
-  });
+  demo = await startProductionDemo(node.url, join(work, "dist"));
   // A persistent context: IndexedDB on disk, as users run.
   context = await chromium.launchPersistentContext(join(work, "profile"), {
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
@@ -43,7 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
-  await server?.close();
+  await demo?.close();
   await node?.stop();
   rmSync(work, { recursive: true, force: true });
 });
@@ -92,10 +82,15 @@ function measure(page: Page, count: number, prefix: string): Promise<number[]> {
       const times: number[] = [];
       for (let i = 0; i < count; i++) {
         const title = `${prefix} ${i}`;
-        setValue.call(input, title);
-        input.dispatchEvent(new Event("input", { bubbles: true }));
-        while (button.disabled || input.value !== title) await frame();
-        await frame();
+        // Typed again until it holds: the previous add clears the field when it completes.
+        for (let steady = 0; steady < 2; ) {
+          if (input.value !== title) {
+            setValue.call(input, title);
+            input.dispatchEvent(new Event("input", { bubbles: true }));
+            steady = 0;
+          } else if (!button.disabled) steady++;
+          await frame();
+        }
         const selector = `[data-card="${title}"]`;
         const shown = new Promise<void>((resolve) => {
           const observer = new MutationObserver(() => {
@@ -117,17 +112,49 @@ function measure(page: Page, count: number, prefix: string): Promise<number[]> {
   );
 }
 
+/** BENCH_DEMO_PROFILE=1: where the page's main thread spends 10 clicks (self time by function). */
+async function profile(page: Page): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.start");
+  const started = Date.now();
+  await measure(page, 10, "Profiled");
+  const wall = Date.now() - started;
+  const { profile } = (await cdp.send("Profiler.stop")) as {
+    profile: {
+      nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+      samples: number[];
+      timeDeltas: number[];
+    };
+  };
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const frame = byNode.get(id)?.callFrame;
+    const name = `${frame?.functionName || "(anonymous)"} ${frame?.url.split("/").at(-1)}:${frame?.lineNumber}`;
+    self.set(name, (self.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+  });
+  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 15);
+  printTable(
+    `Main thread during 10 clicks (${wall} ms wall)`,
+    top.map(([name, ms]) => ({ case: name, ms })),
+  );
+}
+
 function summary(times: number[]) {
   const sorted = [...times].sort((a, b) => a - b);
   return { p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
 }
 
+const log = (message: string) => console.log(`[demo bench] ${message}`);
+
 it("click to painted card: 10 cards vs 1,000 cards and 5,000 events (production build)", async () => {
   await seed(Array.from({ length: 10 }, (_, i) => added(`small-${i}`, `Card ${i}`)));
   const page = await context.newPage();
-  await page.goto(`${server.resolvedUrls!.local[0]}?device=bench`);
+  await page.goto(`${demo.url}?device=bench`);
   await page.locator('[data-sync="synced"]').waitFor({ timeout: 60_000 });
   await page.locator('[data-card="Card 9"]').waitFor();
+  log("page synced with 10 cards");
   await measure(page, 5, "warm-up");
   const small = summary(await measure(page, samples, "Small"));
   const cards = await page.locator("[data-card]").count();
@@ -139,12 +166,15 @@ it("click to painted card: 10 cards vs 1,000 cards and 5,000 events (production 
   for (let i = 0; big.length + cards + 5 + samples < 5_000; i++) {
     big.push(moved(`big-${(i % 900) + 100}`, columns[Math.floor(i / 900) % 3]!));
   }
+  log(`measured ${samples} clicks on ${cards} cards; seeding ${big.length} events`);
   await seed(big);
   await page.locator('[data-sync="synced"]').waitFor({ timeout: 120_000 });
   await page.waitForFunction(() => document.querySelectorAll("[data-card]").length >= 1_000, null, {
     timeout: 120_000,
   });
+  log("page caught up with 1,000 cards");
   await measure(page, 5, "warm-up big");
+  if (process.env.BENCH_DEMO_PROFILE) await profile(page);
   const large = summary(await measure(page, samples, "Large"));
   const board = await page.locator("[data-card]").count();
   printTable("Demo: click on Add card to the card painted (production build, on-disk profile)", [

@@ -8,6 +8,9 @@ import { OfflineSwitch, SyncBadge } from "./sync-badge.tsx";
 import { TimeTravelBar, useTimeTravel } from "./time-travel.tsx";
 import { UndoBar } from "./undo-bar.tsx";
 
+/** How many of the newest events the log lists. */
+const logWindow = 300;
+
 /** The board: columns of cards, a form to add one, and the event log a developer can read. */
 export function App(props: { device: string; user: string }) {
   const state = useProjection(boardView, STREAM);
@@ -16,9 +19,11 @@ export function App(props: { device: string; user: string }) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: the states are the change signal
   const version = useMemo(() => ({}), [state, liveDescriptions]);
   const command = useCommand(board);
-  const history = useHistory(STREAM, { version });
   const [title, setTitle] = useState("");
   const travel = useTimeTravel(STREAM, version);
+  // The log shows the newest events (older ones are a slider move away): reading the whole
+  // history again after every change would keep the worker busy on a long-lived board.
+  const history = useHistory(STREAM, { version, from: Math.max(1, travel.head - logWindow + 1) });
   const { live } = travel;
   const cards = Object.entries((travel.past?.board ?? state)?.cards ?? {});
   const descriptions = travel.past?.descriptions ?? liveDescriptions;

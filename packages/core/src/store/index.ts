@@ -13,7 +13,6 @@ export {
   withSkipped,
 } from "../fold/skipped-events.ts";
 export { checkBackfill } from "../local/check-backfill.ts";
-export { checkBackfill } from "../local/check-backfill.ts";
 export { projectionKey } from "../projection/projection-runner.ts";
 export { defaultSnapshotsKept, snapshotKey, snapshotsToPrune } from "../snapshot/snapshot-store.ts";
 export {

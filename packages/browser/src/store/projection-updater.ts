@@ -13,6 +13,7 @@ import {
 } from "@chronicle/core";
 import { learnedSkips, loadUsableSnapshot, skippedField, withSkipped } from "@chronicle/core/store";
 import type { DexieEventStore } from "./dexie-store.ts";
+import type { LogTail } from "./log-queries.ts";
 import { currentWriteTransaction, getMany, writeMany } from "./raw-requests.ts";
 import type { DexieSnapshotStore } from "./state-stores.ts";
 import { allRequests } from "./storage-errors.ts";
@@ -76,12 +77,14 @@ export interface ProjectionUpdater {
    * `events` (a record's checkpoint may be older when the events since are of types it does not
    * handle). Undefined when a concerned projection's record is not known (or is of another
    * version, or claims events not before them), or a handler throws: the caller then appends
-   * the ordinary way, which reports it.
+   * the ordinary way, which reports it. `tail` is the log's tail the events are written after
+   * (their commit sequence follows it): cross-stream projections need it, and decline without.
    */
   foldKnown(
     stream: string,
     events: readonly ConfirmedEvent[],
     known: ReadonlyMap<string, ProjectionRecord>,
+    tail?: LogTail,
   ): ProjectionRecord[] | undefined;
   /** Reads the records an append of these event types would move (see `update`'s prefetched). */
   prefetch(

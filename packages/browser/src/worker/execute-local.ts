@@ -162,7 +162,7 @@ async function executeKnown(
     known.tail,
     () => {
       try {
-        const records = deps.updater.foldKnown(stream, events, known.records);
+        const records = deps.updater.foldKnown(stream, events, known.records, known.tail);
         if (records) state = foldEvents(decider, known.state, events);
         return records;
       } catch {

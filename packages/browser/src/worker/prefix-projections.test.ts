@@ -107,6 +107,28 @@ describe("cross-stream projections without sync", () => {
     list.stop();
   });
 
+  it("commands on a known state move the list without reading, and it stays a fresh fold", async () => {
+    const { engine } = await open();
+    await engine.execute("board:a", "board", { type: "addCard", id: "0", title: "first" });
+    const before = { ...engine.speculation };
+    for (let i = 1; i <= 5; i++) {
+      await engine.execute("board:a", "board", { type: "addCard", id: `${i}`, title: "t" });
+    }
+    expect(engine.speculation.speculated - before.speculated).toBe(5);
+    expect(engine.speculation.unconfirmed - before.unconfirmed).toBe(0);
+    expect(engine.speculation.stale - before.stale).toBe(0);
+    // Other streams move the log's tail: commands go on, the list stays exact.
+    await engine.execute("other:x", "board", { type: "addCard", id: "x", title: "not a board" });
+    await engine.execute("board:b", "board", { type: "addMany", count: 2, prefix: "b" });
+    await engine.execute("board:a", "board", { type: "removeCard", id: "0" });
+    await engine.execute("board:b", "board", { type: "addCard", id: "b9", title: "t" });
+    const want = { "board:a": { cards: 5 }, "board:b": { cards: 3 } };
+    const stored = await engine.store.db.projections.get("board-list/board:*");
+    expect(stored).toMatchObject({ checkpoint: 11, state: want });
+    expect((await engine.read("board-list")).state).toEqual(want);
+    expect((await engine.rebuild("board-list")).state).toEqual(want);
+  });
+
   it("a failed transaction moves neither the events nor the list", async () => {
     const { engine } = await open();
     await engine.execute("board:a", "board", { type: "addCard", id: "1", title: "A" });

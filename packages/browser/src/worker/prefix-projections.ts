@@ -3,6 +3,11 @@
 // `${name}/${prefix}*`, checkpoint: the commit sequence of the last matching event folded).
 // 1. Without sync, an append to a matching stream moves the record inside its own transaction
 //    (the append hook), like stream projections (invariant 5): a command's answer carries it.
+//    A record folds every event of the matching streams up to its checkpoint, so one whose
+//    checkpoint is the log's tail is exact there: a known-state write (execute-local.ts) after
+//    that tail folds its events into it without reading (their commit sequence follows the
+//    tail), else it declines and the command takes the ordinary path. Records are remembered
+//    as exact only once committed (from commit notices and reads).
 // 2. With sync, reads show the confirmed record (moved in the transactions that store what the
 //    node confirmed) then the pending events of every matching stream, in local order: a plain
 //    fold of them on each read, ordered for the main thread by a revision.
@@ -18,7 +23,6 @@ import {
   type ProjectionRecord,
   type ProjectionRunner,
   type RebuildReason,
-  type RecordedEvent,
   toChronicleError,
 } from "@chronicle/core";
 import {
@@ -31,6 +35,7 @@ import {
 import type { HostStatus, RebuildProgress } from "../shared/host-api.ts";
 import type { CommitNotice } from "../store/commit-channel.ts";
 import type { DexieEventStore } from "../store/dexie-store.ts";
+import type { LogTail } from "../store/log-queries.ts";
 import type { ProjectionUpdater } from "../store/projection-updater.ts";
 import type { PendingRow } from "../store/schema.ts";
 import { allRequests } from "../store/storage-errors.ts";
@@ -74,8 +79,9 @@ export function isPrefixProjection(projection: Projection<any, any>): boolean {
 export class PrefixProjections {
   readonly #options: PrefixProjectionsOptions;
   readonly #byName = new Map<string, Projection<any, any>>();
-  readonly #handled = new Map<Projection<any, any>, ReadonlySet<string>>();
   readonly #watches = new Map<number, Watch>();
+  // The newest committed record of each projection (see 1.), for known-state writes.
+  readonly #committed = new Map<Projection<any, any>, ProjectionRecord>();
   // Negative: the engine's stream watches count up from 1, and unwatch takes either.
   #nextId = -1;
   #revision = 0;
@@ -85,7 +91,6 @@ export class PrefixProjections {
     for (const projection of options.projections) {
       if (!isPrefixProjection(projection)) continue;
       this.#byName.set(projection.name, projection);
-      this.#handled.set(projection, new Set(Object.keys(projection.handlers as object)));
     }
   }
 
@@ -94,17 +99,53 @@ export class PrefixProjections {
     return this.#byName.get(name);
   }
 
-  /** Whether appending these events to `stream` moves a cross-stream projection. */
-  concerns(stream: string, events: readonly Pick<RecordedEvent, "type">[]): boolean {
-    return this.#concerned(stream, events).length > 0;
+  /** Whether appending to `stream` moves a cross-stream projection. */
+  concerns(stream: string): boolean {
+    return this.#concerned(stream).length > 0;
+  }
+
+  /**
+   * The records a known-state write of `events` after the log's `tail` moves (see 1.), folded
+   * without reading; undefined when one of them is not known exact at that tail, or a handler
+   * throws (the write is then declined and the command runs the ordinary way).
+   */
+  foldKnown(
+    stream: string,
+    events: readonly ConfirmedEvent[],
+    tail: LogTail | undefined,
+  ): ProjectionRecord[] | undefined {
+    const concerned = this.#concerned(stream);
+    if (concerned.length === 0) return [];
+    if (tail === undefined) return undefined;
+    const records: ProjectionRecord[] = [];
+    for (const projection of concerned) {
+      const record = this.#committed.get(projection);
+      if (record === undefined || record.checkpoint !== tail.seq) return undefined;
+      if (record.version !== projection.version) return undefined;
+      let state = record.state;
+      const skipped = copySkipped(record.skipped);
+      try {
+        for (const event of events) {
+          state = projection.apply(state, event);
+          noteSkipped(projection, event, skipped);
+        }
+      } catch {
+        return undefined;
+      }
+      const { skipped: _before, ...rest } = record;
+      records.push({
+        ...rest,
+        state,
+        checkpoint: tail.seq + events.length,
+        ...skippedField(skipped),
+      });
+    }
+    return records;
   }
 
   /** The append hook's part (invariant 1): runs inside the append's transaction. */
-  readonly update = async (
-    stream: string,
-    events: readonly ConfirmedEvent[],
-  ): Promise<ProjectionRecord[]> => {
-    const concerned = this.#concerned(stream, events);
+  readonly update = async (stream: string): Promise<ProjectionRecord[]> => {
+    const concerned = this.#concerned(stream);
     if (concerned.length === 0) return [];
     const records = await allRequests(concerned.map((projection) => this.#advance(projection)));
     return records.filter((record): record is ProjectionRecord => record !== undefined);
@@ -116,7 +157,11 @@ export class PrefixProjections {
    */
   async read(projection: Projection<any, any>): Promise<PrefixRecord> {
     const source = { prefix: projection.prefix! };
-    if (!this.#options.optimistic) return this.#options.runner.catchUp(projection, source);
+    if (!this.#options.optimistic) {
+      const record = await this.#options.runner.catchUp(projection, source);
+      this.#remember(projection, record);
+      return record;
+    }
     const revision = ++this.#revision;
     const { store } = this.#options;
     let record: ProjectionRecord;
@@ -171,6 +216,11 @@ export class PrefixProjections {
 
   /** Call after every commit notice of the store. */
   onCommit(notice: CommitNotice): void {
+    for (const projection of this.#byName.values()) {
+      const key = projectionKey(projection, { prefix: projection.prefix! });
+      const record = notice.records?.find((candidate) => candidate.key === key);
+      if (record) this.#remember(projection, record);
+    }
     for (const [id, watch] of this.#watches) {
       const prefix = watch.projection.prefix!;
       if (!notice.streams.some((stream) => stream.startsWith(prefix))) continue;
@@ -185,17 +235,22 @@ export class PrefixProjections {
     }
   }
 
-  #concerned(
-    stream: string,
-    events: readonly Pick<RecordedEvent, "type">[],
-  ): Projection<any, any>[] {
+  // Every append to a matching stream moves the record (whatever its event types), so that its
+  // checkpoint stays at the log's tail while this worker writes there (see 1.).
+  #concerned(stream: string): Projection<any, any>[] {
     const concerned: Projection<any, any>[] = [];
     for (const projection of this.#byName.values()) {
-      if (!stream.startsWith(projection.prefix!)) continue;
-      const handled = this.#handled.get(projection)!;
-      if (events.some((event) => handled.has(event.type))) concerned.push(projection);
+      if (stream.startsWith(projection.prefix!)) concerned.push(projection);
     }
     return concerned;
+  }
+
+  #remember(projection: Projection<any, any>, record: ProjectionRecord): void {
+    if (record.version !== projection.version) return;
+    const known = this.#committed.get(projection);
+    if (known === undefined || known.checkpoint < record.checkpoint) {
+      this.#committed.set(projection, record);
+    }
   }
 
   // Inside the append's transaction: the appended rows are already visible to its reads.
@@ -282,9 +337,7 @@ export class PrefixProjections {
 
 /**
  * The engine's projection updater with the cross-stream projections added: appends move both
- * kinds in their transaction; a known-state write (execute-local.ts) that would move a
- * cross-stream projection is declined, so the command takes the ordinary path, whose append
- * hook moves it (the known path does not know the commit sequence of its events' matches).
+ * kinds in their transaction, and known-state writes fold both without reading (see 1.).
  */
 export function withPrefixProjections(
   updater: ProjectionUpdater,
@@ -294,13 +347,18 @@ export function withPrefixProjections(
     update: async (stream, events, prefetched) => {
       const [own, crossStream] = await allRequests([
         updater.update(stream, events, prefetched),
-        prefix.update(stream, events),
+        prefix.update(stream),
       ]);
       return crossStream.length === 0 ? own : [...own, ...crossStream];
     },
     prefetch: (stream, types) => updater.prefetch(stream, types),
-    foldKnown: (stream, events, known) =>
-      prefix.concerns(stream, events) ? undefined : updater.foldKnown(stream, events, known),
+    foldKnown: (stream, events, known, tail) => {
+      const crossStream = prefix.foldKnown(stream, events, tail);
+      if (crossStream === undefined) return undefined;
+      const own = updater.foldKnown(stream, events, known, tail);
+      if (own === undefined) return undefined;
+      return crossStream.length === 0 ? own : [...own, ...crossStream];
+    },
   };
 }
 

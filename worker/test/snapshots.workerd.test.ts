@@ -87,6 +87,28 @@ describe("node snapshots", () => {
     ]);
   });
 
+  it("prunes: the newest three states of the current version stay, older ones and other versions go", async () => {
+    const stream = await filled(10);
+    const namespace = (env as unknown as SyncNodeEnv).STREAM_LOG;
+    await snapshots(stream, "?decider=tally:1");
+    // A state left by an earlier version of the definition.
+    await runInDurableObject(namespace.get(namespace.idFromName(stream)), (_instance, state) => {
+      state.storage.sql.exec(
+        "INSERT INTO snapshots (kind, name, version, position, state, taken_at) VALUES ('decider', 'tally', 0, 10, '{}', 0)",
+      );
+    });
+    for (let head = 20; head <= 50; head += 10) {
+      await pushHttp(stream, { events: events(stream, 10, `h${head}`) });
+      const answer = parseSnapshotsResponse(
+        await (await snapshots(stream, "?decider=tally:1")).text(),
+      );
+      expect(answer.position).toBe(head);
+    }
+    expect(await storedSnapshots(stream)).toEqual(
+      [30, 40, 50].map((position) => ({ kind: "decider", name: "tally", version: 1, position })),
+    );
+  });
+
   it("serves a state only for the exact definition version; others are unavailable with a reason", async () => {
     const stream = await filled(10);
     const answer = parseSnapshotsResponse(

@@ -3,10 +3,14 @@
 // SQLite, keyed by kind, name, definition version and position. The table is created on first
 // use (CREATE TABLE IF NOT EXISTS): a log that never served a snapshot has none. A state is a
 // pure function of the log up to its position, which never changes (rule 1), so a stored state
-// never goes stale; a new definition version simply has none yet.
+// never goes stale; a new definition version simply has none yet. Each save prunes: the newest
+// `keptStates` states of the fold's current version stay, older ones and other versions go.
 import type { ConfirmedEvent } from "@chronicle/core";
 import type { SnapshotSource, SnapshotWant } from "@chronicle/sync/protocol";
 import type { LogTable } from "../stream-log/log-table.ts";
+
+/** States kept per fold and version: the newest few (older ones are pruned on each save). */
+export const keptStates = 3;
 
 export class SnapshotTable implements SnapshotSource {
   readonly #storage: DurableObjectStorage;
@@ -50,6 +54,31 @@ export class SnapshotTable implements SnapshotSource {
   }
 
   save(want: SnapshotWant, position: number, json: string): void {
+    this.#storage.transactionSync(() => {
+      this.#insert(want, position, json);
+      this.#prune(want);
+    });
+  }
+
+  // Keeps, per fold, the newest `kept` states of the version just saved (the next state is
+  // folded from the newest) and none of other versions: the node serves only its definitions'.
+  #prune(want: SnapshotWant): void {
+    this.#storage.sql.exec(
+      `DELETE FROM snapshots WHERE kind = ? AND name = ? AND (version != ? OR position < COALESCE((
+         SELECT MIN(position) FROM (
+           SELECT position FROM snapshots WHERE kind = ? AND name = ? AND version = ?
+           ORDER BY position DESC LIMIT ?)), 0))`,
+      want.kind,
+      want.name,
+      want.version,
+      want.kind,
+      want.name,
+      want.version,
+      keptStates,
+    );
+  }
+
+  #insert(want: SnapshotWant, position: number, json: string): void {
     this.#storage.sql.exec(
       `INSERT OR REPLACE INTO snapshots (kind, name, version, position, state, taken_at)
        VALUES (?, ?, ?, ?, ?, ?)`,

@@ -3,6 +3,11 @@
 // events another tab added since. Confirmed events never change, so a state folded to a position
 // stays right as long as the event at that position is still the one it was folded to (a sync
 // epoch reset may replace the log: then the state is loaded again).
+// Decider states are persisted as snapshots, as projections persist their records: every
+// `snapshotEvery` events, or every DEFAULT_DECIDER_SNAPSHOT_EVERY when the decider sets none, in
+// the transaction of the command that reaches them (with sync: of the command that decides on
+// them); only the leader saves. So the first command after a cold open folds a snapshot and a
+// short tail, not the whole stream.
 import {
   type AnyEventDefinition,
   type Decider,
@@ -12,7 +17,7 @@ import {
   type ProjectionRecord,
   type SnapshotStore,
 } from "@chronicle/core";
-import { skippedField, withSkipped } from "@chronicle/core/store";
+import { skippedField, snapshotKey, withSkipped } from "@chronicle/core/store";
 import type { DexieEventStore } from "../store/dexie-store.ts";
 import type { StreamPosition } from "../store/log-queries.ts";
 
@@ -113,4 +118,37 @@ export function deciderTypes(decider: Decider<any, any, any>): ReadonlySet<strin
     typesOfDecider.set(decider, types);
   }
   return types;
+}
+
+/** How often decider states are snapshotted when the decider does not say (`snapshotEvery`). */
+export const DEFAULT_DECIDER_SNAPSHOT_EVERY = 1000;
+
+/** Events between two snapshots of the decider's state in the browser host. */
+export function deciderSnapshotEvery(decider: Decider<any, any, any>): number {
+  return decider.snapshotEvery ?? DEFAULT_DECIDER_SNAPSHOT_EVERY;
+}
+
+/**
+ * Saves the decider's (confirmed) state as a snapshot when {@link deciderSnapshotEvery} events
+ * were folded since the last one, in the caller's transaction (`snapshots` saves only when this
+ * context leads); returns the state with its snapshot position. What the fold skipped stays
+ * with the snapshot (invariant 11).
+ */
+export async function snapshotIfDue<T extends DeciderState>(
+  snapshots: SnapshotStore,
+  decider: Decider<any, any, any>,
+  stream: string,
+  state: T,
+  now: () => number = Date.now,
+): Promise<T> {
+  if (state.position - state.snapshotPosition < deciderSnapshotEvery(decider)) return state;
+  await snapshots.save({
+    key: snapshotKey("decider", decider.name, stream),
+    position: state.position,
+    version: decider.version,
+    state: state.state,
+    takenAt: now(),
+    ...skippedField(state.skipped),
+  });
+  return { ...state, snapshotPosition: state.position };
 }

@@ -36,17 +36,24 @@ import {
   type Decider,
   type EventContext,
   foldEvents,
+  type NewEvent,
   type ProjectionRecord,
   type SnapshotStore,
 } from "@chronicle/core";
-import { skippedField, snapshotIfDue } from "@chronicle/core/store";
+import { skippedField, withSkipped } from "@chronicle/core/store";
 import type { ExecuteResult } from "../shared/host-api.ts";
 import type { DexieEventStore } from "../store/dexie-store.ts";
 import type { LogTail } from "../store/log-queries.ts";
 import type { ProjectionUpdater } from "../store/projection-updater.ts";
 import { allRequests } from "../store/storage-errors.ts";
 import type { CommandOutcome } from "./command-queue.ts";
-import { type DeciderState, type DeciderStates, deciderTypes } from "./decider-states.ts";
+import {
+  type DeciderState,
+  type DeciderStates,
+  deciderSnapshotEvery,
+  deciderTypes,
+  snapshotIfDue,
+} from "./decider-states.ts";
 
 export interface LocalExecuteDeps {
   store: DexieEventStore;
@@ -149,8 +156,7 @@ async function executeKnown(
     return "unconfirmed";
   }
   const head = known.position + events.length;
-  const every = decider.snapshotEvery;
-  if (every && head - known.snapshotPosition >= every) return "unconfirmed";
+  if (head - known.snapshotPosition >= deciderSnapshotEvery(decider)) return "unconfirmed";
   let state: unknown;
   let result: ExecuteResult | undefined;
   // The folds run in the transaction, once the events' writes are issued (as on the ordinary
@@ -225,24 +231,22 @@ async function run(
       knownTail: position.tail ?? null,
       prefetched: records,
     });
-    const state = foldEvents(decider, loaded.state, written.events);
-    const snapshotPosition = await snapshotIfDue(
+    const state = await snapshotIfDue(
       snapshots,
       decider,
       stream,
-      state,
-      written.head,
-      loaded.snapshotPosition,
+      {
+        state: foldEvents(decider, loaded.state, written.events),
+        position: written.head,
+        snapshotPosition: loaded.snapshotPosition,
+        lastId: written.events.at(-1)?.id,
+        // What the fold skipped (unknown types or versions) stays with the snapshot (invariant 11).
+        ...skippedField(loaded.skipped),
+      },
       deps.now,
-      // What the fold skipped (unknown types or versions) stays with the snapshot (invariant 11).
-      loaded.skipped,
     );
     reached = {
-      state,
-      position: written.head,
-      snapshotPosition,
-      lastId: written.events.at(-1)?.id,
-      ...skippedField(loaded.skipped),
+      ...state,
       records: new Map(
         written.projections
           .filter((record) => record.checkpoint === written.head)
@@ -265,9 +269,12 @@ export interface LocalCommand {
 }
 
 /**
- * Runs commands of one stream in one transaction, the ordinary way (reads, then writes), each
- * decided on the state the previous ones left. A command its decider refuses is refused alone;
- * a failed transaction rejects (nothing is stored: the caller runs them one by one).
+ * Runs commands of one stream in one transaction (group commit): the decider states are read
+ * once, each command is decided on the state the previous ones left (their events folded in
+ * memory, at the positions they are about to take), and all their events are written at once,
+ * moving each projection once. A command its decider refuses (or whose events are invalid) is
+ * refused alone; a failed transaction rejects, storing nothing (the caller then runs them one
+ * by one).
  */
 export async function executeLocalBatch(
   deps: LocalExecuteDeps,
@@ -276,78 +283,91 @@ export async function executeLocalBatch(
 ): Promise<CommandOutcome[]> {
   const { store, deciderStates, snapshots } = deps;
   const reached = new Map<Decider<any, any, any>, DeciderState>();
-  let head = 0;
   const outcomes = await store.transaction(async () => {
-    const outcomes: CommandOutcome[] = [];
+    const position = await store.position(stream);
+    const working = new Map<
+      Decider<any, any, any>,
+      { loaded: DeciderState; state: unknown; folded: number }
+    >();
+    const envelopes: NewEvent[] = [];
+    const decided: Array<{ from: number; to: number } | { error: unknown }> = [];
     for (const { decider, command, eventContext } of commands) {
-      // Read in this transaction: it sees the events the batch wrote before.
-      const position = await store.position(stream);
-      head = position.head;
-      let loaded = reached.get(decider);
-      if (loaded?.position !== position.head) {
-        loaded = await deciderStates.load(store, decider, stream, position, snapshots, loaded);
+      let entry = working.get(decider);
+      if (!entry) {
+        const loaded = await deciderStates.load(store, decider, stream, position, snapshots);
+        entry = { loaded, state: loaded.state, folded: 0 };
+        working.set(decider, entry);
       }
-      let envelopes: ReturnType<typeof createEnvelope>[];
       try {
-        envelopes = decider
-          .decide(command, loaded.state)
+        if (entry.folded < envelopes.length) {
+          const earlier = envelopes.slice(entry.folded);
+          const at = position.head + entry.folded;
+          entry.state = foldEvents(
+            decider,
+            entry.state,
+            store.confirmAt(stream, earlier, at, position.tail),
+          );
+          entry.folded = envelopes.length;
+        }
+        const mine = decider
+          .decide(command, entry.state)
           .map((event) => createEnvelope(stream, decider.registry.validate(event), eventContext));
+        decided.push({ from: envelopes.length, to: envelopes.length + mine.length });
+        envelopes.push(...mine);
       } catch (error) {
-        reached.set(decider, loaded);
-        outcomes.push({ error });
-        continue;
+        decided.push({ error });
       }
-      if (envelopes.length === 0) {
-        reached.set(decider, loaded);
-        outcomes.push({ result: { events: [], head: loaded.position, projections: [] } });
-        continue;
-      }
-      const written = await store.write(stream, envelopes, {
-        expectedVersion: loaded.position === 0 ? "no-stream" : loaded.position,
-        knownHead: loaded.position,
-        freshIds: true,
-        knownTail: position.tail ?? null,
-      });
-      head = written.head;
-      const state = foldEvents(decider, loaded.state, written.events);
-      const snapshotPosition = await snapshotIfDue(
+    }
+    if (envelopes.length === 0) {
+      for (const [decider, entry] of working) reached.set(decider, entry.loaded);
+      return decided.map(
+        (outcome): CommandOutcome =>
+          "error" in outcome
+            ? outcome
+            : { result: { events: [], head: position.head, projections: [] } },
+      );
+    }
+    // The head was read in this transaction and the ids were just generated (as in `run`).
+    const written = await store.write(stream, envelopes, {
+      expectedVersion: position.head === 0 ? "no-stream" : position.head,
+      knownHead: position.head,
+      freshIds: true,
+      knownTail: position.tail ?? null,
+    });
+    const records = new Map(
+      written.projections
+        .filter((record) => record.checkpoint === written.head)
+        .map((record) => [record.key, record]),
+    );
+    for (const [decider, { loaded }] of working) {
+      const state = await snapshotIfDue(
         snapshots,
         decider,
         stream,
-        state,
-        written.head,
-        loaded.snapshotPosition,
+        {
+          // Folded again from the events as stored (their recordedAt is the store's).
+          state: foldEvents(decider, loaded.state, written.events),
+          position: written.head,
+          snapshotPosition: loaded.snapshotPosition,
+          lastId: written.events.at(-1)?.id,
+          ...skippedField(withSkipped(decider, loaded.skipped, written.events)),
+        },
         deps.now,
       );
-      reached.set(decider, {
-        state,
-        position: written.head,
-        snapshotPosition,
-        lastId: written.events.at(-1)?.id,
-        records: new Map(
-          written.projections
-            .filter((record) => record.checkpoint === written.head)
-            .map((record) => [record.key, record]),
-        ),
-      });
-      outcomes.push({
-        result: {
-          events: written.events,
-          head: written.head,
-          projections: [...written.projections],
-        },
-      });
+      reached.set(decider, { ...state, records });
     }
-    return outcomes;
+    const projections = [...written.projections];
+    return decided.map((outcome): CommandOutcome => {
+      if ("error" in outcome) return outcome;
+      const events = written.events.slice(outcome.from, outcome.to);
+      const head = position.head + outcome.to;
+      return {
+        result:
+          events.length > 0 ? { events, head, projections } : { events, head, projections: [] },
+      };
+    });
   }, `execute ${commands.length} commands on ${stream}`);
-  // Only after the commit: an aborted transaction must not leave its states in the cache. A
-  // state short of the head is remembered without records (its next command reads).
-  for (const [decider, state] of reached) {
-    if (state.position === head) deciderStates.remember(decider, stream, state);
-    else {
-      const { records: _records, ...rest } = state;
-      deciderStates.remember(decider, stream, rest);
-    }
-  }
+  // Only after the commit: an aborted transaction must not leave its states in the cache.
+  for (const [decider, state] of reached) deciderStates.remember(decider, stream, state);
   return outcomes;
 }

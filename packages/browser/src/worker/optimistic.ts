@@ -19,14 +19,19 @@ import {
   type RecordedEvent,
   type SnapshotStore,
 } from "@chronicle/core";
-import { decideEvents, validateBatch } from "@chronicle/core/store";
+import { decideEvents, skippedField, validateBatch, withSkipped } from "@chronicle/core/store";
 import type { ExecuteResult } from "../shared/host-api.ts";
 import type { DexieLocalLog } from "../store/dexie-local-log.ts";
 import type { StreamPosition } from "../store/log-queries.ts";
 import type { PendingRow } from "../store/schema.ts";
 import { toStorageError } from "../store/storage-errors.ts";
 import type { CommandOutcome } from "./command-queue.ts";
-import { type DeciderState, type DeciderStates, deciderTypes } from "./decider-states.ts";
+import {
+  type DeciderState,
+  type DeciderStates,
+  deciderTypes,
+  snapshotIfDue,
+} from "./decider-states.ts";
 import {
   asPending,
   type FoldedState,
@@ -61,16 +66,15 @@ export interface SyncedCommand {
   strict: boolean;
 }
 
-const moveDecider = (
-  base: DeciderState,
-  state: unknown,
-  events: readonly ConfirmedEvent[],
-): DeciderState => ({
-  state,
-  position: events.at(-1)?.position ?? base.position,
-  snapshotPosition: base.snapshotPosition,
-  lastId: events.at(-1)?.id ?? base.lastId,
-});
+const moveDecider =
+  (decider: Decider<any, any, any>) =>
+  (base: DeciderState, state: unknown, events: readonly ConfirmedEvent[]): DeciderState => ({
+    state,
+    position: events.at(-1)?.position ?? base.position,
+    snapshotPosition: base.snapshotPosition,
+    lastId: events.at(-1)?.id ?? base.lastId,
+    ...skippedField(withSkipped(decider, base.skipped, events)),
+  });
 
 const moveRecord = (
   base: ProjectionRecord,
@@ -148,10 +152,21 @@ async function deciderState(
   view: PendingView,
   position: StreamPosition,
 ): Promise<FoldedState<DeciderState>> {
-  const kept = deps.states.kept(decider, view, moveDecider);
-  if (kept) return kept;
+  // The confirmed state is persisted as a snapshot when due (the decider-states header).
+  const kept = deps.states.kept(decider, view, moveDecider(decider));
+  if (kept) {
+    kept.base = await snapshotIfDue(deps.snapshots, decider, view.stream, kept.base);
+    return kept;
+  }
   const store = deps.local.store;
-  const base = await deps.deciderStates.load(store, decider, view.stream, position, deps.snapshots);
+  const loaded = await deps.deciderStates.load(
+    store,
+    decider,
+    view.stream,
+    position,
+    deps.snapshots,
+  );
+  const base = await snapshotIfDue(deps.snapshots, decider, view.stream, loaded);
   return deps.states.rebased(view, base, base.state);
 }
 
@@ -199,17 +214,7 @@ async function executePending(
       for (const { decider, command, context, strict } of commands) {
         let folded = working.get(decider);
         if (!folded) {
-          folded = deps.states.kept(decider, view, moveDecider);
-          if (!folded) {
-            const base = await deps.deciderStates.load(
-              store,
-              decider,
-              stream,
-              probe.position,
-              deps.snapshots,
-            );
-            folded = deps.states.rebased(view, base, base.state);
-          }
+          folded = await deciderState(deps, decider, view, probe.position);
           working.set(decider, folded);
         }
         deps.states.catchUp(decider, view, folded, added);

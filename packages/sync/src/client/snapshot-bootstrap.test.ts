@@ -189,6 +189,28 @@ describe("snapshot bootstrap of a new device", () => {
     await fresh.engine.backfill(STREAM); // complete already: resolves at once
   });
 
+  it("an epoch reset after a snapshot start drops the floor and the start states, and replays the new log", async () => {
+    const w = world();
+    await filled(w, 52);
+    const fresh = w.device("fresh", snapshotsOn());
+    fresh.engine.start(STREAM);
+    await w.settle(fresh.engine);
+    expect(await fresh.local.confirmedFloor(STREAM)).toBe(50);
+    fresh.engine.stop(STREAM);
+    await w.settle(fresh.engine);
+    w.node.resetStream(STREAM);
+    const other = w.device("other");
+    other.engine.start(STREAM);
+    for (let i = 0; i < 3; i++) await other.engine.execute(STREAM, account, { deposit: 10 });
+    await w.settle(other.engine);
+    fresh.engine.start(STREAM);
+    await w.settle(fresh.engine, other.engine);
+    expect(await fresh.local.confirmedFloor(STREAM)).toBe(0);
+    expect(await fresh.local.readStartSnapshots(STREAM)).toEqual([]);
+    expect(await fresh.local.readConfirmed(STREAM)).toEqual(w.node.log(STREAM));
+    expect((await fresh.engine.state(STREAM, account)).state).toEqual({ balance: 30 });
+  });
+
   it("falls back to the full replay when a version differs, a state is missing or there is none yet", async () => {
     const cases: Array<[string, ReturnType<typeof world>, number, Partial<SyncEngineOptions>]> = [
       [

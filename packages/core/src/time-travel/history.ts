@@ -19,8 +19,14 @@ export interface HistoryEntry {
   recordedAt: number;
   /** The writer's clock (informative). */
   occurredAt: number;
+  /** The schema version its data was written with. */
+  version: number;
   /** The event's data, as stored (not upcast). */
   data: unknown;
+  /** The workflow it belongs to (the id of the command that started it). */
+  correlationId: string;
+  /** The command or event that caused it, when known. */
+  causationId?: string;
   /** Set on compensating (undo) events: the ids of the events they undo. */
   undoOf?: string[];
   /** Set on re-applying (redo) events: the ids of the events they redo. */
@@ -84,8 +90,11 @@ export function toHistoryEntry(event: ConfirmedEvent): HistoryEntry {
     device: event.meta.device,
     recordedAt: event.recordedAt,
     occurredAt: event.meta.occurredAt,
+    version: event.version,
     data: event.data,
+    correlationId: event.meta.correlationId,
   };
+  if (event.meta.causationId !== undefined) entry.causationId = event.meta.causationId;
   if (event.meta.undoOf) entry.undoOf = event.meta.undoOf;
   if (event.meta.redoOf) entry.redoOf = event.meta.redoOf;
   return entry;

@@ -32,6 +32,12 @@ describe("time travel", () => {
       [2, "card.added", "bob", "phone", 2_000],
       [3, "card.moved", "alice", "laptop", 3_000],
     ]);
+    // Each entry names its workflow and cause, as its event does (devtools show them).
+    const events = await store.readStream("b", { from: 2, limit: 2 });
+    expect(entries.map((e) => [e.version, e.correlationId, e.causationId])).toEqual(
+      events.map((event) => [event.version, event.meta.correlationId, event.meta.causationId]),
+    );
+    expect(entries[0]?.correlationId).toEqual(expect.any(String));
   });
 
   it("diff reports what changed in a read model between two positions", async () => {

@@ -1,5 +1,5 @@
 // Browser tier (real IndexedDB): synced commands at local speed (docs/architecture.md, "The
-// browser host", invariant 12). An offline session of 1,000 commands then online converges
+// browser host", invariant 14). An offline session of 1,000 commands then online converges
 // exactly with a real node (`wrangler dev`, from the browser config's global setup); commands
 // fired at once are each answered for themselves; the first command after a cold open starts
 // from the persisted decider state (it folds the tail, not the stream).

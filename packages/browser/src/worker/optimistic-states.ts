@@ -1,6 +1,7 @@
 // internal: not exported. The optimistic states of the synced path, kept incrementally in the
-// worker (docs/architecture.md, "The browser host", invariant 12). Per stream, a PendingView: the
-// pending events as stored, on top of a confirmed head. Per (decider|projection, stream), the
+// worker (docs/architecture.md, "The optimistic state, kept incrementally", invariant 14). Per
+// stream, a PendingView: the pending events as stored, on top of a confirmed head. Per
+// (decider|projection, stream), the
 // confirmed state at the view's head and the optimistic state with the view's first `folded`
 // pending events folded in. A command folds only its own events into it; when the log changed
 // underneath (confirmed events, acks, rejections, drops, an epoch reset, another tab's writes)
@@ -233,7 +234,12 @@ export class OptimisticStates {
     if (kept.epoch !== probe.epoch || head <= kept.head || head - kept.head > maxRebase) {
       return undefined;
     }
-    const read = await this.store.readStream(kept.stream, { from: Math.max(1, kept.head) });
+    let read: ConfirmedEvent[];
+    try {
+      read = await this.store.readStream(kept.stream, { from: Math.max(1, kept.head) });
+    } catch {
+      return undefined; // e.g. below a floor: read the view afresh
+    }
     if (kept.head > 0 && read[0]?.id !== kept.lastId) return undefined;
     const confirmed = kept.head > 0 ? read.slice(1) : read;
     if (confirmed.length !== head - kept.head || confirmed.at(-1)?.id !== lastId) return undefined;

@@ -109,7 +109,7 @@ export function until<T>(
 }
 
 /** The on-disk profile's IndexedDB footprint, through the Node side (bench/profile.ts). */
-export const profileUsage = () => commands.profileUsage();
+export const profileUsage = (since?: number) => commands.profileUsage(since);
 
 /**
  * printTable, as one console.log call: in browser mode Vitest prefixes every intercepted call

@@ -161,7 +161,7 @@ it("catch-up of 100,000 events from a local node: engine vs fetch + raw IndexedD
 
   const rate = (ms: number) => Math.round(total / (ms / 1000));
   printBrowserTable(
-    "Catch-up of 100,000 events from a local node in Chromium (target: engine >= 0.5x floor)",
+    `Catch-up of ${total.toLocaleString("en")} events from a local node in Chromium, on-disk profile, dev-server sources (target: engine >= 0.5x floor)`,
     [
       { case: "seed over HTTP, 500 per push (not measured)", ms: seedMs, "events/s": rate(seedMs) },
       { case: "floor: GET pages of 1,000 + raw IDB put", ms: floorMs, "events/s": rate(floorMs) },

@@ -19,12 +19,18 @@ export interface ProfileUsage {
   /** Bytes under the profile's IndexedDB directories. */
   indexedDbBytes: number;
   indexedDbFiles: number;
+  /**
+   * Bytes of the IndexedDB files written since `since` (epoch ms): LevelDB appends to its log
+   * and writes new tables, while compaction may shrink the total meanwhile.
+   */
+  writtenBytes: number;
 }
 
 /** Sums the files under every `IndexedDB` directory of the profile. */
-export function profileUsage(): ProfileUsage {
+export function profileUsage(since = Number.POSITIVE_INFINITY): ProfileUsage {
   let indexedDbBytes = 0;
   let indexedDbFiles = 0;
+  let writtenBytes = 0;
   const walk = (dir: string, inIndexedDb: boolean) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
@@ -32,8 +38,10 @@ export function profileUsage(): ProfileUsage {
       if (entry.isDirectory()) walk(path, inside);
       else if (inside && entry.isFile()) {
         try {
-          indexedDbBytes += statSync(path).size;
+          const { size, mtimeMs } = statSync(path);
+          indexedDbBytes += size;
           indexedDbFiles++;
+          if (mtimeMs >= since) writtenBytes += size;
         } catch {
           // Chromium removed it meanwhile (a compacted log file).
         }
@@ -41,12 +49,12 @@ export function profileUsage(): ProfileUsage {
     }
   };
   walk(profileDir, false);
-  return { dir: profileDir, indexedDbBytes, indexedDbFiles };
+  return { dir: profileDir, indexedDbBytes, indexedDbFiles, writtenBytes };
 }
 
 declare module "vitest/browser" {
   interface BrowserCommands {
     /** The on-disk profile's directory and its IndexedDB footprint (see bench/profile.ts). */
-    profileUsage: () => Promise<ProfileUsage>;
+    profileUsage: (since?: number) => Promise<ProfileUsage>;
   }
 }

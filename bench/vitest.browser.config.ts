@@ -51,7 +51,7 @@ export default defineConfig({
           args: [...chromiumArgs, "--enable-precise-memory-info"],
         },
       }),
-      commands: { profileUsage: () => profileUsage() },
+      commands: { profileUsage: (_context, since?: number) => profileUsage(since) },
       instances: [{ browser: "chromium" }],
     },
   },

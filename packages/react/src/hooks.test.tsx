@@ -126,7 +126,8 @@ function memorySources(actor = "alice") {
     read: (projection, stream) =>
       states.get(`${projection.name}/${stream}`) as StateOf<typeof projection> | undefined,
     subscribe(projection, stream, listener) {
-      const watch = runner.watch(projection, stream, (state) => {
+      const source = stream ?? { prefix: projection.prefix ?? "" };
+      const watch = runner.watch(projection, source, (state) => {
         states.set(`${projection.name}/${stream}`, state);
         listener(state);
       });

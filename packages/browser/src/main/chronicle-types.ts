@@ -126,14 +126,6 @@ export interface Chronicle {
     listener: (state: StateOf<P>) => void,
   ): () => void;
   /**
-   * A cross-stream projection (declared with a `prefix`): calls `listener` with its state over
-   * every matching stream now (when known) and after every change.
-   */
-  subscribe<P extends Projection<any, any>>(
-    projection: P,
-    listener: (state: StateOf<P>) => void,
-  ): () => void;
-  /**
    * Calls `listener` with the progress of every projection rebuild from now on (a notice:
    * earlier ones are not replayed). Rebuilds happen when a record's version changed, when the
    * app learned event types or versions a record had skipped, or on `rebuild`.

@@ -168,14 +168,8 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
       cache.offer(record);
       return cache.get(record.key)!.state as StateOf<typeof projection>;
     },
-    subscribe(
-      projection: Projection<any, any>,
-      streamOrListener: string | undefined | ((state: any) => void),
-      maybeListener?: (state: any) => void,
-    ) {
+    subscribe(projection, stream, listener) {
       assertOpen();
-      const stream = typeof streamOrListener === "function" ? undefined : streamOrListener;
-      const listener = typeof streamOrListener === "function" ? streamOrListener : maybeListener!;
       const key = keyOf(projection, stream);
       const typed = listener as (state: unknown) => void;
       if (cache.listen(key, typed) === 1 && !watches.has(key)) {

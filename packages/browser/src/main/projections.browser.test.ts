@@ -128,7 +128,7 @@ describe("cross-stream projections on the main thread", () => {
     const want = { "board:a": { cards: 2 }, "board:b": { cards: 1 }, "board:c": { cards: 3 } };
     const reached = firstMatching<BoardList>(
       (listener) =>
-        chronicle.subscribe(boardList, (state) => {
+        chronicle.subscribe(boardList, undefined, (state) => {
           seen.push(state);
           listener(state);
         }),

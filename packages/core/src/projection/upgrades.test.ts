@@ -121,7 +121,7 @@ describe("projections across an upgrade", () => {
     const states = new MemoryProjectionStateStore();
     const counting = defineProjection({
       ...notesV2,
-      handlers: { "note.added": notesV2.handlers["note.added"] },
+      handlers: { "note.added": notesV2.handlers["note.added"]! },
     });
     expect((await createProjectionRunner({ store, states }).read(counting, "n")).pinned).toBe(0);
     expect((await createProjectionRunner({ store, states }).read(notesV2, "n")).pinned).toBe(1);

@@ -28,5 +28,7 @@ export default defineConfig({
     env: { CHRONICLE_REACT_MAJOR: "18" },
     setupFiles: ["test/fixed-seed.setup.ts"],
     testTimeout: 30_000,
+    // Dependencies that import react go through the aliases too (else Node finds React 19).
+    server: { deps: { inline: ["@tanstack/react-virtual"] } },
   },
 });

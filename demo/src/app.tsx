@@ -1,4 +1,5 @@
 import { useCommand, useHistory, useProjection } from "@chronicle/react";
+import { ChronicleDevtools } from "@chronicle/react/devtools";
 import { useCallback, useMemo, useState } from "react";
 import { board, boardView, type Column, columns, labels, STREAM } from "./board.ts";
 import { CardView } from "./card-view.tsx";
@@ -7,6 +8,9 @@ import { EventLog } from "./event-log.tsx";
 import { OfflineSwitch, SyncBadge } from "./sync-badge.tsx";
 import { TimeTravelBar, useTimeTravel } from "./time-travel.tsx";
 import { UndoBar } from "./undo-bar.tsx";
+
+/** What the devtools' time travel previews. */
+const inspected = [boardView, descriptionView];
 
 /** How many of the newest events the log lists. */
 const logWindow = 300;
@@ -20,6 +24,7 @@ export function App(props: { device: string; user: string }) {
   const version = useMemo(() => ({}), [state, liveDescriptions]);
   const command = useCommand(board);
   const [title, setTitle] = useState("");
+  const [devtools, setDevtools] = useState(false);
   const travel = useTimeTravel(STREAM, version);
   // The log shows the newest events (older ones are a slider move away): reading the whole
   // history again after every change would keep the worker busy on a long-lived board.
@@ -75,6 +80,9 @@ export function App(props: { device: string; user: string }) {
         <button type="button" onClick={openSecondDevice}>
           Open a second device
         </button>
+        <button type="button" aria-pressed={devtools} onClick={() => setDevtools(!devtools)}>
+          Devtools
+        </button>
       </header>
       <form onSubmit={add}>
         <input
@@ -118,6 +126,7 @@ export function App(props: { device: string; user: string }) {
           </div>
         ))}
       </section>
+      {devtools && <ChronicleDevtools stream={STREAM} projections={inspected} />}
       <EventLog history={history} />
     </main>
   );

@@ -290,3 +290,26 @@ it("two quick clicks are two undo steps: undo takes back the last one only, name
     .poll(() => old.locator("xpath=ancestor::div[@data-column]").getAttribute("data-column"))
     .toBe("todo");
 }, 90_000);
+
+it("the devtools panel lists the board's events and previews the board at an earlier position", async () => {
+  const h = await openDevice("h", "hana");
+  await addCard(h, "Inspect me");
+  await h.getByRole("button", { name: "Devtools" }).click();
+  const panel = h.getByRole("complementary", { name: "Chronicle devtools" });
+  await panel.locator('li[data-event="card.added"]').first().waitFor();
+  await panel.locator("li[data-event] button").first().click();
+  await expect
+    .poll(() => panel.locator("li[data-event] dl").first().textContent())
+    .toContain("correlation");
+  await panel.getByRole("tab", { name: "Time travel" }).click();
+  await expect
+    .poll(() => panel.locator("pre[data-position]").textContent())
+    .toContain("Inspect me");
+  await panel.getByLabel("Devtools position").fill("0");
+  await expect
+    .poll(() => panel.locator("pre[data-position]").getAttribute("data-position"))
+    .toBe("0");
+  await expect
+    .poll(() => panel.locator("pre[data-position]").textContent())
+    .not.toContain("Inspect me");
+}, 90_000);

@@ -1,7 +1,8 @@
 import type { Chronicle } from "@chronicle/browser";
 import { createContext, type ReactNode, useContext } from "react";
 
-const ChronicleContext = createContext<Chronicle | undefined>(undefined);
+/** internal: the provider's Chronicle (devtools read it without throwing). */
+export const ChronicleContext = createContext<Chronicle | undefined>(undefined);
 
 /** The props of {@link ChronicleProvider}. */
 export interface ChronicleProviderProps {

@@ -3,30 +3,24 @@
 // IndexedDB from fake-indexeddb, sync through @chronicle/sync's in-memory node) under the
 // provider, and core's undo manager, the sync engine and a memory store as explicit sources.
 // The same file runs on React 19 (node tier) and React 18 (react18 tier).
-import { type Chronicle, createChronicle, type ExecuteResult } from "@chronicle/browser";
-import { hostChronicle } from "@chronicle/browser/worker";
+import type { Chronicle, ExecuteResult } from "@chronicle/browser";
 import {
-  ChronicleError,
   createCommandHandler,
   createProjectionRunner,
   createStoreUndoHost,
   createUndoManager,
-  defineDecider,
-  defineEvent,
-  defineProjection,
   history,
   MemoryEventStore,
   MemoryLocalLog,
   type RecordedEvent,
   type StateOf,
 } from "@chronicle/core";
-import { createSyncEngine, createSyncStarter, type SyncEngine } from "@chronicle/sync";
-import { createLoopbackTransport, MemoryNetwork, MemoryNode } from "@chronicle/sync/testing";
-import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
+import { createSyncEngine, type SyncEngine } from "@chronicle/sync";
+import { MemoryNetwork, MemoryNode } from "@chronicle/sync/testing";
 import { act, version as reactVersion } from "react";
 import { createRoot, type Root } from "react-dom/client";
 import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
-import { z } from "zod";
+import { closing, noteList, notes, openChronicle, S } from "./__fixtures__/notes-chronicle.ts";
 import {
   ChronicleProvider,
   type CommandSource,
@@ -45,75 +39,6 @@ import {
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 // happy-dom's navigator.locks is null; the worker host looks for Web Locks only when defined.
 Object.defineProperty(navigator, "locks", { value: undefined, configurable: true });
-
-const S = "notes:1";
-const noteAdded = defineEvent({
-  type: "note.added",
-  schema: z.object({ id: z.string(), text: z.string().min(1) }),
-  invert: ({ data }) => ({ type: "note.removed", data: { id: data.id } }),
-});
-const noteRemoved = defineEvent({ type: "note.removed", schema: z.object({ id: z.string() }) });
-const notes = defineDecider({
-  name: "notes",
-  events: [noteAdded, noteRemoved],
-  initialState: { ids: [] as string[] },
-  evolve: (s, e) => ({
-    ids: e.type === "note.added" ? [...s.ids, e.data.id] : s.ids.filter((id) => id !== e.data.id),
-  }),
-  decide: (c: { add: string; text: string }, s) => {
-    if (s.ids.includes(c.add)) throw new ChronicleError("validation", `note ${c.add} exists`);
-    return noteAdded.create({ id: c.add, text: c.text });
-  },
-});
-const noteList = defineProjection({
-  name: "note-list",
-  events: [noteAdded, noteRemoved],
-  initialState: { texts: [] as string[] },
-  handlers: {
-    "note.added": (s, e) => ({ texts: [...s.texts, e.data.text] }),
-    "note.removed": (s) => ({ texts: s.texts.slice(0, -1) }),
-  },
-});
-
-let databases = 0;
-const closing: (() => Promise<void>)[] = [];
-
-/**
- * A browser Chronicle as an app gets it, its worker host on the other end of a MessageChannel.
- * With `node`, the host syncs through it; the engine starts offline (`goOnline` connects it).
- */
-async function openChronicle(node?: MemoryNode) {
-  const { port1, port2 } = new MessageChannel();
-  let engine: SyncEngine | undefined;
-  hostChronicle(
-    {
-      name: `react-hooks-${++databases}`,
-      indexedDB: new IDBFactory(),
-      IDBKeyRange,
-      deciders: [notes],
-      projections: [noteList],
-      actor: "alice",
-      ...(node && {
-        sync: createSyncStarter({
-          transport: createLoopbackTransport(node),
-          streams: [S],
-          followNetwork: false,
-          online: false,
-          onEngine: (created) => {
-            engine = created;
-          },
-        }),
-      }),
-    },
-    port2,
-  );
-  const chronicle = await createChronicle({ worker: port1, persist: false });
-  closing.push(async () => {
-    await chronicle.close();
-    port1.close();
-  });
-  return { chronicle, goOnline: () => engine?.setOnline(true) };
-}
 
 /** Explicit sources over core's memory store: what an app without the browser package passes. */
 function memorySources(actor = "alice") {

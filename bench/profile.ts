@@ -5,13 +5,28 @@ import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The profile directory (bench/output is ignored by git); emptied when the config loads. */
-export const profileDir = fileURLToPath(new URL("./output/chromium-profile", import.meta.url));
-
+/**
+ * The profile directory of this run: one per Vitest process (a second bench run beside this one
+ * must not empty it under this run's browser), under bench/output (ignored by git). The config is
+ * evaluated more than once per process (the project, the browser server): the first evaluation
+ * creates it, the next ones find it in the environment.
+ */
 export function freshProfile(): string {
-  rmSync(profileDir, { recursive: true, force: true });
-  mkdirSync(profileDir, { recursive: true });
-  return profileDir;
+  const known = process.env.CHRONICLE_BENCH_PROFILE;
+  if (known) return known;
+  const dir = fileURLToPath(new URL(`./output/chromium-profile-${process.pid}`, import.meta.url));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  process.env.CHRONICLE_BENCH_PROFILE = dir;
+  return dir;
+}
+
+/** Global setup: removes this run's profile when the run ends. */
+export default function setup(): () => void {
+  return () => {
+    const dir = process.env.CHRONICLE_BENCH_PROFILE;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
 }
 
 export interface ProfileUsage {
@@ -48,6 +63,7 @@ export function profileUsage(since = Number.POSITIVE_INFINITY): ProfileUsage {
       }
     }
   };
+  const profileDir = freshProfile();
   walk(profileDir, false);
   return { dir: profileDir, indexedDbBytes, indexedDbFiles, writtenBytes };
 }

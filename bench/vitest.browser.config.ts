@@ -2,7 +2,7 @@
 // relative to bench/. They print tables and assert nothing about speed.
 //
 // As users run: on an on-disk profile (Playwright's persistent context on bench/output/
-// chromium-profile, emptied at each run; Vitest's default context keeps IndexedDB in memory),
+// chromium-profile-<pid>, one per run; Vitest's default context keeps IndexedDB in memory),
 // and the engine as a production build (bench/prod-build.ts) for the benchmarks that load it.
 
 import { fileURLToPath } from "node:url";
@@ -31,9 +31,9 @@ export default defineConfig({
   test: {
     name: "bench-browser",
     include: ["*.browser.bench.ts"],
-    // The production build of bench/app, then one real sync node (wrangler dev; the browser
+    // This run's profile (removed at the end), the production build of bench/app, then one real sync node (wrangler dev; the browser
     // tier's setup) for the benchmarks that sync.
-    globalSetup: ["./prod-build.ts", "../test/browser-sync/global-setup.ts"],
+    globalSetup: ["./profile.ts", "./prod-build.ts", "../test/browser-sync/global-setup.ts"],
     testTimeout: 600_000,
     // BENCH_SCALE=0.1 runs every count at a tenth (a quick check of the benchmarks themselves).
     provide: { benchScale: Number(process.env.BENCH_SCALE ?? 1) || 1 },

@@ -21,6 +21,8 @@ export interface WorkerSync {
   online: boolean;
   streams?: readonly string[];
   actor?: string;
+  /** Start a new device from the node's snapshots (bench/app/bench.worker.ts). @default false */
+  snapshots?: boolean;
 }
 
 /** A worker running the production build of bench/app/bench.worker.ts. */
@@ -32,6 +34,7 @@ export function prodWorker(sync?: WorkerSync): Worker {
         online: sync.online ? "1" : "0",
         streams: (sync.streams ?? []).join(","),
         actor: sync.actor ?? "bench",
+        snapshots: sync.snapshots ? "1" : "0",
       })}`
     : "";
   return new Worker(`${prodPrefix}bench.worker.js${query}`, { type: "module" });

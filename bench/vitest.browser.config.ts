@@ -32,8 +32,14 @@ export default defineConfig({
     name: "bench-browser",
     include: ["*.browser.bench.ts"],
     // This run's profile (removed at the end), the production build of bench/app, then one real sync node (wrangler dev; the browser
-    // tier's setup) for the benchmarks that sync.
-    globalSetup: ["./profile.ts", "./prod-build.ts", "../test/browser-sync/global-setup.ts"],
+    // tier's setup) for the benchmarks that sync, and the bench's own node (snapshots of the
+    // bench app for new devices: bench/sync-node/index.ts).
+    globalSetup: [
+      "./profile.ts",
+      "./prod-build.ts",
+      "../test/browser-sync/global-setup.ts",
+      "./bench-node-setup.ts",
+    ],
     testTimeout: 600_000,
     // BENCH_SCALE=0.1 runs every count at a tenth (a quick check of the benchmarks themselves).
     provide: { benchScale: Number(process.env.BENCH_SCALE ?? 1) || 1 },

@@ -41,8 +41,9 @@ const packages = {
   react: {
     dir: "packages/react/src",
     workspace: ["@chronicle/core", "@chronicle/browser", "@chronicle/sync"],
-    // The hooks test hosts a real browser Chronicle on fake-indexeddb.
-    external: ["react", "react-dom", "zod", "vitest", "fake-indexeddb"],
+    // The hooks test hosts a real browser Chronicle on fake-indexeddb; the devtools panel
+    // (loaded lazily) virtualises its event log.
+    external: ["react", "react-dom", "zod", "vitest", "fake-indexeddb", "@tanstack/react-virtual"],
   },
   worker: {
     dir: "worker/src",

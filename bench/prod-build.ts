@@ -56,8 +56,8 @@ function checkoutHead(): {
 }
 
 /**
- * Builds `main.js` and `bench.worker.js`, each one self-contained ES module; returns what it
- * built ("main@<commit>" or "working tree").
+ * Builds `main.js`, `bench.worker.js` and `follow.worker.js`, each one self-contained ES module;
+ * returns what it built ("main@<commit>" or "working tree").
  */
 export async function buildProd(): Promise<string> {
   mkdirSync(prodDir, { recursive: true });
@@ -82,7 +82,7 @@ export async function buildProd(): Promise<string> {
 }
 
 async function buildEntries(aliases: ReturnType<typeof workspaceAliases>): Promise<void> {
-  for (const [index, entry] of ["main", "bench.worker"].entries()) {
+  for (const [index, entry] of ["main", "bench.worker", "follow.worker"].entries()) {
     await build({
       configFile: false,
       logLevel: "warn",

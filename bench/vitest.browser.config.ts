@@ -10,6 +10,7 @@ import { playwright } from "@vitest/browser-playwright";
 import { defineConfig } from "vitest/config";
 import { workspaceAliases } from "../scripts/workspace-aliases.ts";
 import { chromiumArgs } from "../vitest.browser.config.ts";
+import { pushEvents, type StreamPush } from "./node-push.ts";
 import { serveProd } from "./prod-build.ts";
 import { freshProfile, profileUsage } from "./profile.ts";
 
@@ -57,7 +58,11 @@ export default defineConfig({
           args: [...chromiumArgs, "--enable-precise-memory-info"],
         },
       }),
-      commands: { profileUsage: (_context, since?: number) => profileUsage(since) },
+      commands: {
+        profileUsage: (_context, since?: number) => profileUsage(since),
+        pushEvents: (_context, url: string, token: string, pushes: StreamPush[]) =>
+          pushEvents(url, token, pushes),
+      },
       instances: [{ browser: "chromium" }],
     },
   },

@@ -13,6 +13,8 @@ export { createHttpTransport, type HttpTransportOptions } from "./client/http-tr
 export { followNetworkStatus } from "./client/network-status.ts";
 export {
   createSyncEngine,
+  type OptimisticStreamState,
+  type StreamState,
   type SyncEngine,
   type SyncEngineOptions,
 } from "./client/sync-engine.ts";

@@ -94,6 +94,20 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
  */
 type Listener<T> = (value: T) => void;
 
+/** A fold's state over a stream's confirmed log ({@link SyncEngine.stateAt}). */
+export interface StreamState {
+  /** The decider's or projection's state. */
+  state: unknown;
+  /** The last confirmed position folded in (0: before the first event). */
+  position: number;
+}
+
+/** A fold's state as the app shows it ({@link SyncEngine.state}). */
+export interface OptimisticStreamState extends StreamState {
+  /** How many pending events were folded in after `position`. */
+  pending: number;
+}
+
 /**
  * The client side of sync protocol v1 over a device's local log: one session per stream.
  * Create one with {@link createSyncEngine}.
@@ -239,7 +253,7 @@ export class SyncEngine {
       /** After the event at this position (0: before the first event). */
       position: number;
     },
-  ): Promise<{ state: unknown; position: number }> {
+  ): Promise<StreamState> {
     const start = await startOf(this.#local, stream, foldable, Math.max(0, at.position));
     return foldConfirmed(this.#local, stream, foldable, start, at.position);
   }
@@ -251,10 +265,7 @@ export class SyncEngine {
    * @example
    * const { state, position, pending } = await engine.state("board:1", boardView);
    */
-  async state(
-    stream: string,
-    foldable: Foldable,
-  ): Promise<{ state: unknown; position: number; pending: number }> {
+  async state(stream: string, foldable: Foldable): Promise<OptimisticStreamState> {
     const confirmed = await foldConfirmed(
       this.#local,
       stream,

@@ -45,8 +45,37 @@ const wantSchema = z.object({
 /** Why the node did not serve a state it was asked for. */
 export const unavailableReasons = ["none-yet", "unknown", "version", "too-large"] as const;
 
+/** Why the node did not serve a state. */
+export type UnavailableReason = (typeof unavailableReasons)[number];
+
+/** A state the node served. */
+export interface ServedSnapshot extends SnapshotWant {
+  /** The fold's state at the answer's `position`. */
+  state: unknown;
+}
+
+/** A state the node did not serve: the client replays the log instead. */
+export interface UnavailableSnapshot extends SnapshotWant {
+  /** `none-yet` (the stream is shorter than `every`), `unknown` (no such fold on the node), `version` (the node folds another version), `too-large`. */
+  reason: UnavailableReason;
+}
+
 /** The answer of `GET /v1/streams/:stream/snapshots`. */
-export const snapshotsResponse = z.strictObject({
+export interface SnapshotsResponse {
+  /** The stream log's epoch: the snapshots belong to this log. */
+  epoch: string;
+  /** The stream's head when answered. */
+  head: number;
+  /** Where every served state stands (0 when none is served). */
+  position: number;
+  /** The states served, each exactly at `position`. */
+  snapshots: ServedSnapshot[];
+  /** The states not served, and why. */
+  unavailable: UnavailableSnapshot[];
+}
+
+/** The schema of {@link SnapshotsResponse}. */
+export const snapshotsResponse: z.ZodType<SnapshotsResponse> = z.strictObject({
   /** The stream log's epoch: the snapshots belong to this log. */
   epoch: z.string().min(1),
   /** The stream's head when answered. */
@@ -58,9 +87,6 @@ export const snapshotsResponse = z.strictObject({
   /** The states not served, and why. */
   unavailable: z.array(wantSchema.extend({ reason: z.enum(unavailableReasons) })),
 });
-
-/** The answer of `GET /v1/streams/:stream/snapshots` (see {@link snapshotsResponse}). */
-export type SnapshotsResponse = z.infer<typeof snapshotsResponse>;
 
 /**
  * The query string for the states a client wants (without `?`).
@@ -153,9 +179,23 @@ export interface SnapshotDefinitions {
   /** Deciders whose state new devices start from. @default [] */
   deciders?: readonly Foldable[];
   /** Stream projections whose state new devices start from (prefix projections are ignored). @default [] */
-  projections?: readonly (Foldable & { readonly prefix?: string | undefined })[];
+  projections?: readonly SnapshotProjection[];
   /** States are taken at multiples of this position. @default 1000 */
   every?: number;
+}
+
+/** A projection a node may keep snapshots of. */
+export interface SnapshotProjection extends Foldable {
+  /** Set on a cross-stream projection, which a stream's snapshots cannot hold. */
+  readonly prefix?: string | undefined;
+}
+
+/** A state a node stored, at its position. */
+export interface StoredSnapshot {
+  /** The position the state stands at. */
+  position: number;
+  /** The fold's state there. */
+  state: unknown;
 }
 
 /** Where `serveSnapshots` reads a stream's log and keeps the states it computed. */
@@ -165,7 +205,7 @@ export interface SnapshotSource {
   /** Events after `after`, in order, at most `limit` (fewer only at the head). */
   read(after: number, limit: number): readonly ConfirmedEvent[];
   /** The stored state of this fold and version with the highest position at or below `position`. */
-  nearest(want: SnapshotWant, position: number): { position: number; state: unknown } | undefined;
+  nearest(want: SnapshotWant, position: number): StoredSnapshot | undefined;
   /** Stores a computed state (its JSON text). */
   save(want: SnapshotWant, position: number, json: string): void;
 }

@@ -21,9 +21,10 @@ import { DurableObject } from "cloudflare:workers";
 import { ChronicleError } from "@chronicle/core";
 import { HEARTBEAT, readableUnder, type StreamHead } from "@chronicle/sync/protocol";
 import { limitsFrom, type NodeLimits, type SyncNodeEnv } from "../env.ts";
-import { errorResponse, toPublicError } from "../http/errors.ts";
+import { errorResponse } from "../http/errors.ts";
 import { errorFrameText, send } from "../stream-log/frames.ts";
 import { SubjectBuckets } from "../stream-log/rate-limit.ts";
+import { alarmTime, closeExpired, expire } from "../stream-log/socket-expiry.ts";
 import { attempt, limitsOfHeader, type Outcome } from "../stream-log/worker-contract.ts";
 import { DirectoryTable } from "./directory-table.ts";
 
@@ -207,14 +208,7 @@ export class StreamDirectory extends DurableObject<SyncNodeEnv> {
    * @internal Called by the Workers runtime.
    */
   override async alarm(): Promise<void> {
-    const now = Date.now();
-    let next: number | undefined;
-    for (const ws of this.ctx.getWebSockets()) {
-      const state = ws.deserializeAttachment() as WatchState | null;
-      if (!state) continue;
-      if (now / 1000 >= state.exp) expire(ws);
-      else next = Math.min(next ?? Number.POSITIVE_INFINITY, state.exp);
-    }
+    const next = closeExpired(this.ctx.getWebSockets(), Date.now());
     if (next !== undefined) await this.ctx.storage.setAlarm(alarmTime(next));
   }
 
@@ -346,17 +340,4 @@ function headsFrames(entries: StreamHead[], maxFrameBytes: number, initial: bool
     );
   }
   return frames;
-}
-
-function alarmTime(exp: number): number {
-  return Math.min(exp * 1000, Date.now() + 7 * 24 * 3600 * 1000);
-}
-
-function expire(ws: WebSocket): void {
-  send(ws, errorFrameText(toPublicError(new ChronicleError("unauthorized", "token expired"))));
-  try {
-    ws.close(4401, "token expired");
-  } catch {
-    // already closing
-  }
 }

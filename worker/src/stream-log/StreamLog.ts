@@ -63,6 +63,7 @@ import { LogTable } from "./log-table.ts";
 import { planPush, pushResults } from "./push-plan.ts";
 import { SubjectBuckets } from "./rate-limit.ts";
 import { migrate } from "./schema.ts";
+import { alarmTime, closeExpired, expire } from "./socket-expiry.ts";
 import { isExpired, readState, type SocketState } from "./socket-state.ts";
 import {
   attempt,
@@ -270,14 +271,7 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
    * @internal Called by the Workers runtime.
    */
   override async alarm(): Promise<void> {
-    const now = Date.now();
-    let next: number | undefined;
-    for (const ws of this.ctx.getWebSockets()) {
-      const state = ws.deserializeAttachment() as SocketState | null;
-      if (!state) continue;
-      if (isExpired(state, now)) expire(ws);
-      else next = Math.min(next ?? Number.POSITIVE_INFINITY, state.exp);
-    }
+    const next = closeExpired(this.ctx.getWebSockets(), Date.now());
     if (next !== undefined) await this.ctx.storage.setAlarm(alarmTime(next));
     // Rule 9: a notice that failed is retried here (the notifier re-arms the alarm if it fails).
     const stream = this.#stream ?? this.#log.meta("stream");
@@ -480,20 +474,5 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     this.#stream = stream;
     // Rule 9: a notice lost when the object last stopped (evicted, crashed) is sent on waking.
     this.#directory.notify(stream);
-  }
-}
-
-/** When to wake for an expiry at `exp` (seconds): a token may claim any far future. */
-function alarmTime(exp: number): number {
-  return Math.min(exp * 1000, Date.now() + 7 * 24 * 3600 * 1000);
-}
-
-/** Ends a socket whose token has expired: an `unauthorized` error frame, then close code 4401. */
-function expire(ws: WebSocket, req?: string): void {
-  send(ws, errorFrameText(new ChronicleError("unauthorized", "token expired"), req));
-  try {
-    ws.close(4401, "token expired");
-  } catch {
-    // already closing
   }
 }

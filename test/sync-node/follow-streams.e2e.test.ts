@@ -16,6 +16,7 @@ import {
 import { afterAll, beforeAll, expect, it } from "vitest";
 import WebSocket from "ws";
 import { devToken, type RunningNode, startNode } from "./node-process.ts";
+import { pushRetrying } from "./push-retrying.ts";
 import { makeEvents } from "./ws-client.ts";
 
 let node: RunningNode;
@@ -49,30 +50,9 @@ function release(socket: object): void {
   if (counted.delete(socket)) sockets.held -= 1;
 }
 
-/**
- * Pushes one event. `wrangler dev` reloads the node when a source file of the tree changes, and
- * a request cut by that fails (503, or the connection closes): the same push is sent again
- * (idempotent by event id), as a client would.
- */
+/** Pushes one event (sent again when `wrangler dev` cuts the request: see push-retrying.ts). */
 async function push(stream: string, token: string, tag: string): Promise<void> {
-  const body = JSON.stringify({ events: makeEvents(stream, 1, tag) });
-  for (let attempt = 1; ; attempt++) {
-    let failure: string;
-    try {
-      const response = await fetch(`${node.url}/v1/streams/${stream}/events`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-        body,
-      });
-      if (response.ok) return;
-      failure = `${response.status} ${await response.text()}`;
-      if (response.status !== 503) throw new Error(`push ${stream}: ${failure}`);
-    } catch (error) {
-      if (!(error instanceof TypeError)) throw error; // fetch's network failure
-      failure = String(error.cause ?? error);
-    }
-    if (attempt === 5) throw new Error(`push ${stream}: ${failure}`);
-  }
+  await pushRetrying(node.url, token, stream, makeEvents(stream, 1, tag));
 }
 
 it("follows 500 streams over one connection and syncs a change to any of them", async () => {

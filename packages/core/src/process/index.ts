@@ -30,6 +30,7 @@ export {
   type ListQuery,
   type ProcessRunner,
   type ProcessRunnerOptions,
+  type RefusalReason,
 } from "./process-runner.ts";
 export type {
   ConsumerRecord,

@@ -18,6 +18,9 @@
 //     the instance's delivered commands go to the outbox in reverse order, at a new step, with
 //     everything still waiting dropped (recorded as skipped); the instance then ignores inputs
 //     and ends `compensated` with the reason (or `failed` if a compensation was refused).
+//     Events refused after their delivery (a sync node's rejection, `refused()`) do the same:
+//     the refused command's own compensation is dropped (it took no effect), and an instance
+//     already `done` compensates too. A refusal is recorded once per outbox entry.
 // P5. Deadlines are persisted with absolute times; every drain fires the ones due by the clock,
 //     including those that fell due while no runner was running. A fired timeout is an input
 //     like an event (P1, P2) with the id `timeout:${name}:${scheduledAtStep}`.
@@ -96,6 +99,27 @@ export interface ProcessRunner {
   deadLetters(reaction?: string): Promise<DeadLetter[]>;
   /** Runs a dead letter's handler again once; true when it succeeded (it leaves the list). */
   retryDeadLetter(id: string): Promise<boolean>;
+  /**
+   * Events that the processes' commands wrote were refused after delivery (a sync node's
+   * `RejectedNotice` lists them): each instance that sent one compensates (P4) with `reason`
+   * and ends `compensated` (or `failed` when a compensation is refused in turn). Ids that no
+   * instance sent are ignored, and a refusal already recorded changes nothing. Resolves with
+   * the instances as they are after their compensations ran.
+   *
+   * @example
+   * engine.onRejected((notice) =>
+   *   runner.refused(notice.events.map((event) => event.id), notice),
+   * );
+   */
+  refused(eventIds: readonly string[], reason: RefusalReason): Promise<ProcessInstance[]>;
+}
+
+/** Why events were refused after delivery (the `code` and `message` of a rejection). */
+export interface RefusalReason {
+  /** The error code (the node's, or the one `decide` threw on the new state). */
+  code: string;
+  /** For people. */
+  message: string;
 }
 
 const active = ["running", "waiting"] as const;
@@ -588,6 +612,97 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
     return true;
   };
 
+  // ---- refusals after delivery (P4) --------------------------------------------------------
+
+  const refused = async (
+    eventIds: readonly string[],
+    reason: RefusalReason,
+  ): Promise<ProcessInstance[]> => {
+    const ids = new Set(eventIds);
+    const touched: ProcessInstance[] = [];
+    if (ids.size === 0) return touched;
+    for (const stored of await processStore.instances()) {
+      if (!processByName.has(stored.process)) continue;
+      for (let attempt = 0, instance: ProcessInstance | undefined = stored; instance; ) {
+        const next = afterRefusal(instance, ids, reason);
+        if (!next) break;
+        if (
+          await commitOrReload(
+            { instance: { record: next, expectedRevision: instance.revision } },
+            attempt++,
+          )
+        ) {
+          await deliverOutbox(next);
+          const settled = await processStore.instance(next.process, next.id);
+          if (settled) touched.push(settled);
+          break;
+        }
+        instance = await processStore.instance(stored.process, stored.id);
+      }
+    }
+    return touched;
+  };
+
+  /** The instance after a refusal of events it delivered, or `undefined` when none concern it. */
+  const afterRefusal = (
+    instance: ProcessInstance,
+    ids: ReadonlySet<string>,
+    reason: RefusalReason,
+  ): ProcessInstance | undefined => {
+    if (instance.status === "failed") return undefined;
+    const recorded = new Set(
+      instance.history.flatMap((line) => (line.kind === "refused" ? [line.outboxId] : [])),
+    );
+    // Once compensating, only a refused compensation still matters.
+    const compensatingStep = instance.history.find((line) => line.kind === "compensating")?.step;
+    const hits = instance.history.filter(
+      (line): line is Extract<typeof line, { kind: "delivered" }> =>
+        line.kind === "delivered" &&
+        (compensatingStep === undefined || line.step === compensatingStep) &&
+        !recorded.has(line.outboxId) &&
+        line.eventIds.some((id) => ids.has(id)),
+    );
+    if (hits.length === 0) return undefined;
+    const now = clock.now();
+    const next: ProcessInstance = {
+      ...structuredClone(instance),
+      revision: instance.revision + 1,
+      updatedAt: now,
+    };
+    const refusedIds = new Set(hits.map((line) => line.outboxId));
+    const errors = hits.map(
+      (line): ProcessError => ({
+        code: reason.code,
+        message: reason.message,
+        outboxId: line.outboxId,
+      }),
+    );
+    for (const [index, line] of hits.entries()) {
+      next.history.push({
+        kind: "refused",
+        step: line.step,
+        at: now,
+        outboxId: line.outboxId,
+        stream: line.stream,
+        error: errors[index]!,
+      });
+    }
+    if (next.compensation) {
+      // A compensation was refused: the instance will end `failed`.
+      next.compensation.failures.push(...errors);
+      if (next.outbox.length === 0) settle(next);
+      return next;
+    }
+    // The refused commands took no effect: their own compensations must not run.
+    next.compensations = next.compensations.filter(
+      (compensation) => !refusedIds.has(compensation.outboxId),
+    );
+    delete next.error;
+    startCompensation(next, errors[0]!, now);
+    if (next.outbox.length === 0) settle(next);
+    return next;
+  };
+
   // ---- the loop ------------------------------------------------------------------------------
 
   let recovered = false;
@@ -706,5 +821,6 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
     get: (process, id) => processStore.instance(process, id),
     deadLetters: (reaction) => processStore.deadLetters(reaction),
     retryDeadLetter: (id) => enqueue(() => retryDeadLetter(id)),
+    refused: (eventIds, reason) => enqueue(() => refused(eventIds, reason)),
   };
 }

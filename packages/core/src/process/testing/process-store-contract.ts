@@ -1,5 +1,5 @@
-// internal: not exported yet (hosts will reach it through a testing subpath). The behaviour every
-// ProcessStore must have, as one Vitest suite: run it against each store.
+// @chronicle/core/testing/process-store-contract: the behaviour every ProcessStore must have, as
+// one Vitest suite: run it against each store (memory, Dexie, the node's Durable Object).
 import { describe, expect, it } from "vitest";
 import { isChronicleError } from "../../errors.ts";
 import type { DeadLetter, ProcessInstance, ProcessStore } from "../process-store.ts";

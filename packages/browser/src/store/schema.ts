@@ -17,7 +17,14 @@
 //    in the same transaction as the events that moved it.
 
 import type { ConfirmedEvent, ProjectionRecord, RecordedEvent, Snapshot } from "@chronicle/core";
+import type { ConsumerRecord, DeadLetter, ProcessInstance } from "@chronicle/core/process";
 import Dexie, { type DexieOptions, type IndexableType, type Table } from "dexie";
+
+/** A reaction's dead letter as stored: the letter plus the order it was first stored in. */
+export type DeadLetterRow = DeadLetter & {
+  /** Increasing: dead letters are listed oldest first; replacing one keeps its place. */
+  order: number;
+};
 
 /** A confirmed event row: the envelope plus its local commit sequence. */
 export type EventRow = ConfirmedEvent & {
@@ -148,6 +155,21 @@ export const schemaVersions: readonly SchemaVersion[] = [
     },
     upgrade: (tx) => copyEvents(tx, "eventLog", "events", (row) => [row.stream, row.id]),
   },
+  {
+    // Processes and reactions (docs/architecture.md, "Processes", "In the browser"): three new
+    // tables, written by DexieProcessStore only; no existing row moves.
+    version: 5,
+    stores: {
+      events: "[stream+id], &seq, &[stream+position], [stream+recordedAt]",
+      pending: "++localSeq, [stream+id], [stream+localSeq]",
+      projections: "key",
+      snapshots: "[key+position]",
+      meta: "key",
+      processInstances: "[process+id], status",
+      processConsumers: "name",
+      processDeadLetters: "id, order, reaction",
+    },
+  },
 ];
 
 // Copies every event row, a page at a time in key order (a large log is never held in memory
@@ -184,6 +206,12 @@ export class ChronicleDb extends Dexie {
   snapshots!: Table<SnapshotRow, [string, number]>;
   /** The device id and per-stream sync state, by key. */
   meta!: Table<MetaRow, string>;
+  /** Process instances, keyed by `[process+id]` (DexieProcessStore). */
+  processInstances!: Table<ProcessInstance, [string, string]>;
+  /** Process and reaction checkpoints, by consumer name (DexieProcessStore). */
+  processConsumers!: Table<ConsumerRecord, string>;
+  /** Reactions' dead letters, by id, in the order they were first stored (DexieProcessStore). */
+  processDeadLetters!: Table<DeadLetterRow, string>;
 
   /** `versions` is for tests of the upgrade path; apps always get {@link schemaVersions}. */
   constructor(

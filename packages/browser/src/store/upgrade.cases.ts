@@ -63,6 +63,9 @@ export function upgradeCases(
       "events",
       "meta",
       "pending",
+      "processConsumers",
+      "processDeadLetters",
+      "processInstances",
       "projections",
       "snapshots",
     ]);

@@ -13,11 +13,13 @@ export type {
   RebuildProgress,
 } from "../shared/host-api.ts";
 export { DexieLocalLog } from "../store/dexie-local-log.ts";
+export { DexieProcessStore, type DexieProcessStoreOptions } from "../store/dexie-process-store.ts";
 export { DexieEventStore } from "../store/dexie-store.ts";
 export type { LogTail, StreamPosition } from "../store/log-queries.ts";
 export { type OpenDatabaseOptions, openDatabase } from "../store/open-database.ts";
 export {
   ChronicleDb,
+  type DeadLetterRow,
   type EventRow,
   type MetaRow,
   type PendingCommandRow,

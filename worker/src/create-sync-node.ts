@@ -14,6 +14,7 @@ import { checkLimitOptions, limitsFrom, type SyncNodeEnv } from "./env.ts";
 import { bodyText, limitBody } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
 import type { SyncNodeOptions } from "./options.ts";
+import { signInHandler } from "./sign-in/sign-in-route.ts";
 import { registerSnapshotDefinitions } from "./snapshots/definitions.ts";
 import { addSnapshotRoute } from "./snapshots/snapshot-route.ts";
 import { callerHeaders, type Outcome } from "./stream-log/worker-contract.ts";
@@ -35,9 +36,10 @@ function notFound(c: Context): Response {
 
 /**
  * Builds the sync node: a hono app serving protocol v1 (`/health`, `/v1/streams/:stream/ws`,
- * `/v1/streams/:stream/events`, the stream directory's `/v1/streams` and `/v1/watch`, and
- * `/v1/dev/token` when enabled) in front of the StreamLog Durable Object bound as `STREAM_LOG`
- * and the StreamDirectory bound as `STREAM_DIRECTORY`. Export it as the Worker's default export,
+ * `/v1/streams/:stream/events`, the stream directory's `/v1/streams` and `/v1/watch`,
+ * `/v1/sign-in` when the app gives a `signIn`, and `/v1/dev/token` when enabled) in front of
+ * the StreamLog Durable Object bound as `STREAM_LOG` and the StreamDirectory bound as
+ * `STREAM_DIRECTORY`. Export it as the Worker's default export,
  * next to `StreamLog` and `StreamDirectory`. Every option falls back to the env vars of
  * wrangler.toml; the app may add routes
  * of its own to the returned app.
@@ -122,6 +124,11 @@ export function createSyncNode<E extends SyncNodeEnv = SyncNodeEnv>(
       return c.json({ token: await signToken({ sub, streams, exp }, key) });
     },
   );
+
+  // The app's sign-in (sign-in/): absent, the route does not exist (404).
+  if (options.signIn) {
+    app.post("/v1/sign-in", bodyWithinLimit(), signInHandler(options.signIn, secretOf, devMode));
+  }
 
   // A WebSocket upgrade is refused with a plain HTTP status (401/403/429) before upgrading.
   streams.get(

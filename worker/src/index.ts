@@ -17,4 +17,11 @@ export type {
   SyncNodeOptions,
   TokenGrants,
 } from "./options.ts";
+export {
+  type AnonymousSignInOptions,
+  anonymousSignIn,
+  type SignInRateLimit,
+  type SignInRateLimiter,
+} from "./sign-in/anonymous-sign-in.ts";
+export type { SignIn, SignInAnswer, SignInGrant } from "./sign-in/sign-in.ts";
 export { StreamLog } from "./stream-log/StreamLog.ts";

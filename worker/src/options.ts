@@ -3,6 +3,7 @@
 import type { SnapshotDefinitions, StreamAccess } from "@chronicle/sync/protocol";
 import type { JWK, JWTPayload } from "jose";
 import type { SyncNodeEnv, SyncNodeLimits } from "./env.ts";
+import type { SignIn } from "./sign-in/sign-in.ts";
 
 /** The stream grants a token carries, as the node reads them (see {@link SyncNodeAuthOptions.claims}). */
 export interface TokenGrants {
@@ -179,4 +180,14 @@ export interface SyncNodeOptions<E extends SyncNodeEnv = SyncNodeEnv> {
    * export default createSyncNode({ snapshots: { deciders: [board], projections: [cardList], every: 1000 } });
    */
   snapshots?: SnapshotDefinitions;
+  /**
+   * The app's sign-in: `POST /v1/sign-in` calls it and answers a short-lived HS256 token for what
+   * it grants, signed with the node's secret (`auth.secret` or `CHRONICLE_SECRET`). This is where
+   * a real app plugs its auth; {@link anonymousSignIn} gives each visitor an anonymous identity.
+   *
+   * @default none: the route does not exist (404)
+   * @example
+   * export default createSyncNode({ signIn: anonymousSignIn({ streams: { "board:*": "write" } }) });
+   */
+  signIn?: SignIn<E>;
 }

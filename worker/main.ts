@@ -6,9 +6,15 @@
 // cookie, 10-minute tokens for the demo's boards); the demo's deployment (demo/wrangler.toml)
 // runs this same entry.
 import { board, boardView } from "../demo/src/board.ts";
-import { anonymousSignIn, createSyncNode, StreamDirectory, StreamLog } from "./src/index.ts";
+import {
+  anonymousSignIn,
+  createSyncNode,
+  ProcessHost,
+  StreamDirectory,
+  StreamLog,
+} from "./src/index.ts";
 
-export { StreamDirectory, StreamLog };
+export { ProcessHost, StreamDirectory, StreamLog };
 export default createSyncNode({
   snapshots: { deciders: [board], projections: [boardView] },
   // 60 a minute per address: the e2e suites open many devices from one address.

@@ -14,6 +14,8 @@ import { checkLimitOptions, limitsFrom, type SyncNodeEnv } from "./env.ts";
 import { bodyText, limitBody } from "./http/body.ts";
 import { errorResponse } from "./http/errors.ts";
 import type { SyncNodeOptions } from "./options.ts";
+import { registerProcessDefinitions } from "./processes/definitions.ts";
+import { processRoutes } from "./processes/process-routes.ts";
 import { signInHandler } from "./sign-in/sign-in-route.ts";
 import { registerSnapshotDefinitions } from "./snapshots/definitions.ts";
 import { addSnapshotRoute } from "./snapshots/snapshot-route.ts";
@@ -70,6 +72,13 @@ export function createSyncNode<E extends SyncNodeEnv = SyncNodeEnv>(
   if (options.auth) checkAuthOptions(options.auth, options.devTokenRoute === true);
   // New devices start from these (worker/src/snapshots/): the StreamLog objects read them.
   if (options.snapshots) registerSnapshotDefinitions(options.snapshots);
+  // Processes and reactions (worker/src/processes/): the StreamLog and ProcessHost objects read them.
+  registerProcessDefinitions({
+    processes: options.processes,
+    reactions: options.reactions,
+    deciders: options.deciders,
+    clock: options.processClock,
+  });
   const limitsOf = (env: E) => limitsFrom(env, options.limits);
   const verify = createTokenVerifier<E>(options.auth, devMode);
   const secretOf = (env: E): string | undefined => {
@@ -199,6 +208,8 @@ export function createSyncNode<E extends SyncNodeEnv = SyncNodeEnv>(
   streams.onError((error) => errorResponse(error));
   // Many streams: `GET /v1/streams` (listing) and `GET /v1/watch` (a socket of heads).
   app.route("/v1", directoryRoutes<E>(verify, limitsOf));
+  // Processes and reactions: `GET /v1/processes/:name(/:id)`, `GET /v1/reactions/:name/dead-letters`.
+  app.route("/v1", processRoutes<E>(verify));
   app.route("/v1/streams", streams);
   app.notFound(notFound);
   app.onError((error) => errorResponse(error));

@@ -2,6 +2,7 @@
 // limits in force, read from options first, then env vars, then the protocol's defaults.
 import { defaultLimits, type ProtocolLimits } from "@chronicle/sync/protocol";
 import type { StreamDirectory } from "./directory/StreamDirectory.ts";
+import type { ProcessHost } from "./processes/ProcessHost.ts";
 import type { StreamLog } from "./stream-log/StreamLog.ts";
 
 /**
@@ -18,6 +19,13 @@ export interface SyncNodeEnv {
    * it next wakes.
    */
   STREAM_DIRECTORY?: DurableObjectNamespace<StreamDirectory>;
+  /**
+   * The ProcessHost Durable Object namespace: one object per process type and per reaction the
+   * node runs (createSyncNode's `processes` and `reactions`). Without it nothing is fed to them
+   * and `/v1/processes` answers `internal`; bound later, each stream log feeds them when it next
+   * wakes.
+   */
+  PROCESS_HOST?: DurableObjectNamespace<ProcessHost>;
   /**
    * HS256 key for tokens (`npx wrangler secret put CHRONICLE_SECRET`), at least 32 bytes. Needed
    * unless `auth.secret` or a JWKS is configured: without any key every authenticated route

@@ -17,6 +17,8 @@ export type {
   SyncNodeOptions,
   TokenGrants,
 } from "./options.ts";
+export { ProcessHost } from "./processes/ProcessHost.ts";
+export type { SyncNodeProcessOptions } from "./processes/process-options.ts";
 export {
   type AnonymousSignInOptions,
   anonymousSignIn,

@@ -3,6 +3,7 @@
 import type { SnapshotDefinitions, StreamAccess } from "@chronicle/sync/protocol";
 import type { JWK, JWTPayload } from "jose";
 import type { SyncNodeEnv, SyncNodeLimits } from "./env.ts";
+import type { SyncNodeProcessOptions } from "./processes/process-options.ts";
 import type { SignIn } from "./sign-in/sign-in.ts";
 
 /** The stream grants a token carries, as the node reads them (see {@link SyncNodeAuthOptions.claims}). */
@@ -140,7 +141,8 @@ export interface SyncNodeCorsOptions {
  *   cors: { origins: ["https://board.example.com"] },
  * });
  */
-export interface SyncNodeOptions<E extends SyncNodeEnv = SyncNodeEnv> {
+export interface SyncNodeOptions<E extends SyncNodeEnv = SyncNodeEnv>
+  extends SyncNodeProcessOptions {
   /**
    * Limits the node enforces. A limit set here wins over its env var; one left out comes from its
    * env var (`MAX_EVENT_BYTES`, `MAX_EVENTS_PER_PUSH`, `MAX_FRAME_BYTES`,

@@ -23,6 +23,8 @@
 //    `unauthorized`, then close code 4401) even when they are silent.
 // 9. The space's StreamDirectory hears the head after every commit, at least once, never before
 //    the commit and never holding up an ack (directory-notifier.ts).
+// 10. The ProcessHosts hear the events of the types they listen to, at least once, after the
+//    commit, never holding up an ack (processes/process-notifier.ts).
 // The Worker authenticates and authorizes before calling any method here; the object trusts the
 // caller identity it is given and nothing else of the client's.
 
@@ -48,6 +50,7 @@ import {
 } from "@chronicle/sync/protocol";
 import { limitsFrom, type NodeLimits, type SyncNodeEnv } from "../env.ts";
 import { errorResponse, toPublicError } from "../http/errors.ts";
+import { ProcessNotifier } from "../processes/process-notifier.ts";
 import { snapshotsBodyText } from "../snapshots/serve-snapshots.ts";
 import { DirectoryNotifier } from "./directory-notifier.ts";
 import {
@@ -90,6 +93,8 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
   readonly #buckets = new SubjectBuckets();
   /** Rule 9: tells the space's directory the head. */
   readonly #directory: DirectoryNotifier;
+  /** Rule 10: feeds the process hosts. */
+  readonly #processes: ProcessNotifier;
   #stream: string | undefined;
 
   /** @internal The Workers runtime constructs the object; an app never does. */
@@ -99,6 +104,12 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     this.#log = new LogTable(ctx.storage);
     this.#envLimits = limitsFrom(env);
     this.#directory = new DirectoryNotifier(env, this.#log, (atMs) => this.#alarmAtMs(atMs));
+    this.#processes = new ProcessNotifier(
+      env,
+      this.#log,
+      (atMs) => this.#alarmBySync(atMs),
+      (atMs) => this.#alarmAtMs(atMs),
+    );
     // Answered by the runtime without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT.ping, HEARTBEAT.pong));
   }
@@ -205,6 +216,7 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
       const results = this.#log.commit(events, now ?? Date.now());
       this.#broadcast(before, undefined, this.#envLimits);
       this.#directory.notify(stream);
+      this.#processes.notify();
       return { results, head: this.#log.head };
     });
   }
@@ -276,6 +288,7 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     // Rule 9: a notice that failed is retried here (the notifier re-arms the alarm if it fails).
     const stream = this.#stream ?? this.#log.meta("stream");
     if (stream !== undefined) this.#directory.notify(stream);
+    if (stream !== undefined) this.#processes.notify();
   }
 
   /**
@@ -400,6 +413,7 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
     this.#broadcast(before, pusher, limits);
     const stream = this.#stream ?? this.#log.meta("stream");
     if (written.length > 0 && stream !== undefined) this.#directory.notify(stream);
+    if (written.length > 0) this.#processes.notify();
     const results = pushResults(plan, written).map((result, index) => ({
       ...result,
       actor: actors[index]!,
@@ -421,6 +435,19 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
   async #alarmAtMs(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * Sets the alarm to fire by `at` (ms) in the same synchronous turn as a commit (rule 10), never
+   * later than the earliest socket expiry it may replace.
+   */
+  #alarmBySync(at: number): void {
+    let earliest = at;
+    for (const ws of this.ctx.getWebSockets()) {
+      const state = ws.deserializeAttachment() as { exp?: number } | null;
+      if (state?.exp !== undefined) earliest = Math.min(earliest, alarmTime(state.exp));
+    }
+    void this.ctx.storage.setAlarm(earliest);
   }
 
   /**
@@ -472,7 +499,8 @@ export class StreamLog extends DurableObject<SyncNodeEnv> {
       throw new ChronicleError("internal", `this log holds ${bound}, not ${stream}`);
     }
     this.#stream = stream;
-    // Rule 9: a notice lost when the object last stopped (evicted, crashed) is sent on waking.
+    // Rules 9, 10: a notice lost when the object last stopped (evicted, crashed) is sent on waking.
     this.#directory.notify(stream);
+    this.#processes.notify();
   }
 }

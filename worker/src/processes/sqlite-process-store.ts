@@ -1,0 +1,139 @@
+// internal: not exported. core's ProcessStore over a ProcessHost's SQLite (host-schema.ts). Every
+// method is synchronous SQL behind the async interface; `commit` is one transactionSync, so a
+// write is stored whole or not at all (P1). Records are JSON: what is read is always a fresh copy.
+// Passes core's runProcessStoreContract (worker/test/processes-store.workerd.test.ts).
+import { ChronicleError } from "@chronicle/core";
+import type {
+  ConsumerRecord,
+  DeadLetter,
+  InstanceQuery,
+  ProcessInstance,
+  ProcessStore,
+  ProcessWrite,
+} from "@chronicle/core/process";
+
+export class SqliteProcessStore implements ProcessStore {
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  async instance(process: string, id: string): Promise<ProcessInstance | undefined> {
+    const row = this.storage.sql
+      .exec<{ body: string }>(
+        `SELECT body FROM instances WHERE process = ? AND id = ?`,
+        process,
+        id,
+      )
+      .toArray()[0];
+    return row && (JSON.parse(row.body) as ProcessInstance);
+  }
+
+  async instances(query: InstanceQuery = {}): Promise<ProcessInstance[]> {
+    const where: string[] = [];
+    const values: string[] = [];
+    if (query.process !== undefined) {
+      where.push("process = ?");
+      values.push(query.process);
+    }
+    if (query.status !== undefined) {
+      if (query.status.length === 0) return [];
+      where.push(`status IN (${query.status.map(() => "?").join(", ")})`);
+      values.push(...query.status);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+    return this.storage.sql
+      .exec<{ body: string }>(
+        `SELECT body FROM instances ${clause} ORDER BY process, id`,
+        ...values,
+      )
+      .toArray()
+      .map((row) => JSON.parse(row.body) as ProcessInstance);
+  }
+
+  async consumer(name: string): Promise<ConsumerRecord | undefined> {
+    const row = this.storage.sql
+      .exec<{ body: string }>(`SELECT body FROM consumers WHERE name = ?`, name)
+      .toArray()[0];
+    return row && (JSON.parse(row.body) as ConsumerRecord);
+  }
+
+  async deadLetters(reaction?: string): Promise<DeadLetter[]> {
+    const rows =
+      reaction === undefined
+        ? this.storage.sql.exec<{ body: string }>(`SELECT body FROM dead_letters ORDER BY rowid`)
+        : this.storage.sql.exec<{ body: string }>(
+            `SELECT body FROM dead_letters WHERE reaction = ? ORDER BY rowid`,
+            reaction,
+          );
+    return rows.toArray().map((row) => JSON.parse(row.body) as DeadLetter);
+  }
+
+  async commit(write: ProcessWrite): Promise<void> {
+    const { sql } = this.storage;
+    this.storage.transactionSync(() => {
+      if (write.instance) {
+        const { record, expectedRevision } = write.instance;
+        const stored =
+          sql
+            .exec<{ revision: number }>(
+              `SELECT revision FROM instances WHERE process = ? AND id = ?`,
+              record.process,
+              record.id,
+            )
+            .toArray()[0]?.revision ?? 0;
+        if (stored !== expectedRevision) {
+          const key = `${record.process}/${record.id}`;
+          throw new ChronicleError(
+            "concurrency",
+            `process instance ${key}: expected revision ${expectedRevision}, stored ${stored}`,
+            {
+              details: {
+                process: record.process,
+                instance: record.id,
+                expectedRevision,
+                stored,
+              },
+            },
+          );
+        }
+        sql.exec(
+          `INSERT OR REPLACE INTO instances (process, id, status, revision, body) VALUES (?, ?, ?, ?, ?)`,
+          record.process,
+          record.id,
+          record.status,
+          record.revision,
+          JSON.stringify(record),
+        );
+      }
+      if (write.consumer) {
+        const consumer: ConsumerRecord = { ...write.consumer };
+        const stored = sql
+          .exec<{ checkpoint: number }>(
+            `SELECT checkpoint FROM consumers WHERE name = ?`,
+            consumer.name,
+          )
+          .toArray()[0];
+        // A checkpoint never moves back (the retry, if any, is the write's).
+        if (stored && stored.checkpoint > consumer.checkpoint) {
+          consumer.checkpoint = stored.checkpoint;
+        }
+        sql.exec(
+          `INSERT OR REPLACE INTO consumers (name, checkpoint, body) VALUES (?, ?, ?)`,
+          consumer.name,
+          consumer.checkpoint,
+          JSON.stringify(consumer),
+        );
+      }
+      if (write.removeDeadLetter !== undefined) {
+        sql.exec(`DELETE FROM dead_letters WHERE id = ?`, write.removeDeadLetter);
+      }
+      if (write.deadLetter) {
+        sql.exec(
+          `INSERT INTO dead_letters (id, reaction, body) VALUES (?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET reaction = excluded.reaction, body = excluded.body`,
+          write.deadLetter.id,
+          write.deadLetter.reaction,
+          JSON.stringify(write.deadLetter),
+        );
+      }
+    });
+  }
+}

@@ -49,8 +49,9 @@ export default defineConfig({
         clientsClaim: true,
         skipWaiting: true,
         navigateFallback: "index.html",
-        // The sync node's routes are never answered from the cache.
-        navigateFallbackDenylist: [/^\/sync\//],
+        // The sync node's routes are never answered from the cache: `/sync/*` under the dev and
+        // preview servers' proxy, `/v1/*` and `/health` where the node serves the demo itself.
+        navigateFallbackDenylist: [/^\/sync\//, /^\/v1\//, /^\/health$/],
       },
     }),
   ],

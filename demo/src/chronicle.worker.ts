@@ -1,27 +1,14 @@
 // The demo's worker: the local log in IndexedDB, synced through the local sync node. Each
 // "device" (`?device=` in the page URL) has its own database, so two windows act as two devices.
-// The node is reached through the Vite dev server's `/sync` proxy (same origin: no CORS), and
-// each device gets a token for its user from the node's dev-only token route.
+// The node is on the page's origin: the node itself serves the deployed demo, and under
+// `npm start` the Vite dev server proxies `/sync` to it. Each visitor signs in anonymously
+// (sign-in.ts) and its devices sync with the short-lived tokens that gives.
 
 import { hostChronicle } from "@chronicle/browser/worker";
-import { ChronicleError } from "@chronicle/core";
 import { createSyncStarter, createWebSocketTransport } from "@chronicle/sync";
-import { z } from "zod";
 import { board, boardView, networkChannel, STREAM, undoLabel } from "./board.ts";
 import { description, descriptionView } from "./description.ts";
-
-const node = `${self.location.origin}/sync`;
-const tokenResponse = z.object({ token: z.string() });
-
-async function devToken(sub: string): Promise<string> {
-  const response = await fetch(`${node}/v1/dev/token`, {
-    method: "POST",
-    body: JSON.stringify({ sub, streams: { "board:*": "write" } }),
-  });
-  if (!response.ok)
-    throw new ChronicleError("offline", `the sync node answered ${response.status}`);
-  return tokenResponse.parse(await response.json()).token;
-}
+import { nodeUrl as node, visitorToken } from "./sign-in.ts";
 
 hostChronicle({
   name: "chronicle-demo",
@@ -32,8 +19,7 @@ hostChronicle({
   undo: { labelOf: undoLabel },
   sync: createSyncStarter({
     streams: [STREAM],
-    transport: (context) =>
-      createWebSocketTransport({ url: node, token: () => devToken(context.actor) }),
+    transport: () => createWebSocketTransport({ url: node, token: visitorToken(node) }),
     backoff: { initialMs: 250, maxMs: 5_000 },
     // The page's "Offline" switch: cut (or restore) this device's connection to the node.
     onEngine: (engine) => {

@@ -206,7 +206,7 @@ export class ChronicleEngine {
     };
     const syncing = options.sync !== undefined;
     this.#bridge = syncing
-      ? new SyncBridge(name, this.#local, (status) => this.#status(status))
+      ? new SyncBridge(name, this.#local, (status) => this.#status(status), this.optimisticStates)
       : undefined;
     this.#timeTravel = {
       store,

@@ -30,7 +30,8 @@ import {
 import Dexie from "dexie";
 import type { DexieEventStore } from "../store/dexie-store.ts";
 import type { StreamPosition } from "../store/log-queries.ts";
-import type { StreamSyncState } from "../store/schema.ts";
+import type { PendingCommandRow, StreamSyncState } from "../store/schema.ts";
+import { toStorageError } from "../store/storage-errors.ts";
 
 /** What a transaction reads to check a view (invariant 2): three index lookups, no rows. */
 export interface StreamProbe {
@@ -52,6 +53,8 @@ export interface PendingView {
   readonly events: RecordedEvent[];
   /** Their keys (`localSeq`), in the same order. */
   readonly keys: number[];
+  /** The commands that made them (undefined: an event appended without one), in the same order. */
+  readonly commands: (PendingCommandRow | undefined)[];
   /** See invariant 3. */
   readonly generation: number;
   /**
@@ -105,6 +108,19 @@ export class OptimisticStates {
 
   constructor(readonly store: DexieEventStore) {}
 
+  /**
+   * The stream's current view, in a read-only transaction of its own (a consistent moment):
+   * three index lookups when the kept view still holds (invariant 2), no pending row read.
+   */
+  current(stream: string): Promise<{ view: PendingView; probe: StreamProbe }> {
+    const db = this.store.db;
+    return db
+      .transaction("r", [db.events, db.pending, db.meta], async () => await this.view(stream))
+      .catch((error: unknown) => {
+        throw toStorageError(error, `read the pending events of ${stream}`);
+      });
+  }
+
   /** Reads what checks a view, joining the caller's transaction (issued together). */
   async probe(stream: string): Promise<StreamProbe> {
     const db = this.store.db;
@@ -143,7 +159,12 @@ export class OptimisticStates {
    * view they were decided on, when it is still the stream's view and no other row was added
    * meanwhile. Returns whether it did (else the next user reads the view again).
    */
-  extend(view: PendingView, events: readonly RecordedEvent[], lastLocalSeq: number): boolean {
+  extend(
+    view: PendingView,
+    events: readonly RecordedEvent[],
+    commands: readonly (PendingCommandRow | undefined)[],
+    lastLocalSeq: number,
+  ): boolean {
     if (this.#views.get(view.stream) !== view || (view.lastLocalSeq ?? 0) >= lastLocalSeq) {
       this.#views.delete(view.stream);
       return false;
@@ -153,6 +174,7 @@ export class OptimisticStates {
     for (let index = 0; index < events.length; index++) {
       view.events.push(events[index]!);
       view.keys.push(first + index);
+      view.commands.push(commands[index]);
     }
     view.lastLocalSeq = lastLocalSeq;
     return true;
@@ -246,10 +268,12 @@ export class OptimisticStates {
     const ids = new Set(confirmed.map((event) => event.id));
     const events: RecordedEvent[] = [];
     const keys: number[] = [];
+    const commands: (PendingCommandRow | undefined)[] = [];
     kept.events.forEach((event, index) => {
       if (ids.has(event.id)) return;
       events.push(event);
       keys.push(kept.keys[index]!);
+      commands.push(kept.commands[index]);
     });
     if (keys.at(-1) !== probe.lastLocalSeq) return undefined;
     this.stats.viewRebases++;
@@ -261,6 +285,7 @@ export class OptimisticStates {
       lastLocalSeq: probe.lastLocalSeq,
       events,
       keys,
+      commands,
       generation: ++this.#generation,
       rebasedFrom: { generation: kept.generation, confirmed },
     };
@@ -280,6 +305,7 @@ export class OptimisticStates {
       lastLocalSeq: rows.at(-1)?.localSeq,
       events: rows.map((row) => row.event),
       keys: rows.map((row) => row.localSeq!),
+      commands: rows.map((row) => row.command),
       generation: ++this.#generation,
     };
   }

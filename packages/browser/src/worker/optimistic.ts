@@ -23,8 +23,7 @@ import { decideEvents, skippedField, validateBatch, withSkipped } from "@chronic
 import type { ExecuteResult } from "../shared/host-api.ts";
 import type { DexieLocalLog } from "../store/dexie-local-log.ts";
 import type { StreamPosition } from "../store/log-queries.ts";
-import type { PendingRow } from "../store/schema.ts";
-import { toStorageError } from "../store/storage-errors.ts";
+import type { PendingCommandRow, PendingRow } from "../store/schema.ts";
 import type { CommandOutcome } from "./command-queue.ts";
 import {
   type DeciderState,
@@ -83,14 +82,7 @@ const moveRecord = (
 ): ProjectionRecord => ({ ...base, state, checkpoint: events.at(-1)?.position ?? base.checkpoint });
 
 // A read-only transaction over what a view is checked and read from: a consistent moment.
-function readView(deps: OptimisticDeps, stream: string) {
-  const db = deps.local.store.db;
-  return db
-    .transaction("r", [db.events, db.pending, db.meta], async () => await deps.states.view(stream))
-    .catch((error: unknown) => {
-      throw toStorageError(error, `read the pending events of ${stream}`);
-    });
-}
+const readView = (deps: OptimisticDeps, stream: string) => deps.states.current(stream);
 
 /**
  * A projection's optimistic record: the kept state caught up with the stream's pending events
@@ -207,6 +199,7 @@ async function executePending(
   const decided: Array<{ events: RecordedEvent[] } | { error: unknown }> = [];
   const working = new Map<Decider<any, any, any>, FoldedState<DeciderState>>();
   const added: RecordedEvent[] = [];
+  const addedCommands: PendingCommandRow[] = [];
   const { view, lastLocalSeq } = await store.transaction(
     async () => {
       const { view, probe } = await deps.states.view(stream);
@@ -233,7 +226,10 @@ async function executePending(
           strict,
           basePosition: view.head,
         };
-        for (const event of events) rows.push({ id: event.id, stream, event, command: stored });
+        for (const event of events) {
+          rows.push({ id: event.id, stream, event, command: stored });
+          addedCommands.push(stored);
+        }
         added.push(...events);
         decided.push({ events });
       }
@@ -245,7 +241,8 @@ async function executePending(
     `execute ${commands.length === 1 ? commands[0]!.decider.name : `${commands.length} commands`} on ${stream}`,
   );
   // Committed: the view grows by the rows just added (when nothing else changed meanwhile).
-  const current = lastLocalSeq === undefined || deps.states.extend(view, added, lastLocalSeq);
+  const current =
+    lastLocalSeq === undefined || deps.states.extend(view, added, addedCommands, lastLocalSeq);
   for (const [decider, folded] of working) {
     deps.deciderStates.remember(decider, stream, folded.base);
     if (!current) continue;

@@ -6,6 +6,8 @@
 import type { Decider, RejectedNotice, SyncContext, SyncStatus } from "@chronicle/core";
 import type { HostStatus } from "../shared/host-api.ts";
 import type { DexieLocalLog } from "../store/dexie-local-log.ts";
+import { OptimisticLocalLog } from "./optimistic-local-log.ts";
+import type { OptimisticStates } from "./optimistic-states.ts";
 
 type Relayed =
   | { type: "status"; stream: string; status: SyncStatus }
@@ -16,9 +18,17 @@ export class SyncBridge {
   readonly #local: DexieLocalLog;
   readonly #emit: (status: HostStatus) => void;
   readonly #channel: BroadcastChannel | undefined;
+  /** The log handed to the sync engine: pending lists answered from the optimistic views. */
+  readonly localLog: OptimisticLocalLog | undefined;
 
-  constructor(name: string, local: DexieLocalLog, emit: (status: HostStatus) => void) {
+  constructor(
+    name: string,
+    local: DexieLocalLog,
+    emit: (status: HostStatus) => void,
+    states?: OptimisticStates,
+  ) {
     this.#local = local;
+    this.localLog = states && new OptimisticLocalLog(local, states);
     this.#emit = emit;
     this.#channel =
       typeof BroadcastChannel === "function"
@@ -42,7 +52,7 @@ export class SyncBridge {
   }): SyncContext {
     const local = this.#local;
     return {
-      localLog: local,
+      localLog: this.localLog ?? local,
       ...app,
       onLocalWrite: (listener) =>
         local.store.onCommit((notice) => {

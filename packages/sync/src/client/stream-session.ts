@@ -79,6 +79,8 @@ export class StreamSession {
   #requests = 0;
   #status: SyncStatus = { state: "offline", pending: 0, confirmedHead: 0 };
   #onceDone: Array<(error?: unknown) => void> = [];
+  // The kick queued on the chain and not started yet (later kicks share it).
+  #kicked: Promise<void> | undefined;
   // Rule 12: the back-fill page in flight (events up to `upTo`, the floor), what arrived of it.
   #backfill: { req: string; timer: unknown; upTo: number } | undefined;
   #backfillPage: ConfirmedEvent[] = [];
@@ -178,9 +180,16 @@ export class StreamSession {
     });
   }
 
-  /** New local pending events: push them when connected. */
+  /**
+   * New local pending events: push them when connected. Kicks that arrive while one is queued
+   * and not started share it: its pump reads the pending list when it runs, after their writes.
+   */
   kick(): Promise<void> {
-    return this.#enqueue(() => this.#pump());
+    this.#kicked ??= this.#enqueue(() => {
+      this.#kicked = undefined;
+      return this.#pump();
+    });
+    return this.#kicked;
   }
 
   #enqueue(step: () => Promise<void> | void): Promise<void> {

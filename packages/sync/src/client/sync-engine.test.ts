@@ -271,4 +271,47 @@ describe("sync engine against the in-memory node", () => {
     expect(await a.local.readConfirmed(STREAM)).toEqual(node.log(STREAM));
     expect(a.engine.syncStatus(STREAM).state).toBe("offline");
   });
+
+  it("kicks that arrive while one is queued share its pump: the pending list is read once for them", async () => {
+    const { device, settle } = world();
+    let reads = 0;
+    const local = new (class extends MemoryLocalLog {
+      override readPending(stream: string) {
+        reads++;
+        return super.readPending(stream);
+      }
+    })();
+    const a = device("a", local);
+    a.transport.online = false;
+    a.engine.setOnline(false);
+    a.engine.start(STREAM);
+    await settle(a.engine);
+    await local.addPending(STREAM, [
+      {
+        id: "e1",
+        type: "money.deposited",
+        version: 1,
+        data: { amount: 1 },
+        meta: { actor: "user", device: "a", occurredAt: 0, correlationId: "e1" },
+      },
+    ]);
+    const before = reads;
+    // A burst of local writes announced at once (commands fired without awaiting).
+    await Promise.all(Array.from({ length: 20 }, () => a.engine.kick(STREAM)));
+    expect(reads - before).toBe(1);
+    expect(a.engine.syncStatus(STREAM)).toMatchObject({ state: "offline", pending: 1 });
+    // A kick after that pump started is not lost: it runs a pump of its own.
+    await local.addPending(STREAM, [
+      {
+        id: "e2",
+        type: "money.deposited",
+        version: 1,
+        data: { amount: 1 },
+        meta: { actor: "user", device: "a", occurredAt: 0, correlationId: "e2" },
+      },
+    ]);
+    await a.engine.kick(STREAM);
+    expect(reads - before).toBe(2);
+    expect(a.engine.syncStatus(STREAM)).toMatchObject({ pending: 2 });
+  });
 });

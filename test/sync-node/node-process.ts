@@ -38,6 +38,8 @@ interface StartOptions {
   vars?: Record<string, string>;
   /** Listen here (to restart a node where its clients will reconnect). @default a free port */
   port?: number;
+  /** The wrangler config (absolute path) of another entry. @default the repo's wrangler.toml */
+  config?: string;
 }
 
 /**
@@ -69,7 +71,7 @@ async function startOnce(options: StartOptions): Promise<RunningNode> {
       wrangler,
       "dev",
       "--config",
-      join(root, "wrangler.toml"),
+      options.config ?? join(root, "wrangler.toml"),
       "--ip",
       "127.0.0.1",
       "--port",

@@ -9,6 +9,7 @@ export type {
   CreateChronicleOptions,
 } from "./main/chronicle-types.ts";
 export { createChronicle } from "./main/create-chronicle.ts";
+export type { ChronicleProcesses } from "./main/processes.ts";
 export { bindTextDoc, type TextDocBinding, type TextDocOptions } from "./main/text-doc.ts";
 export type {
   ExecuteResult,

@@ -26,6 +26,7 @@ import type {
   HostStatus,
   RebuildProgress,
 } from "../shared/host-api.ts";
+import type { ChronicleProcesses } from "./processes.ts";
 
 /** What {@link createChronicle} takes. */
 export interface CreateChronicleOptions {
@@ -171,6 +172,11 @@ export interface Chronicle {
   ): Promise<StateChange[]>;
   /** Undo/redo of this actor's commands on this device: `useUndo(chronicle.undoManager)`. */
   readonly undoManager: ChronicleUndo;
+  /**
+   * Process instances and reactions' dead letters (see README: Processes); empty when the
+   * worker declares none.
+   */
+  readonly processes: ChronicleProcesses;
   /** Figures about the worker (events stored, leadership). */
   diagnostics(): Promise<HostDiagnostics>;
   /**

@@ -16,6 +16,7 @@ import type { HostApi, HostStatus, OpenInfo, RebuildProgress } from "../shared/h
 import type { Chronicle, ChronicleUndo, CreateChronicleOptions } from "./chronicle-types.ts";
 import { createCommandChannel } from "./command-channel.ts";
 import { defaultStartTimeoutMs, openHost } from "./open-host.ts";
+import { createProcessesApi } from "./processes.ts";
 import { ProjectionCache } from "./projection-cache.ts";
 
 /**
@@ -139,6 +140,8 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
       return remote.clearUndo();
     },
   };
+
+  const processes = createProcessesApi(remote, info.name, assertOpen);
 
   return {
     deviceId: info.deviceId,
@@ -268,6 +271,7 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
       return remote.diff(refOf(foldable), stream, from, to);
     },
     undoManager,
+    processes,
     diagnostics: () => {
       assertOpen();
       return remote.diagnostics();
@@ -279,6 +283,7 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
         // Commands already sent get their answers before the worker lets go of the database.
         await commands.settled();
         cache.clear();
+        processes.close();
         await remote.close();
       } finally {
         commands.close();

@@ -21,6 +21,7 @@ import type {
   UndoOutcome,
   UndoState,
 } from "@chronicle/core";
+import type { DeadLetter, ListQuery, ProcessInstance } from "@chronicle/core/process";
 
 /** What a command did, as the main thread sees it. */
 export interface ExecuteResult {
@@ -121,6 +122,12 @@ export type HostStatus =
       /** A command was run but could not be recorded for undo (its events are stored). */
       type: "undo-error";
       /** Why recording failed. */
+      error: ChronicleErrorJSON;
+    }
+  | {
+      /** The leader's process runner failed (a store error): it tries again by itself. */
+      type: "process-error";
+      /** What failed. */
       error: ChronicleErrorJSON;
     }
   | {
@@ -254,6 +261,14 @@ export interface HostApi {
   undoState(): Promise<UndoState>;
   /** Forgets both undo stacks. */
   clearUndo(): Promise<void>;
+  /** Process instances (every tab reads them; the leader's worker runs them). */
+  processList(query?: ListQuery): Promise<ProcessInstance[]>;
+  /** One process instance. */
+  processGet(process: string, id: string): Promise<ProcessInstance | undefined>;
+  /** Reactions' dead letters, oldest first; one reaction's when named. */
+  deadLetters(reaction?: string): Promise<DeadLetter[]>;
+  /** Runs a dead letter's handler again in this worker; true when it succeeded. */
+  retryDeadLetter(id: string): Promise<boolean>;
   /** Runs `work` (a proxied callback into the main thread) as one undo step. */
   undoGroup(label: string, work: () => Promise<unknown>): Promise<unknown>;
   /**

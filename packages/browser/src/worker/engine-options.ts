@@ -1,6 +1,7 @@
 // What a worker's local engine is configured with (openEngine, and hostChronicle without
 // `onStatus`).
 import type { AnyEventDefinition, Decider, Projection, SyncStarter } from "@chronicle/core";
+import type { Clock, Process, Reaction } from "@chronicle/core/process";
 import type { DexieOptions } from "dexie";
 import type { HostStatus } from "../shared/host-api.ts";
 
@@ -41,6 +42,16 @@ export interface EngineOptions {
    * commands and appends write pending events and reads show the optimistic state.
    */
   sync?: SyncStarter | undefined;
+  /**
+   * Processes (sagas) run by the leader tab's worker over the local log: one runner per
+   * database, instances and deadlines kept in IndexedDB (see README: Processes). The deciders
+   * their commands go to must be in `deciders`.
+   */
+  processes?: readonly Process[];
+  /** Reactions (side effects) run by the leader tab's worker, at least once per event. */
+  reactions?: readonly Reaction[];
+  /** Time for process deadlines and reaction retries (tests move it). @default systemClock */
+  processClock?: Clock;
   /** `meta.actor` of events written here. @default "anonymous" */
   actor?: string | undefined;
   /** Undo/redo of this actor's commands on this device (see README: Undo and redo). */

@@ -31,6 +31,7 @@ import {
 } from "@chronicle/core";
 import type { ExecuteResult, FoldableRef, HostStatus, OpenInfo } from "../shared/host-api.ts";
 import type { DexieLocalLog } from "../store/dexie-local-log.ts";
+import { DexieProcessStore } from "../store/dexie-process-store.ts";
 import type { DexieEventStore } from "../store/dexie-store.ts";
 import { createProjectionUpdater, type ProjectionUpdater } from "../store/projection-updater.ts";
 import { DexieProjectionStateStore, DexieSnapshotStore } from "../store/state-stores.ts";
@@ -62,6 +63,8 @@ import {
   rebuildStatus,
   withPrefixProjections,
 } from "./prefix-projections.ts";
+import { processEventStore } from "./process-event-store.ts";
+import { ProcessHost } from "./process-host.ts";
 import { ProjectionWatchers } from "./projection-watchers.ts";
 import { SyncBridge } from "./sync-bridge.ts";
 import {
@@ -127,6 +130,7 @@ export class ChronicleEngine {
   readonly #undoStorage: DexieUndoStorage;
   readonly #undo: UndoManager;
   readonly #timeTravel: TimeTravelDeps;
+  readonly #processes: ProcessHost | undefined;
   #revision = 0;
   #recording: Promise<unknown> = Promise.resolve();
   #sync: SyncHandle | undefined;
@@ -223,6 +227,26 @@ export class ChronicleEngine {
       this.#watchers.onCommit(notice);
       this.#prefix.onCommit(notice);
     });
+    // Processes and reactions run in the leader only (process-host.ts).
+    this.#processes =
+      (options.processes?.length ?? 0) + (options.reactions?.length ?? 0) > 0
+        ? new ProcessHost({
+            store: processEventStore({
+              store,
+              local: syncing ? this.#local : undefined,
+              forgetStream: (s) => this.#deciderStates.forgetStream(s),
+            }),
+            processStore: new DexieProcessStore(store.db),
+            deciders: [...this.#deciders.values()],
+            processes: options.processes ?? [],
+            reactions: options.reactions ?? [],
+            clock: options.processClock,
+            actor: options.actor ?? "anonymous",
+            device: deviceId,
+            onError: (error) =>
+              this.#status({ type: "process-error", error: toChronicleError(error).toJSON() }),
+          })
+        : undefined;
     this.#undoStorage = new DexieUndoStorage(store, name);
     const undoOptions = options.undo ?? {};
     this.#undo = createUndoManager({
@@ -269,6 +293,11 @@ export class ChronicleEngine {
   /** True while this engine leads (owns sync and snapshotting). */
   get isLeader(): boolean {
     return this.#leadership.isLeader;
+  }
+
+  /** The processes and reactions of this engine (undefined when it has none). */
+  get processes(): ProcessHost | undefined {
+    return this.#processes;
   }
 
   /** What `open` answers: the database name, device id, leadership and whether sync is on. */
@@ -487,6 +516,7 @@ export class ChronicleEngine {
     await this.#undo.flush().catch(() => {});
     this.#undo.dispose();
     this.#undoStorage.close();
+    await this.#processes?.close();
     await this.#stopSync();
     this.#bridge?.close();
     this.#leadership.release();
@@ -496,7 +526,7 @@ export class ChronicleEngine {
 
   #runOne(stream: string, item: QueuedCommand): Promise<ExecuteResult> {
     if (this.#bridge) {
-      const { decider, command, context, strict } = item;
+      const { decider, command, context, strict, early } = item;
       return executeSynced(
         this.#optimistic,
         [...this.#projections.values()],
@@ -505,6 +535,7 @@ export class ChronicleEngine {
         command,
         context,
         strict,
+        early,
       );
     }
     const { commandId: _commandId, ...eventContext } = item.context;
@@ -592,6 +623,7 @@ export class ChronicleEngine {
   }
 
   async #onLeadership(leader: boolean): Promise<void> {
+    void this.#processes?.setLeader(leader && !this.#closed);
     if (!leader || this.#closed) return this.#stopSync();
     const start = this.#options.sync;
     if (start) {
@@ -614,6 +646,7 @@ export class ChronicleEngine {
   }
 
   #status(status: HostStatus): void {
+    if (status.type === "sync-rejected") void this.#processes?.rejected(status.notice);
     if (!this.#closed || status.type === "leader") this.#options.onStatus?.(status);
   }
 }

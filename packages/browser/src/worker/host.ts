@@ -8,6 +8,18 @@ import type { ChronicleEngine } from "./engine.ts";
 import type { EngineOptions } from "./engine-options.ts";
 import { openEngine } from "./open-engine.ts";
 
+// An engine without processes answers with an empty store rather than an error: a devtools
+// panel may ask any app.
+const noProcesses = {
+  list: async () => [],
+  get: async () => undefined,
+  deadLetters: async () => [],
+  retryDeadLetter: async (id: string): Promise<boolean> => {
+    throw new ChronicleError("not-found", `no dead letter "${id}": this app runs no reactions`);
+  },
+};
+const processesOf = async (engine: ChronicleEngine) => engine.processes ?? noProcesses;
+
 /** What {@link hostChronicle} takes: the engine's options; statuses go to the main thread. */
 export type HostChronicleOptions = Omit<EngineOptions, "onStatus">;
 
@@ -111,6 +123,10 @@ export function createHostApi(options: HostChronicleOptions): HostApi {
     resolvePoint: (stream, at) => ready().resolvePoint(stream, at),
     history: (stream, historyOptions) => ready().history(stream, historyOptions),
     diff: (foldable, stream, from, to) => ready().diff(foldable, stream, from, to),
+    processList: async (query) => (await processesOf(ready())).list(query),
+    processGet: async (process, id) => (await processesOf(ready())).get(process, id),
+    deadLetters: async (reaction) => (await processesOf(ready())).deadLetters(reaction),
+    retryDeadLetter: async (id) => (await processesOf(ready())).retryDeadLetter(id),
     undo: () => ready().undo(),
     redo: () => ready().redo(),
     undoState: () => ready().undoState(),

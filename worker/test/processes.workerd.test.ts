@@ -3,7 +3,7 @@
 // process through the stream logs, its commands land in the target streams exactly once (events
 // counted), a feed repeated is handled once, the payment deadline fires from the host's alarm,
 // a refused card compensates, and `GET /v1/processes/:name` shows it all to a granted token.
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import {
   type CommandOf,
   createEnvelope,
@@ -220,6 +220,23 @@ describe("processes on the sync node", () => {
       "stock.released",
     ]);
     expect(await types(`payment-${id}`)).toEqual(["payment.requested"]);
+  });
+  it("fires a deadline that fell due while the node was down, from a fresh object's alarm", async () => {
+    const id = fresh("o");
+    const sku = fresh("tea");
+    await placeOrder(id, sku, 1);
+    await until(id, (found) => found.status === "waiting" && found.step === 2);
+    // Every object stops, memory and in-flight work lost; then the deadline passes.
+    await abortAllDurableObjects();
+    clock.advance(paymentWindowMs);
+    expect(await runDurableObjectAlarm(host())).toBe(true);
+    expect(await instance(id)).toMatchObject({ status: "done", state: { stage: "expired" } });
+    expect(await types(`order-${id}`)).toEqual(["order.placed", "order.cancelled"]);
+    expect(await types(`stock-${sku}`)).toEqual([
+      "stock.received",
+      "stock.reserved",
+      "stock.released",
+    ]);
   });
 });
 

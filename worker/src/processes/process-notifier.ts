@@ -50,7 +50,8 @@ export class ProcessNotifier {
     }
     const head = this.log.head;
     if (!hosts.some((host) => this.#fed(host) < head && this.#hasWork(host, head))) return;
-    this.alarmBy(Date.now() + resendAfterMs);
+    // After a failure the backoff alarm is already set (rule 3): do not bring it forward.
+    if (this.#failures === 0) this.alarmBy(Date.now() + resendAfterMs);
     this.#inFlight = true;
     void this.#send(namespace);
   }

@@ -1,7 +1,10 @@
 import { useCommand, useHistory, useProjection } from "@chronicle/react";
 import { ChronicleDevtools } from "@chronicle/react/devtools";
 import { useCallback, useMemo, useState } from "react";
-import { board, boardView, type Column, columns, labels, STREAM } from "./board.ts";
+import { board, boardView, type Column, columns, labels } from "./board.ts";
+import { BoardNav } from "./board-nav.tsx";
+import { useAnnounceOpenBoard, useBoardRoute } from "./board-route.ts";
+import { boardStream } from "./boards.ts";
 import { CardView } from "./card-view.tsx";
 import { description, descriptionView } from "./description.ts";
 import { EventLog } from "./event-log.tsx";
@@ -15,20 +18,61 @@ const inspected = [boardView, descriptionView];
 /** How many of the newest events the log lists. */
 const logWindow = 300;
 
-/** The board: columns of cards, a form to add one, and the event log a developer can read. */
+/**
+ * The page: who and where, undo, the offline switch and the open board's sync status, the board
+ * list, and the board the URL names (`#/b/<id>`; the default board without one).
+ */
 export function App(props: { device: string; user: string }) {
-  const state = useProjection(boardView, STREAM);
-  const liveDescriptions = useProjection(descriptionView, STREAM);
+  const id = useBoardRoute();
+  const stream = boardStream(id);
+  useAnnounceOpenBoard(`device-${props.device}`, stream);
+  const [devtools, setDevtools] = useState(false);
+  const openSecondDevice = () => {
+    const next = String(Number(props.device) + 1);
+    window.open(
+      `${location.pathname}?device=${next}${location.hash}`,
+      `device-${next}`,
+      "width=1100,height=800",
+    );
+  };
+  return (
+    <main>
+      <header>
+        <h1>Chronicle board</h1>
+        <span className="who">
+          device {props.device} · {props.user}
+        </span>
+        <UndoBar />
+        <OfflineSwitch device={`device-${props.device}`} />
+        <SyncBadge stream={stream} />
+        <button type="button" onClick={openSecondDevice}>
+          Open a second device
+        </button>
+        <button type="button" aria-pressed={devtools} onClick={() => setDevtools(!devtools)}>
+          Devtools
+        </button>
+      </header>
+      <BoardNav current={id} />
+      {/* A board of its own per stream: its expanded cards and time-travel position stay behind. */}
+      <Board key={stream} stream={stream} devtools={devtools} />
+    </main>
+  );
+}
+
+/** A board: columns of cards, a form to add one, and the event log a developer can read. */
+function Board(props: { stream: string; devtools: boolean }) {
+  const { stream } = props;
+  const state = useProjection(boardView, stream);
+  const liveDescriptions = useProjection(descriptionView, stream);
   // "The stream grew": description edits leave the board's state as it was.
   // biome-ignore lint/correctness/useExhaustiveDependencies: the states are the change signal
   const version = useMemo(() => ({}), [state, liveDescriptions]);
   const command = useCommand(board);
   const [title, setTitle] = useState("");
-  const [devtools, setDevtools] = useState(false);
-  const travel = useTimeTravel(STREAM, version);
+  const travel = useTimeTravel(stream, version);
   // The log shows the newest events (older ones are a slider move away): reading the whole
   // history again after every change would keep the worker busy on a long-lived board.
-  const history = useHistory(STREAM, { version, from: Math.max(1, travel.head - logWindow + 1) });
+  const history = useHistory(stream, { version, from: Math.max(1, travel.head - logWindow + 1) });
   const { live } = travel;
   const cards = Object.entries((travel.past?.board ?? state)?.cards ?? {});
   const descriptions = travel.past?.descriptions ?? liveDescriptions;
@@ -45,45 +89,25 @@ export function App(props: { device: string; user: string }) {
   );
   const { execute } = command;
   const move = useCallback(
-    (id: string, to: Column) => execute(STREAM, { type: "moveCard", id, to }),
-    [execute],
+    (id: string, to: Column) => execute(stream, { type: "moveCard", id, to }),
+    [execute, stream],
   );
   const rename = useCallback(
-    (id: string, title: string) => execute(STREAM, { type: "renameCard", id, title }),
-    [execute],
+    (id: string, title: string) => execute(stream, { type: "renameCard", id, title }),
+    [execute, stream],
   );
   const remove = useCallback(
-    (id: string) => execute(STREAM, { type: "removeCard", id }),
-    [execute],
+    (id: string) => execute(stream, { type: "removeCard", id }),
+    [execute, stream],
   );
 
   const add = async (event: React.FormEvent) => {
     event.preventDefault();
-    const done = await command.execute(STREAM, { type: "addCard", id: crypto.randomUUID(), title });
+    const done = await command.execute(stream, { type: "addCard", id: crypto.randomUUID(), title });
     if (done) setTitle("");
   };
-  const openSecondDevice = () => {
-    const next = String(Number(props.device) + 1);
-    window.open(`${location.pathname}?device=${next}`, `device-${next}`, "width=1100,height=800");
-  };
-
   return (
-    <main>
-      <header>
-        <h1>Chronicle board</h1>
-        <span className="who">
-          device {props.device} · {props.user}
-        </span>
-        <UndoBar />
-        <OfflineSwitch device={`device-${props.device}`} />
-        <SyncBadge stream={STREAM} />
-        <button type="button" onClick={openSecondDevice}>
-          Open a second device
-        </button>
-        <button type="button" aria-pressed={devtools} onClick={() => setDevtools(!devtools)}>
-          Devtools
-        </button>
-      </header>
+    <>
       <form onSubmit={add}>
         <input
           aria-label="New card title"
@@ -112,6 +136,7 @@ export function App(props: { device: string; user: string }) {
               .map(([id, card]) => (
                 <CardView
                   key={id}
+                  stream={stream}
                   id={id}
                   card={card}
                   description={descriptions ? description.read(descriptions, id) : ""}
@@ -126,8 +151,8 @@ export function App(props: { device: string; user: string }) {
           </div>
         ))}
       </section>
-      {devtools && <ChronicleDevtools stream={STREAM} projections={inspected} />}
+      {props.devtools && <ChronicleDevtools stream={stream} projections={inspected} />}
       <EventLog history={history} />
-    </main>
+    </>
   );
 }

@@ -3,6 +3,8 @@ import { type Card, type Column, columns, labels } from "./board.ts";
 import { DescriptionEditor } from "./description-editor.tsx";
 
 interface CardViewProps {
+  /** The board's stream (a card view never moves to another board). */
+  stream: string;
   id: string;
   card: Card;
   /** The description's text (from the projection, or from the past when time travelling). */
@@ -45,7 +47,7 @@ export const CardView = memo(function CardView(props: CardViewProps) {
         <p>{card.title}</p>
       )}
       {editing ? (
-        <DescriptionEditor id={id} title={card.title} />
+        <DescriptionEditor stream={props.stream} id={id} title={card.title} />
       ) : (
         props.description && <p className="description">{props.description}</p>
       )}
@@ -79,6 +81,7 @@ export const CardView = memo(function CardView(props: CardViewProps) {
  */
 function sameCard(a: CardViewProps, b: CardViewProps): boolean {
   return (
+    a.stream === b.stream &&
     a.id === b.id &&
     a.card.title === b.card.title &&
     a.card.column === b.card.column &&

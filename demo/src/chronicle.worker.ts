@@ -6,27 +6,37 @@
 
 import { hostChronicle } from "@chronicle/browser/worker";
 import { createSyncStarter, createWebSocketTransport } from "@chronicle/sync";
-import { board, boardView, networkChannel, STREAM, undoLabel } from "./board.ts";
+import { board, boardView, networkChannel, STREAM } from "./board.ts";
+import { BOARD_PREFIX, boardInfo, boardList, demoUndoLabel } from "./boards.ts";
 import { description, descriptionView } from "./description.ts";
+import { keepOpenBoardsLive } from "./open-boards.ts";
 import { nodeUrl as node, visitorToken } from "./sign-in.ts";
 
 hostChronicle({
   name: "chronicle-demo",
-  deciders: [board, description.decider],
-  projections: [boardView, descriptionView],
+  deciders: [board, boardInfo, description.decider],
+  projections: [boardView, descriptionView, boardList],
   actor: "demo",
   // What the Undo / Redo buttons say. Typing within half a second is one step (the default).
-  undo: { labelOf: undoLabel },
-  sync: createSyncStarter({
-    streams: [STREAM],
-    transport: () => createWebSocketTransport({ url: node, token: visitorToken(node) }),
-    backoff: { initialMs: 250, maxMs: 5_000 },
-    // The page's "Offline" switch: cut (or restore) this device's connection to the node.
-    onEngine: (engine) => {
-      const switchboard = new BroadcastChannel(networkChannel(self.name));
-      switchboard.onmessage = (message: MessageEvent<{ online?: unknown }>) => {
-        engine.setOnline(message.data.online === true);
-      };
-    },
-  }),
+  undo: { labelOf: demoUndoLabel },
+  sync: (context) => {
+    const token = () => devToken(context.actor);
+    return createSyncStarter({
+      streams: [STREAM],
+      transport: createWebSocketTransport({ url: node, token }),
+      // Every board on the node over one watch socket: a board that moves (one made on another
+      // device too) is synced, so the board list (a cross-stream projection) shows it.
+      follow: { url: node, token, prefixes: [BOARD_PREFIX] },
+      backoff: { initialMs: 250, maxMs: 5_000 },
+      onEngine: (engine) => {
+        // The page's "Offline" switch: cut (or restore) this device's connection to the node.
+        const switchboard = new BroadcastChannel(networkChannel(self.name));
+        switchboard.onmessage = (message: MessageEvent<{ online?: unknown }>) => {
+          engine.setOnline(message.data.online === true);
+        };
+        // The board on screen is kept live; the others are synced when they move.
+        keepOpenBoardsLive(self.name, engine, context);
+      },
+    })(context);
+  },
 });

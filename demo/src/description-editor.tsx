@@ -1,6 +1,5 @@
 import { useChronicle } from "@chronicle/react";
 import { useEffect, useRef, useState } from "react";
-import { STREAM } from "./board.ts";
 import { description, descriptionView } from "./description.ts";
 import { bindTextarea } from "./textarea-binding.ts";
 
@@ -8,7 +7,7 @@ import { bindTextarea } from "./textarea-binding.ts";
  * A card's description as a collaborative textarea: typing writes `card.description.edited`
  * events (Yjs updates), and edits from other tabs and devices merge in under the caret.
  */
-export function DescriptionEditor(props: { id: string; title: string }) {
+export function DescriptionEditor(props: { stream: string; id: string; title: string }) {
   const chronicle = useChronicle();
   const textarea = useRef<HTMLTextAreaElement>(null);
   const [refusal, setRefusal] = useState<string | undefined>(undefined);
@@ -18,12 +17,12 @@ export function DescriptionEditor(props: { id: string; title: string }) {
       textarea: textarea.current!,
       field: description,
       projection: descriptionView,
-      stream: STREAM,
+      stream: props.stream,
       key: props.id,
       onError: (error) => setRefusal(error.message),
     });
     return () => binding.destroy();
-  }, [chronicle, props.id]);
+  }, [chronicle, props.stream, props.id]);
 
   return (
     <div className="description-editor">

@@ -4,61 +4,25 @@
 // (IndexedDB), two devices with separate storage converge through the node, and two devices
 // typing offline into the same card description end with both edits. Screenshots of the key
 // moments go to test/output/ (not committed).
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright";
-import { createServer, type ViteDevServer } from "vite";
+import type { Page } from "playwright";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { chromiumArgs } from "../../vitest.browser.config.ts";
-import { type RunningNode, startNode } from "../sync-node/node-process.ts";
+import { addCard, type DemoHarness, startDemo } from "./demo-harness.ts";
 
 const output = fileURLToPath(new URL("../output/", import.meta.url));
-const stateDir = mkdtempSync(join(tmpdir(), "chronicle-demo-e2e-"));
-let node: RunningNode;
-let server: ViteDevServer;
-let browser: Browser;
-let url = "";
+let demo: DemoHarness;
 
 beforeAll(async () => {
   mkdirSync(output, { recursive: true });
-  node = await startNode({ persistTo: stateDir });
-  process.env.CHRONICLE_NODE_URL = node.url; // the demo's Vite config proxies /sync to it
-  server = await createServer({
-    configFile: fileURLToPath(new URL("../../demo/vite.config.ts", import.meta.url)),
-    server: { port: 0, host: "127.0.0.1" },
-    logLevel: "error",
-  });
-  await server.listen();
-  const address = server.httpServer?.address();
-  if (!address || typeof address === "string") throw new Error("vite did not listen");
-  url = `http://127.0.0.1:${address.port}/`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: chromiumArgs,
-  });
+  demo = await startDemo();
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await node?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
+  await demo?.close();
 });
 
-async function openDevice(device: string, user?: string) {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto(`${url}?device=${device}${user ? `&user=${user}` : ""}`);
-  await page.locator('[data-sync="synced"]').waitFor();
-  return page;
-}
-
-async function addCard(page: Page, title: string) {
-  await page.getByPlaceholder("New card").fill(title);
-  await page.getByRole("button", { name: "Add card" }).click();
-  await page.locator(`[data-card="${title}"]`).waitFor();
-}
+const openDevice = (device: string, user?: string) => demo.openDevice(device, user);
 
 /**
  * The devices' history lists settle on the same entries. A list is fetched after the board
@@ -84,10 +48,10 @@ function isSubsequence(part: string, whole: string) {
 }
 
 it("runs the board: add, move, refuse, time travel, reload", async () => {
-  const page = await (await browser.newContext()).newPage();
+  const page = await (await demo.browser.newContext()).newPage();
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
-  await page.goto(`${url}?device=e2e`);
+  await page.goto(`${demo.url}?device=e2e`);
   await page.locator('[data-sync="synced"]').waitFor();
   await addCard(page, "Write docs");
   await addCard(page, "Ship it");

@@ -1,0 +1,65 @@
+import { useCommand, useProjection } from "@chronicle/react";
+import { memo, useState } from "react";
+import { boardHash, openBoard } from "./board-route.ts";
+import { boardInfo, boardList, boardStream, listedBoards } from "./boards.ts";
+
+/**
+ * The board list (a cross-stream projection over every `board:` stream, boards made on other
+ * devices included) with links that open a board by URL, and a form that creates one (a
+ * command on a new stream) and opens it.
+ */
+export const BoardNav = memo(function BoardNav(props: { current: string }) {
+  const list = useProjection(boardList);
+  const create = useCommand(boardInfo);
+  const [name, setName] = useState("");
+  const boards = listedBoards(list);
+  // A board opened by URL before this device has its events is listed by its id meanwhile.
+  if (!boards.some((board) => board.id === props.current))
+    boards.push({ id: props.current, cards: 0 });
+
+  const submit = async (event: React.FormEvent) => {
+    event.preventDefault();
+    const id = crypto.randomUUID().slice(0, 8);
+    // Creating a board is not an undo step: undoing it would leave a nameless empty stream.
+    const done = await create.execute(
+      boardStream(id),
+      { type: "createBoard", name },
+      { undoable: false },
+    );
+    if (!done) return;
+    setName("");
+    openBoard(id);
+  };
+
+  return (
+    <nav className="boards" aria-label="Boards">
+      <ul>
+        {boards.map((board) => (
+          <li key={board.id}>
+            <a
+              href={boardHash(board.id)}
+              data-board={board.name ?? board.id}
+              aria-current={board.id === props.current ? "page" : undefined}
+            >
+              {board.name ?? board.id} <small>{cardCount(board.cards)}</small>
+            </a>
+          </li>
+        ))}
+      </ul>
+      <form onSubmit={submit}>
+        <input
+          aria-label="New board name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="Board name"
+        />
+        <button type="submit" disabled={create.running}>
+          New board
+        </button>
+        {create.error && <span role="alert">{create.error.message}</span>}
+      </form>
+    </nav>
+  );
+});
+
+const cardCount = (cards: number) => (cards === 1 ? "1 card" : `${cards} cards`);

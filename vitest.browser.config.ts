@@ -27,6 +27,8 @@ export default defineConfig({
       "@chronicle/core/text",
       "@chronicle/core/testing/store-contract",
       "@chronicle/core/testing/local-log-contract",
+      "@chronicle/core/process",
+      "@chronicle/core/testing/process-store-contract",
       "@chronicle/sync",
     ],
   },

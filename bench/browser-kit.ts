@@ -7,7 +7,7 @@ import type * as BenchApp from "./app/main.ts";
 import { printTable } from "./table.ts";
 
 /** Where bench/prod-build.ts's output is served (see serveProd). */
-const prodPrefix = "/__prod/";
+export const prodPrefix = "/__prod/";
 
 /** The production build's main-thread module: createChronicle and the bench app. */
 export function loadProd(): Promise<typeof BenchApp> {

@@ -4,9 +4,11 @@
 // sync. `snapshots=1` starts a new device from the node's snapshots (back-fill on demand), and
 // answers `{ stream }` on the BroadcastChannel `chronicle-bench-floor` with `{ stream, floor }`
 // (the engine's `historyFloor`: > 0 when the device really started from a snapshot).
+// `?processes=1` hosts the process benchmark's process (bench/app/tally-process.ts).
 import { hostChronicle } from "@chronicle/browser/worker";
 import { createSyncStarter, createWebSocketTransport } from "@chronicle/sync";
 import { itemAdded, tally, tallyView } from "./tally.ts";
+import { tallyProcess } from "./tally-process.ts";
 
 const query = new URLSearchParams(globalThis.location.search);
 const node = query.get("node");
@@ -17,6 +19,7 @@ hostChronicle({
   events: [itemAdded],
   deciders: [tally],
   projections: [tallyView],
+  ...(query.get("processes") === "1" ? { processes: [tallyProcess] } : {}),
   actor: query.get("actor") ?? "bench",
   sync: node
     ? createSyncStarter({

@@ -172,4 +172,43 @@ describe("the sync engine's LocalLog in the worker", () => {
     expect(statuses.at(-1)).toMatchObject({ state: "offline", pending: 311, confirmedHead: 0 });
     expect(offline).toBe(0);
   });
+
+  it("tells the sync engine of a write once the command was answered, once per stream for the writes of one task", async () => {
+    const told: string[] = [];
+    let answered = false;
+    let toldEarly = false;
+    let listening = false;
+    const engine = await openEngine({
+      name: `optimistic-local-log-${++devices}`,
+      indexedDB: new IDBFactory(),
+      IDBKeyRange,
+      deciders: [board],
+      projections: [boardView],
+      sync: (context) => {
+        context.onLocalWrite((stream) => {
+          told.push(stream);
+          if (!answered) toldEarly = true;
+        });
+        listening = true;
+        return { stop() {} };
+      },
+    });
+    opened.push(engine);
+    for (let i = 0; i < 100 && !listening; i++) await new Promise((r) => setTimeout(r, 5));
+    const waitTold = async (count: number) => {
+      for (let i = 0; i < 100 && told.length < count; i++) {
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    };
+    await engine.execute(S, "board", { type: "addCard", id: "a", title: "A" });
+    answered = true;
+    await waitTold(1);
+    expect(told).toEqual([S]);
+    expect(toldEarly).toBe(false);
+    // Three pending writes announced in one task: one kick.
+    for (let i = 0; i < 3; i++) engine.store.announce({ streams: [S], pending: true });
+    await waitTold(2);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(told).toEqual([S, S]);
+  });
 });

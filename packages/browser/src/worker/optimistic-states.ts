@@ -87,6 +87,8 @@ export interface OptimisticStats {
   stateRebases: number;
   /** Pending events folded (by commands, reads and rebases). */
   pendingFolded: number;
+  /** Commands decided on a kept view and written without a probe round trip (optimistic-known). */
+  knownCommands: number;
 }
 
 /** The most confirmed events a view is rebased over in memory (more: states load afresh). */
@@ -104,6 +106,7 @@ export class OptimisticStates {
     viewRebases: 0,
     stateRebases: 0,
     pendingFolded: 0,
+    knownCommands: 0,
   };
 
   constructor(readonly store: DexieEventStore) {}
@@ -119,6 +122,14 @@ export class OptimisticStates {
       .catch((error: unknown) => {
         throw toStorageError(error, `read the pending events of ${stream}`);
       });
+  }
+
+  /**
+   * The stream's kept view, unchecked: whoever decides on it must check it in the transaction
+   * that writes (invariant 2).
+   */
+  keptView(stream: string): PendingView | undefined {
+    return this.#views.get(stream);
   }
 
   /** Reads what checks a view, joining the caller's transaction (issued together). */

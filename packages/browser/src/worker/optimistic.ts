@@ -11,7 +11,6 @@ import {
   assertExactJson,
   ChronicleError,
   type CommandContext,
-  type ConfirmedEvent,
   type Decider,
   type Projection,
   type ProjectionRecord,
@@ -19,7 +18,7 @@ import {
   type RecordedEvent,
   type SnapshotStore,
 } from "@chronicle/core";
-import { decideEvents, skippedField, validateBatch, withSkipped } from "@chronicle/core/store";
+import { decideEvents, validateBatch } from "@chronicle/core/store";
 import type { ExecuteResult } from "../shared/host-api.ts";
 import type { DexieLocalLog } from "../store/dexie-local-log.ts";
 import type { StreamPosition } from "../store/log-queries.ts";
@@ -31,6 +30,7 @@ import {
   deciderTypes,
   snapshotIfDue,
 } from "./decider-states.ts";
+import { concernedBy, executeKnownPending, moveDecider, moveRecord } from "./optimistic-known.ts";
 import {
   asPending,
   type FoldedState,
@@ -64,22 +64,6 @@ export interface SyncedCommand {
   context: CommandContext & { commandId: string };
   strict: boolean;
 }
-
-const moveDecider =
-  (decider: Decider<any, any, any>) =>
-  (base: DeciderState, state: unknown, events: readonly ConfirmedEvent[]): DeciderState => ({
-    state,
-    position: events.at(-1)?.position ?? base.position,
-    snapshotPosition: base.snapshotPosition,
-    lastId: events.at(-1)?.id ?? base.lastId,
-    ...skippedField(withSkipped(decider, base.skipped, events)),
-  });
-
-const moveRecord = (
-  base: ProjectionRecord,
-  state: unknown,
-  events: readonly ConfirmedEvent[],
-): ProjectionRecord => ({ ...base, state, checkpoint: events.at(-1)?.position ?? base.checkpoint });
 
 // A read-only transaction over what a view is checked and read from: a consistent moment.
 const readView = (deps: OptimisticDeps, stream: string) => deps.states.current(stream);
@@ -281,9 +265,7 @@ export async function executeSyncedBatch(
   });
   let records: OptimisticRecord[] = [];
   if (types.size > 0) {
-    const concerned = projections.filter((projection) =>
-      Object.keys(projection.handlers as object).some((type) => types.has(type)),
-    );
+    const concerned = concernedBy(projections, types);
     records = await Promise.all(
       concerned.map((projection) =>
         readOptimistic(deps, projection, stream, revision, current ? view : undefined),
@@ -303,7 +285,11 @@ export async function executeSyncedBatch(
   );
 }
 
-/** One command with sync (see {@link executeSyncedBatch}); rejects when it is refused. */
+/**
+ * One command with sync: on the stream's kept view when it can (optimistic-known.ts; `early`
+ * then gets the result while IndexedDB commits), else see {@link executeSyncedBatch}; rejects
+ * when it is refused.
+ */
 export async function executeSynced(
   deps: OptimisticDeps,
   projections: readonly Projection<any, any>[],
@@ -312,7 +298,22 @@ export async function executeSynced(
   command: unknown,
   context: CommandContext & { commandId: string },
   strict: boolean,
+  early?: (result: ExecuteResult) => void,
 ): Promise<ExecuteResult> {
+  const known = await executeKnownPending(
+    deps,
+    projections,
+    decider,
+    stream,
+    command,
+    context,
+    strict,
+    early,
+  );
+  if (known) {
+    deps.states.stats.knownCommands++;
+    return known;
+  }
   const [outcome] = await executeSyncedBatch(deps, projections, stream, [
     { decider, command, context, strict },
   ]);

@@ -54,10 +54,29 @@ export class SyncBridge {
     return {
       localLog: this.localLog ?? local,
       ...app,
-      onLocalWrite: (listener) =>
-        local.store.onCommit((notice) => {
-          if (notice.pending) for (const stream of notice.streams) listener(stream);
-        }),
+      onLocalWrite: (listener) => {
+        // Told in a task of its own, once per stream for the writes of one task: the engine's
+        // pump (its reads, the push) then runs after the command that wrote was answered, not
+        // on the way to its answer, and commands fired at once share one kick.
+        let due: Set<string> | undefined;
+        let stopped = false;
+        const unlisten = local.store.onCommit((notice) => {
+          if (!notice.pending || stopped) return;
+          if (!due) {
+            const streams = new Set<string>();
+            due = streams;
+            setTimeout(() => {
+              due = undefined;
+              if (!stopped) for (const stream of streams) listener(stream);
+            }, 0);
+          }
+          for (const stream of notice.streams) due.add(stream);
+        });
+        return () => {
+          stopped = true;
+          unlisten();
+        };
+      },
       changed: (stream) => local.store.announce({ streams: [stream] }),
       reportStatus: (stream, status) => this.#relay({ type: "status", stream, status }),
       reportRejected: (notice) => this.#relay({ type: "rejected", notice }),

@@ -1,0 +1,107 @@
+// Node tier: a synced command on the stream's kept view (optimistic-known.ts) is answered while
+// its transaction commits, writes its pending rows without waiting for its check, and never
+// writes on a view that another writer moved: the command then runs the ordinary way.
+import { createEnvelope, foldEvents, initialStateOf, type RecordedEvent } from "@chronicle/core";
+import Dexie from "dexie";
+import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
+import { afterEach, describe, expect, it } from "vitest";
+import { board, boardView } from "../__fixtures__/board.ts";
+import type { ExecuteResult } from "../shared/host-api.ts";
+import type { ChronicleEngine } from "./engine.ts";
+import { openEngine } from "./open-engine.ts";
+import { OrderedLocalLog } from "./ordered-local-log.ts";
+
+const S = "board:1";
+let devices = 0;
+const opened: ChronicleEngine[] = [];
+afterEach(async () => {
+  for (const engine of opened.splice(0)) await engine.close();
+});
+
+/** An engine with sync configured whose starter syncs nothing (every write stays pending). */
+async function offlineEngine() {
+  const engine = await openEngine({
+    name: `optimistic-known-${++devices}`,
+    indexedDB: new IDBFactory(),
+    IDBKeyRange,
+    deciders: [board],
+    projections: [boardView],
+    undo: { captureWindowMs: 0 },
+    sync: () => ({ stop() {} }),
+  });
+  opened.push(engine);
+  return engine;
+}
+
+async function pendingEvents(engine: ChronicleEngine): Promise<RecordedEvent[]> {
+  const rows = await engine.store.db.pending
+    .where("[stream+localSeq]")
+    .between([S, Dexie.minKey], [S, Dexie.maxKey], true, true)
+    .toArray();
+  return rows.map((row) => row.event);
+}
+
+async function expectFreshFold(engine: ChronicleEngine) {
+  const events = await pendingEvents(engine);
+  expect(await engine.optimisticState("board", S)).toEqual(
+    foldEvents(board, initialStateOf(board), events),
+  );
+  expect((await engine.read("board-view", S)).state).toEqual(
+    foldEvents(boardView, initialStateOf(boardView), events),
+  );
+}
+
+const add = (id: string) => ({ type: "addCard", id, title: id });
+
+describe("synced commands on a kept view", () => {
+  it("are answered early with the result they resolve with, each in one transaction, folding only their events", async () => {
+    const engine = await offlineEngine();
+    await engine.execute(S, "board", { type: "addMany", count: 200, prefix: "p" });
+    await engine.execute(S, "board", add("first"));
+    const { stats } = engine.optimisticStates;
+    const before = { ...stats };
+    for (let i = 0; i < 5; i++) {
+      let early: ExecuteResult | undefined;
+      const result = await engine.execute(S, "board", add(`c${i}`), {}, (known) => {
+        early = known;
+      });
+      expect(early).toBe(result);
+      expect(result).toMatchObject({ pending: true, head: 0, events: [{ data: { id: `c${i}` } }] });
+      expect(result.projections[0]?.state).toMatchObject({ count: 202 + i });
+    }
+    expect(stats.knownCommands - before.knownCommands).toBe(5);
+    expect(stats.viewReads).toBe(before.viewReads);
+    // One event each, folded once into the decider's state and once into the view's.
+    expect(stats.pendingFolded - before.pendingFolded).toBe(10);
+    await expectFreshFold(engine);
+    expect((await pendingEvents(engine)).map((event) => event.data)).toHaveLength(206);
+  });
+
+  it("write nothing on a view another writer moved: the command runs on the fresh state, once", async () => {
+    const engine = await offlineEngine();
+    await engine.execute(S, "board", add("a"));
+    await engine.execute(S, "board", add("b"));
+    // Another tab appends a pending event, its notice not arrived yet.
+    const other = new OrderedLocalLog(engine.store);
+    await other.addPending(S, [
+      createEnvelope(S, { type: "card.added", version: 1, data: { id: "x", title: "X" } }),
+    ]);
+    const { stats } = engine.optimisticStates;
+    const known = stats.knownCommands;
+    let early: ExecuteResult | undefined;
+    const result = await engine.execute(S, "board", add("c"), {}, (answer) => {
+      early = answer;
+    });
+    expect(early).toBeUndefined();
+    expect(stats.knownCommands).toBe(known);
+    expect(result.projections[0]?.state).toMatchObject({ count: 4 });
+    expect((await pendingEvents(engine)).map((event) => (event.data as { id: string }).id)).toEqual(
+      ["a", "b", "x", "c"],
+    );
+    await expectFreshFold(engine);
+    // The view was read again: the next command is on a kept view once more.
+    await engine.execute(S, "board", add("d"));
+    expect(stats.knownCommands).toBe(known + 1);
+    await expectFreshFold(engine);
+  });
+});

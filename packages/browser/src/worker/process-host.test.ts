@@ -1,17 +1,20 @@
 // Node tier: processes and reactions in the worker engine on fake-indexeddb (no worker, no
 // Web Locks: an engine leads at once). The browser tier runs them in real workers
 // (processes.browser.test.ts); the sync rejection path runs over the in-memory node here.
-import { createVirtualClock, type ProcessInstance } from "@chronicle/core/process";
+import { createEnvelope } from "@chronicle/core";
+import { createVirtualClock, type ProcessInstance, processEventId } from "@chronicle/core/process";
 import { createSyncStarter, type SyncEngine } from "@chronicle/sync";
 import { defaultLimits } from "@chronicle/sync/protocol";
 import { createLoopbackTransport, MemoryNode } from "@chronicle/sync/testing";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
-import { paymentWindowMs, probes, shopApp } from "../__fixtures__/shop.ts";
+import { paymentWindowMs, probes, shopApp, stockAdded } from "../__fixtures__/shop.ts";
 import type { HostStatus } from "../shared/host-api.ts";
+import { DexieLocalLog } from "../store/dexie-local-log.ts";
 import type { ChronicleEngine } from "./engine.ts";
 import type { EngineOptions } from "./engine-options.ts";
 import { openEngine } from "./open-engine.ts";
+import { processEventStore } from "./process-event-store.ts";
 
 const opened: ChronicleEngine[] = [];
 afterEach(async () => {
@@ -224,5 +227,83 @@ describe("processes with sync (in-memory node)", () => {
       "stock.reserved",
       "stock.released",
     ]);
+  });
+});
+
+describe("process commands' pending events (in-memory node)", () => {
+  it("keep their deterministic ids through a rebase: another device's events are confirmed first, then the process's under its id", async () => {
+    const node = new MemoryNode({ actor: "alice" });
+    const engines: SyncEngine[] = [];
+    const device = (name: string, online: boolean) =>
+      shop(name, new IDBFactory(), {
+        processes: [],
+        reactions: [],
+        sync: createSyncStarter({
+          transport: createLoopbackTransport(node),
+          streams: ["stock-apple"],
+          followNetwork: false,
+          online,
+          onEngine: (created) => {
+            engines.push(created);
+          },
+        }),
+      });
+    const a = await device("rebase-a", false);
+    const b = await device("rebase-b", true);
+    const [aSync] = engines;
+    // What the runner's EventStore does with a process command: pending rows under given ids.
+    const events = processEventStore({
+      store: a.engine.store,
+      local: new DexieLocalLog(a.engine.store),
+      forgetStream: () => {},
+    });
+    const id = processEventId({
+      process: "order-fulfilment",
+      instance: "o1",
+      step: 1,
+      command: 0,
+      event: 0,
+    });
+    await events.append(
+      "stock-apple",
+      [
+        createEnvelope(
+          "stock-apple",
+          { ...stockAdded.create({ quantity: 1 }), version: 1, id },
+          {},
+        ),
+      ],
+      { expectedVersion: "no-stream" },
+    );
+    const other = await b.engine.execute("stock-apple", "stock", { type: "add", quantity: 5 });
+    const settled = (s: typeof a, head: number) =>
+      new Promise<void>((resolve) => {
+        const check = () =>
+          s.statuses.some(
+            (status) =>
+              status.type === "sync-status" &&
+              status.stream === "stock-apple" &&
+              status.status.state === "synced" &&
+              status.status.pending === 0 &&
+              status.status.confirmedHead === head,
+          );
+        if (check()) return resolve();
+        const listener = () => {
+          if (!check()) return;
+          s.onStatus.delete(listener);
+          resolve();
+        };
+        s.onStatus.add(listener);
+      });
+    await settled(b, 1);
+    aSync!.setOnline(true);
+    await settled(a, 2);
+    expect(node.log("stock-apple").map((event) => event.id)).toEqual([other.events[0]!.id, id]);
+    expect((await a.engine.store.readStream("stock-apple")).map((event) => event.id)).toEqual([
+      other.events[0]!.id,
+      id,
+    ]);
+    // Delivered again (a crash before the outbox moved), the command finds its id: nothing new.
+    expect((await events.readStream("stock-apple")).map((event) => event.id)).toContain(id);
   });
 });

@@ -139,6 +139,17 @@ describe("processes on the sync node", () => {
 
     // A feed repeated (a retry whose first answer was lost): nothing new is stored.
     expect(await host().feed(hostKey, placed)).toEqual({ ok: true, value: 0 });
+    // Handled events keep only their id in the inbox (for this deduplication), not their body.
+    const stored = await runInDurableObject(host(), (_instance, state) =>
+      state.storage.sql
+        .exec<{ body: string }>(
+          `SELECT body FROM inbox WHERE id = ?`,
+          (placed[0] as { id: string }).id,
+        )
+        .toArray()
+        .map((row) => row.body),
+    );
+    expect(stored).toEqual([""]);
     // The order log forgets it fed the host (killed before storing the ack) and feeds it again.
     const orderLog = nodeEnv.STREAM_LOG.get(nodeEnv.STREAM_LOG.idFromName(`order-${id}`));
     await runInDurableObject(orderLog, (_instance, state) => {

@@ -94,15 +94,13 @@ export class ProcessHost extends DurableObject<SyncNodeEnv> {
    * @internal RPC for createSyncNode's routes: an app never calls it.
    */
   async instances(key: string, filter: InstanceFilter = {}): Promise<Outcome<ProcessInstance[]>> {
-    return this.#read(key, async (host) => {
-      const all = await this.#store.instances({
-        process: host.definition.name,
+    return this.#read(key, async (host) =>
+      this.#store.page(host.definition.name, {
         ...(filter.status ? { status: filter.status } : {}),
-      });
-      const after = filter.after;
-      const from = after === undefined ? all : all.filter((instance) => instance.id > after);
-      return from.slice(0, filter.limit ?? from.length);
-    });
+        ...(filter.after === undefined ? {} : { after: filter.after }),
+        limit: filter.limit ?? 100,
+      }),
+    );
   }
 
   /**
@@ -228,6 +226,8 @@ export class ProcessHost extends DurableObject<SyncNodeEnv> {
         await this.ctx.storage.setAlarm(Date.now() + resumeAfterMs);
         await runner.drain();
         this.#failures = 0;
+        const checkpoint = (await this.#store.consumer(host.key))?.checkpoint;
+        if (checkpoint !== undefined) this.#inbox.compact(checkpoint);
         await this.#arm(host);
       } while (this.#again);
     } catch (error) {
@@ -241,10 +241,7 @@ export class ProcessHost extends DurableObject<SyncNodeEnv> {
   /** H3: the alarm at the earliest deadline or reaction retry, or none. */
   async #arm(host: HostDefinition): Promise<void> {
     const clock = processClock() ?? systemClock;
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const instance of await this.#store.instances({ status: ["running", "waiting"] })) {
-      for (const deadline of instance.deadlines) earliest = Math.min(earliest, deadline.dueAt);
-    }
+    let earliest = this.#store.nextDeadline() ?? Number.POSITIVE_INFINITY;
     if (host.definition.kind === "reaction") {
       const retry = (await this.#store.consumer(host.key))?.retry;
       if (retry) earliest = Math.min(earliest, retry.dueAt);

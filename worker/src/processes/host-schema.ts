@@ -1,8 +1,11 @@
 // internal: not exported. The ProcessHost's SQLite schema and its migrations (like the
 // StreamLog's: the version lives in a table, migrations run in one transactionSync).
 //   meta         the host key the object runs (bound on first use)
-//   inbox        events fed by the stream logs, in arrival order (seq), unique by event id
-//   instances    process instances (ProcessStore), JSON bodies with their revision
+//   inbox        events fed by the stream logs, in arrival order (seq), unique by event id; the
+//                bodies the consumer's checkpoint has passed are emptied (the ids stay, for
+//                deduplication)
+//   instances    process instances (ProcessStore), JSON bodies with their revision and, while
+//                active, their earliest deadline (due_at)
 //   consumers    checkpoints of the process or reaction (ProcessStore)
 //   dead_letters a reaction's dead letters (ProcessStore), oldest first by rowid
 
@@ -30,6 +33,15 @@ const migrations: Migration[] = [
     sql.exec(
       `CREATE TABLE dead_letters (id TEXT PRIMARY KEY, reaction TEXT NOT NULL, body TEXT NOT NULL)`,
     );
+  },
+  // 2: an active instance's earliest deadline as a column, so the host finds its next alarm
+  // without reading every instance.
+  (sql) => {
+    sql.exec(`ALTER TABLE instances ADD COLUMN due_at INTEGER`);
+    sql.exec(`UPDATE instances SET due_at = (
+      SELECT MIN(json_extract(value, '$.dueAt')) FROM json_each(body, '$.deadlines')
+    ) WHERE status IN ('running', 'waiting')`);
+    sql.exec(`CREATE INDEX instances_due_at ON instances (due_at) WHERE due_at IS NOT NULL`);
   },
 ];
 

@@ -39,6 +39,32 @@ export class Inbox {
       .map((row) => ({ checkpoint: row.seq, event: JSON.parse(row.body) as ConfirmedEvent }));
   }
 
+  /**
+   * Empties the bodies of the events up to `checkpoint` (the consumer has handled them and never
+   * reads behind its checkpoint); their ids stay, so a late duplicate is still recognised.
+   */
+  compact(checkpoint: number): void {
+    const done = Number(this.#meta("inbox_compacted") ?? "0");
+    if (checkpoint <= done) return;
+    this.storage.transactionSync(() => {
+      this.storage.sql.exec(
+        `UPDATE inbox SET body = '' WHERE seq > ? AND seq <= ?`,
+        done,
+        checkpoint,
+      );
+      this.storage.sql.exec(
+        `INSERT OR REPLACE INTO meta (key, value) VALUES ('inbox_compacted', ?)`,
+        String(checkpoint),
+      );
+    });
+  }
+
+  #meta(key: string): string | undefined {
+    return this.storage.sql
+      .exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key)
+      .toArray()[0]?.value;
+  }
+
   /** The last checkpoint (0 when empty). */
   last(): number {
     return (

@@ -8,6 +8,7 @@ import type {
   DeadLetter,
   InstanceQuery,
   ProcessInstance,
+  ProcessStatus,
   ProcessStore,
   ProcessWrite,
 } from "@chronicle/core/process";
@@ -46,6 +47,41 @@ export class SqliteProcessStore implements ProcessStore {
       )
       .toArray()
       .map((row) => JSON.parse(row.body) as ProcessInstance);
+  }
+
+  /** One page of a process's instances in id order, after `after` (the observability route). */
+  page(
+    process: string,
+    query: { status?: readonly ProcessStatus[]; after?: string; limit: number },
+  ): ProcessInstance[] {
+    const where = ["process = ?"];
+    const values: (string | number)[] = [process];
+    if (query.status !== undefined) {
+      if (query.status.length === 0) return [];
+      where.push(`status IN (${query.status.map(() => "?").join(", ")})`);
+      values.push(...query.status);
+    }
+    if (query.after !== undefined) {
+      where.push("id > ?");
+      values.push(query.after);
+    }
+    return this.storage.sql
+      .exec<{ body: string }>(
+        `SELECT body FROM instances WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`,
+        ...values,
+        query.limit,
+      )
+      .toArray()
+      .map((row) => JSON.parse(row.body) as ProcessInstance);
+  }
+
+  /** The earliest deadline of the active instances (ms, the runner's clock), if any. */
+  nextDeadline(): number | undefined {
+    return (
+      this.storage.sql
+        .exec<{ due: number | null }>(`SELECT MIN(due_at) AS due FROM instances`)
+        .toArray()[0]?.due ?? undefined
+    );
   }
 
   async consumer(name: string): Promise<ConsumerRecord | undefined> {
@@ -94,13 +130,20 @@ export class SqliteProcessStore implements ProcessStore {
             },
           );
         }
+        const active = record.status === "running" || record.status === "waiting";
+        const dueAt =
+          active && record.deadlines.length > 0
+            ? Math.min(...record.deadlines.map((deadline) => deadline.dueAt))
+            : null;
         sql.exec(
-          `INSERT OR REPLACE INTO instances (process, id, status, revision, body) VALUES (?, ?, ?, ?, ?)`,
+          `INSERT OR REPLACE INTO instances (process, id, status, revision, body, due_at)
+           VALUES (?, ?, ?, ?, ?, ?)`,
           record.process,
           record.id,
           record.status,
           record.revision,
           JSON.stringify(record),
+          dueAt,
         );
       }
       if (write.consumer) {

@@ -11,6 +11,7 @@ import { EventLog } from "./event-log.tsx";
 import { OfflineSwitch, SyncBadge } from "./sync-badge.tsx";
 import { TimeTravelBar, useTimeTravel } from "./time-travel.tsx";
 import { UndoBar } from "./undo-bar.tsx";
+import { useDueReminders } from "./use-due-reminders.ts";
 
 /** What the devtools' time travel previews. */
 const inspected = [boardView, descriptionView];
@@ -100,6 +101,11 @@ function Board(props: { stream: string; devtools: boolean }) {
     (id: string) => execute(stream, { type: "removeCard", id }),
     [execute, stream],
   );
+  const setDue = useCallback(
+    (id: string, dueAt: number | null) => execute(stream, { type: "setDue", id, dueAt }),
+    [execute, stream],
+  );
+  const reminders = useDueReminders(stream);
 
   const add = async (event: React.FormEvent) => {
     event.preventDefault();
@@ -142,10 +148,12 @@ function Board(props: { stream: string; devtools: boolean }) {
                   description={descriptions ? description.read(descriptions, id) : ""}
                   live={live}
                   expanded={expanded.has(id)}
+                  reminderDue={reminders.has(id)}
                   onToggle={toggle}
                   onMove={move}
                   onRename={rename}
                   onRemove={remove}
+                  onDue={setDue}
                 />
               ))}
           </div>

@@ -16,6 +16,8 @@ export const labels: Record<Column, string> = { todo: "To do", doing: "Doing", d
 export interface Card {
   title: string;
   column: Column;
+  /** When the card is due (ms since the epoch), if it has a due date. */
+  dueAt?: number;
 }
 export interface BoardState {
   cards: Record<string, Card>;
@@ -65,13 +67,23 @@ export const cardRemoved = defineEvent({
   },
 });
 
-const boardEvents = [cardAdded, cardMoved, cardRenamed, cardRemoved] as const;
+export const cardDueSet = defineEvent({
+  type: "card.due-set",
+  schema: z.object({ id: z.string(), dueAt: z.number().int().nonnegative().nullable() }),
+  invert: ({ data }, { before, now }: { before: BoardState; now: BoardState }) =>
+    before.cards[data.id] && now.cards[data.id]
+      ? { type: "card.due-set", data: { id: data.id, dueAt: before.cards[data.id]!.dueAt ?? null } }
+      : { skip: "the card was deleted" },
+});
+
+const boardEvents = [cardAdded, cardMoved, cardRenamed, cardRemoved, cardDueSet] as const;
 
 export type BoardCommand =
   | { type: "addCard"; id: string; title: string; column?: Column }
   | { type: "moveCard"; id: string; to: Column }
   | { type: "renameCard"; id: string; title: string }
-  | { type: "removeCard"; id: string };
+  | { type: "removeCard"; id: string }
+  | { type: "setDue"; id: string; dueAt: number | null };
 
 function apply(state: BoardState, event: { type: string; data: any }): BoardState {
   const cards = { ...state.cards };
@@ -90,6 +102,14 @@ function apply(state: BoardState, event: { type: string; data: any }): BoardStat
     case "card.removed":
       delete cards[event.data.id];
       break;
+    case "card.due-set": {
+      const card = cards[event.data.id];
+      if (!card) break;
+      const { dueAt: _previous, ...rest } = card;
+      cards[event.data.id] =
+        event.data.dueAt === null ? rest : { ...rest, dueAt: event.data.dueAt };
+      break;
+    }
   }
   return { cards };
 }
@@ -123,6 +143,11 @@ export const board = defineDecider({
       case "removeCard":
         if (!card) throw new ChronicleError("not-found", "this card was deleted");
         return cardRemoved.create({ id: command.id });
+      case "setDue":
+        if (!card) throw new ChronicleError("not-found", "this card was deleted");
+        return (card.dueAt ?? null) === command.dueAt
+          ? []
+          : cardDueSet.create({ id: command.id, dueAt: command.dueAt });
     }
   },
 });
@@ -137,6 +162,7 @@ export const boardView = defineProjection({
     "card.moved": apply,
     "card.renamed": apply,
     "card.removed": apply,
+    "card.due-set": apply,
   },
 });
 
@@ -155,5 +181,7 @@ export function undoLabel(command: BoardCommand | TextEditData): string | undefi
       return `Rename to “${command.title}”`;
     case "removeCard":
       return "Delete card";
+    case "setDue":
+      return command.dueAt === null ? "Clear due date" : "Set due date";
   }
 }

@@ -12,10 +12,13 @@ interface CardViewProps {
   /** False while time travelling: the card is read-only. */
   live: boolean;
   expanded: boolean;
+  /** The card's due-date reminder has fired (its `card-reminder` process instance). */
+  reminderDue: boolean;
   onToggle: (id: string) => void;
   onMove: (id: string, to: Column) => void;
   onRename: (id: string, title: string) => void;
   onRemove: (id: string) => void;
+  onDue: (id: string, dueAt: number | null) => void;
 }
 
 /**
@@ -45,6 +48,26 @@ export const CardView = memo(function CardView(props: CardViewProps) {
         </form>
       ) : (
         <p>{card.title}</p>
+      )}
+      {card.dueAt !== undefined && (
+        <p className="due" data-due={props.reminderDue ? "now" : "later"}>
+          {props.reminderDue ? "Reminder: due since" : "Due"}{" "}
+          {new Date(card.dueAt).toLocaleString()}
+        </p>
+      )}
+      {editing && (
+        <label className="due-input">
+          Due{" "}
+          <input
+            type="datetime-local"
+            step={1}
+            aria-label={`Due date of ${card.title}`}
+            value={card.dueAt === undefined ? "" : localInputValue(card.dueAt)}
+            onChange={(event) =>
+              props.onDue(id, event.target.value ? new Date(event.target.value).getTime() : null)
+            }
+          />
+        </label>
       )}
       {editing ? (
         <DescriptionEditor stream={props.stream} id={id} title={card.title} />
@@ -85,12 +108,21 @@ function sameCard(a: CardViewProps, b: CardViewProps): boolean {
     a.id === b.id &&
     a.card.title === b.card.title &&
     a.card.column === b.card.column &&
+    a.card.dueAt === b.card.dueAt &&
+    a.reminderDue === b.reminderDue &&
     a.description === b.description &&
     a.live === b.live &&
     a.expanded === b.expanded &&
     a.onToggle === b.onToggle &&
     a.onMove === b.onMove &&
     a.onRename === b.onRename &&
-    a.onRemove === b.onRemove
+    a.onRemove === b.onRemove &&
+    a.onDue === b.onDue
   );
+}
+
+/** A time as a `datetime-local` input shows it: local time, to the second. */
+function localInputValue(time: number): string {
+  const local = new Date(time - new Date(time).getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, 19);
 }

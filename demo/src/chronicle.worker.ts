@@ -8,6 +8,7 @@ import { hostChronicle } from "@chronicle/browser/worker";
 import { createSyncStarter, createWebSocketTransport } from "@chronicle/sync";
 import { board, boardView, networkChannel, STREAM } from "./board.ts";
 import { BOARD_PREFIX, boardInfo, boardList, demoUndoLabel } from "./boards.ts";
+import { cardReminder } from "./card-reminder.ts";
 import { description, descriptionView } from "./description.ts";
 import { keepOpenBoardsLive } from "./open-boards.ts";
 import { nodeUrl as node, visitorToken } from "./sign-in.ts";
@@ -16,6 +17,8 @@ hostChronicle({
   name: "chronicle-demo",
   deciders: [board, boardInfo, description.decider],
   projections: [boardView, descriptionView, boardList],
+  // Due-date reminders: a timeout per card with a due date (card-reminder.ts).
+  processes: [cardReminder],
   actor: "demo",
   // What the Undo / Redo buttons say. Typing within half a second is one step (the default).
   undo: { labelOf: demoUndoLabel },

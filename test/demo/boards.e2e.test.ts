@@ -1,7 +1,8 @@
 // Several boards, two devices (Chromium against the demo's dev server and a real sync node):
 // device A creates a board (a stream of its own) and adds a card there; device B's worker follows
 // every `board:` stream, so the board appears in its board list (a cross-stream projection); B
-// opens it by URL and sees the card, and the first board is untouched. The run also makes the
+// opens it by URL and sees the card, and the first board is untouched. A card's due date fires
+// its reminder (a process with a timeout) on both devices. The run also makes the
 // README's screenshots (docs/images/): the board, the devtools panel, the two devices.
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -34,7 +35,7 @@ const boardOf = (page: Page) =>
 /** The board list's entries, as shown: name and card count. */
 const listOf = (page: Page) => page.locator("nav.boards li a").allTextContents();
 
-it("a board made on one device is listed on the other, opens there by URL with its card; the first board is untouched", async () => {
+it("a board made on one device is listed on the other, opens there by URL with its card; the first board is untouched; a due date fires its reminder", async () => {
   const a = await demo.openDevice("board-a", "ann");
   const b = await demo.openDevice("board-b", "ben");
   await addCard(a, "On the first board");
@@ -72,6 +73,17 @@ it("a board made on one device is listed on the other, opens there by URL with i
     await expect.poll(() => listOf(page)).toEqual(["Demo board 1 card", "Roadmap 2 cards"]);
   }
   expect(await boardOf(b)).toEqual(await boardOf(a));
+
+  // A due date on a card: the card-reminder process (each device runs its own instance) schedules
+  // a timeout at it, and marks the reminder due when it fires.
+  const notes = (page: Page) => page.locator('[data-card="Write the notes"]');
+  await notes(a).getByRole("button", { name: "Description" }).click();
+  const due = a.getByLabel("Due date of Write the notes");
+  await due.fill(await localTime(a, 24 * 3_600_000)); // tomorrow
+  for (const page of [a, b]) await notes(page).locator('[data-due="later"]').waitFor();
+  await due.fill(await localTime(a, 1_000)); // in a second
+  for (const page of [a, b]) await notes(page).locator('[data-due="now"]').waitFor();
+  await notes(a).getByRole("button", { name: "Description" }).click();
   await screenshotTwoDevices(a, b, `${images}demo-two-devices.png`);
 
   // The devtools panel on the new board: its events, one expanded.
@@ -94,6 +106,13 @@ it("a board made on one device is listed on the other, opens there by URL with i
   await a.locator('[data-sync="synced"][data-pending="0"]').waitFor();
   await a.screenshot({ path: `${images}demo-board.png` });
 }, 90_000);
+
+/** A time from now as the page's `datetime-local` inputs take it (local time, to the second). */
+const localTime = (page: Page, fromNow: number) =>
+  page.evaluate((ms) => {
+    const time = Date.now() + ms;
+    return new Date(time - new Date(time).getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
+  }, fromNow);
 
 /** The two devices' pages side by side in one image (composed in a page of their screenshots). */
 async function screenshotTwoDevices(left: Page, right: Page, path: string) {

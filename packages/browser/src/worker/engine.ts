@@ -295,7 +295,11 @@ export class ChronicleEngine {
     return this.#leadership.isLeader;
   }
 
-  /** The processes and reactions of this engine (undefined when it has none). */
+  /**
+   * The processes and reactions of this engine (undefined when it has none).
+   *
+   * @internal The worker host's reads (host.ts) and this package's tests.
+   */
   get processes(): ProcessHost | undefined {
     return this.#processes;
   }

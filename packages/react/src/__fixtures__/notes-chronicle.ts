@@ -4,6 +4,7 @@
 import { createChronicle } from "@chronicle/browser";
 import { hostChronicle } from "@chronicle/browser/worker";
 import { ChronicleError, defineDecider, defineEvent, defineProjection } from "@chronicle/core";
+import type { Process } from "@chronicle/core/process";
 import { createSyncStarter, type SyncEngine } from "@chronicle/sync";
 import { createLoopbackTransport, type MemoryNode } from "@chronicle/sync/testing";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
@@ -47,8 +48,9 @@ export const closing: (() => Promise<void>)[] = [];
 /**
  * A browser Chronicle as an app gets it, its worker host on the other end of a MessageChannel.
  * With `node`, the host syncs through it; the engine starts offline (`goOnline` connects it).
+ * `processes` run in the host (it leads at once: the tests have no Web Locks).
  */
-export async function openChronicle(node?: MemoryNode) {
+export async function openChronicle(node?: MemoryNode, processes: readonly Process[] = []) {
   const { port1, port2 } = new MessageChannel();
   let engine: SyncEngine | undefined;
   hostChronicle(
@@ -58,6 +60,7 @@ export async function openChronicle(node?: MemoryNode) {
       IDBKeyRange,
       deciders: [notes],
       projections: [noteList],
+      processes,
       actor: "alice",
       ...(node && {
         sync: createSyncStarter({

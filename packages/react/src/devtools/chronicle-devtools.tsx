@@ -20,7 +20,7 @@ export interface ChronicleDevtoolsProps {
 }
 
 /** The panel's tabs. */
-export type DevtoolsTab = "events" | "time-travel" | "sync";
+export type DevtoolsTab = "events" | "time-travel" | "sync" | "processes";
 
 const Panel = lazy(() => import("./devtools-panel.tsx"));
 
@@ -28,7 +28,8 @@ const Panel = lazy(() => import("./devtools-panel.tsx"));
  * Chronicle's devtools for one stream: its event log (virtualised: type, actor, device, time,
  * pending or confirmed, undo/redo, correlation and causation ids, the payload on expand), a
  * time-travel slider that previews a projection's state at any position, and the stream's sync
- * status with its pending count and the node's rejections. Loaded lazily on first render.
+ * status with its pending count and the node's rejections, and the app's process instances with
+ * their state, status and deadlines. Loaded lazily on first render.
  *
  * @example
  * import { ChronicleDevtools } from "@chronicle/react/devtools";

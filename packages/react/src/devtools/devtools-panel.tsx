@@ -10,6 +10,7 @@ const tabs: { id: DevtoolsTab; label: string }[] = [
   { id: "events", label: "Events" },
   { id: "time-travel", label: "Time travel" },
   { id: "sync", label: "Sync" },
+  { id: "processes", label: "Processes" },
 ];
 
 export default function DevtoolsPanel(props: ChronicleDevtoolsProps) {
@@ -57,6 +58,7 @@ export default function DevtoolsPanel(props: ChronicleDevtoolsProps) {
         />
       )}
       {tab === "sync" && <SyncTab chronicle={chronicle} stream={props.stream} status={status} />}
+      {tab === "processes" && <ProcessesTab chronicle={chronicle} />}
     </aside>
   );
 }
@@ -309,5 +311,53 @@ function SyncTab(props: { chronicle: Chronicle; stream: string; status: SyncStat
         </ul>
       )}
     </div>
+  );
+}
+
+type Instance = Awaited<ReturnType<Chronicle["processes"]["list"]>>[number];
+
+/** Every process instance of the app (not only the stream's): state, status, deadlines, outbox. */
+function ProcessesTab(props: { chronicle: Chronicle }) {
+  const { chronicle } = props;
+  const [instances, setInstances] = useState<Instance[] | undefined>(undefined);
+  useEffect(() => {
+    let current = true;
+    const read = () =>
+      void chronicle.processes.list().then((list) => {
+        if (current) setInstances(list);
+      });
+    const unsubscribe = chronicle.processes.onChange(read);
+    read();
+    return () => {
+      current = false;
+      unsubscribe();
+    };
+  }, [chronicle]);
+  if (!instances) return <p>…</p>;
+  if (instances.length === 0) return <p>No process instances.</p>;
+  return (
+    <ul className="chronicle-devtools-processes">
+      {instances.map((instance) => (
+        <li
+          key={`${instance.process}/${instance.id}`}
+          data-process={instance.process}
+          data-status={instance.status}
+        >
+          <strong>{instance.process}</strong> {instance.id}{" "}
+          <span className="tag">{instance.status}</span> step {instance.step}
+          {instance.deadlines.map((deadline) => (
+            <span key={deadline.name} data-deadline={deadline.name}>
+              {" "}
+              · {deadline.name} at{" "}
+              <time dateTime={new Date(deadline.dueAt).toISOString()}>
+                {new Date(deadline.dueAt).toLocaleString()}
+              </time>
+            </span>
+          ))}
+          {instance.outbox.length > 0 && ` · ${instance.outbox.length} to deliver`}
+          <pre>{JSON.stringify(instance.state, null, 2)}</pre>
+        </li>
+      ))}
+    </ul>
   );
 }

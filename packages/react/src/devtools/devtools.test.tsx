@@ -2,13 +2,21 @@
 // <ChronicleDevtools /> against a browser Chronicle (worker host on a MessageChannel, IndexedDB
 // from fake-indexeddb, sync through the in-memory node): the lazily loaded panel lists the
 // stream's events newest first with their ids on expand, previews a projection at an earlier
-// position, and shows the sync status with its pending count.
+// position, shows the sync status with its pending count, and lists process instances.
 import type { Chronicle } from "@chronicle/browser";
+import { defineProcess } from "@chronicle/core/process";
 import { MemoryNode } from "@chronicle/sync/testing";
 import { act } from "react";
 import { createRoot, type Root } from "react-dom/client";
 import { afterEach, expect, it } from "vitest";
-import { closing, noteList, notes, openChronicle, S } from "../__fixtures__/notes-chronicle.ts";
+import {
+  closing,
+  noteAdded,
+  noteList,
+  notes,
+  openChronicle,
+  S,
+} from "../__fixtures__/notes-chronicle.ts";
 import { ChronicleProvider } from "../context.tsx";
 import { ChronicleDevtools } from "./index.ts";
 
@@ -123,4 +131,35 @@ it("shows the sync status with the pending count, and pending events in the log"
   expect(pending()).toContain("pending0");
   await act(async () => tab("Events").click());
   await until(() => rows()[0]?.textContent?.includes("confirmed") === true, "confirmed");
+});
+
+it("lists process instances with their status, state and deadlines", async () => {
+  const dueAt = Date.UTC(2030, 0, 1);
+  const reminder = defineProcess({
+    name: "note-reminder",
+    events: [noteAdded],
+    correlate: (event) => event.data.id,
+    initialState: { text: "" },
+    on: {
+      "note.added": (_state, event) => ({
+        state: { text: event.data.text },
+        schedule: [{ name: "remind", at: dueAt }],
+      }),
+    },
+    timeouts: { remind: (state) => ({ state, done: true }) },
+  });
+  const { chronicle } = await openChronicle(undefined, [reminder]);
+  await renderDevtools(chronicle);
+  await until(() => Boolean(container.querySelector('[role="tab"]')), "the panel loads");
+  await act(async () => tab("Processes").click());
+  await until(() => container.textContent?.includes("No process instances.") === true, "none");
+
+  await chronicle.execute(S, notes, { add: "n1", text: "call Bob" });
+  const item = () => container.querySelector<HTMLElement>('li[data-process="note-reminder"]');
+  await until(() => item() !== null, "the instance the event started shows up");
+  expect(item()!.dataset.status).toBe("waiting");
+  expect(item()!.textContent).toContain("n1");
+  expect(JSON.parse(item()!.querySelector("pre")!.textContent!)).toEqual({ text: "call Bob" });
+  const deadline = item()!.querySelector("[data-deadline=remind] time")!;
+  expect(deadline.getAttribute("datetime")).toBe(new Date(dueAt).toISOString());
 });

@@ -86,9 +86,15 @@ it("a board made on one device is listed on the other, opens there by URL with i
   await notes(a).getByRole("button", { name: "Description" }).click();
   await screenshotTwoDevices(a, b, `${images}demo-two-devices.png`);
 
-  // The devtools panel on the new board: its events, one expanded.
+  // The devtools panel on the new board: the reminder's process instance; its events, one expanded.
   await a.getByRole("button", { name: "Devtools" }).click();
   const panel = a.getByRole("complementary", { name: "Chronicle devtools" });
+  await panel.getByRole("tab", { name: "Processes" }).click();
+  await panel.locator('li[data-process="card-reminder"]').waitFor();
+  expect(await panel.locator('li[data-process="card-reminder"] pre').textContent()).toContain(
+    '"due": true',
+  );
+  await panel.getByRole("tab", { name: "Events" }).click();
   await panel.locator('li[data-event="card.moved"] button').first().click();
   await expect
     .poll(() => panel.locator("li[data-event] dl").first().textContent())

@@ -144,7 +144,7 @@ describe("processes on the sync node", () => {
       state.storage.sql
         .exec<{ body: string }>(
           `SELECT body FROM inbox WHERE id = ?`,
-          (placed[0] as { id: string }).id,
+          (placed[0] as unknown as { id: string }).id,
         )
         .toArray()
         .map((row) => row.body),

@@ -23,14 +23,6 @@ export const boardCreated = defineEvent({
   type: "board.created",
   schema: z.object({ name }),
 });
-export const boardRenamed = defineEvent({
-  type: "board.renamed",
-  schema: z.object({ name }),
-  invert: ({ data: _data }, { before, now }: { before: BoardInfo; now: BoardInfo }) =>
-    before.name !== undefined && now.created
-      ? { type: "board.renamed", data: { name: before.name } }
-      : { skip: "the board had no name before" },
-});
 
 export interface BoardInfo {
   /** Whether `board.created` is in the stream (the default board has none). */
@@ -38,26 +30,17 @@ export interface BoardInfo {
   name?: string;
 }
 
-export type BoardInfoCommand =
-  | { type: "createBoard"; name: string }
-  | { type: "renameBoard"; name: string };
+export type BoardInfoCommand = { type: "createBoard"; name: string };
 
-/** Creates and renames boards; the cards are the `board` decider's, on the same stream. */
+/** Creates boards; the cards are the `board` decider's, on the same stream. */
 export const boardInfo = defineDecider({
   name: "board-info",
-  events: [boardCreated, boardRenamed],
+  events: [boardCreated],
   initialState: { created: false } as BoardInfo,
   evolve: (_state, event): BoardInfo => ({ created: true, name: event.data.name }),
   decide(command: BoardInfoCommand, state) {
-    switch (command.type) {
-      case "createBoard":
-        if (state.created) throw new ChronicleError("validation", "this board exists already");
-        return boardCreated.create({ name: command.name });
-      case "renameBoard":
-        return state.name === command.name.trim()
-          ? []
-          : boardRenamed.create({ name: command.name });
-    }
+    if (state.created) throw new ChronicleError("validation", "this board exists already");
+    return boardCreated.create({ name: command.name });
   },
 });
 
@@ -90,12 +73,10 @@ function withBoard(
 export const boardList = defineProjection({
   name: "board-list",
   prefix: BOARD_PREFIX,
-  events: [boardCreated, boardRenamed, cardAdded, cardRemoved],
+  events: [boardCreated, cardAdded, cardRemoved],
   initialState: { boards: {} } as BoardListState,
   handlers: {
     "board.created": (state, event) =>
-      withBoard(state, event.stream, (board) => ({ ...board, name: event.data.name })),
-    "board.renamed": (state, event) =>
       withBoard(state, event.stream, (board) => ({ ...board, name: event.data.name })),
     "card.added": (state, event) =>
       withBoard(state, event.stream, (board) => ({ ...board, cards: board.cards + 1 })),
@@ -125,7 +106,5 @@ export function demoUndoLabel(
   command: BoardInfoCommand | BoardCommand | TextEditData,
 ): string | undefined {
   if ("type" in command && command.type === "createBoard") return `Create “${command.name}”`;
-  if ("type" in command && command.type === "renameBoard")
-    return `Rename board to “${command.name}”`;
   return undoLabel(command);
 }

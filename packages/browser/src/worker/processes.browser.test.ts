@@ -184,6 +184,10 @@ describe("processes in the browser host", () => {
     const follower = await openShop(name);
     expect(await follower.chronicle.diagnostics()).toMatchObject({ leader: false });
     await crashing;
+    // A tab that does not lead reads the instances the leader wrote.
+    expect((await follower.chronicle.processes.list()).map((instance) => instance.id)).toEqual(
+      orders,
+    );
     leader.worker.terminate();
     await follower.status((status) => status.type === "leader" && status.leader);
     await until(follower.chronicle, finished(2));

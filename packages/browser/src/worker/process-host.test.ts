@@ -13,6 +13,7 @@ import type { HostStatus } from "../shared/host-api.ts";
 import { DexieLocalLog } from "../store/dexie-local-log.ts";
 import type { ChronicleEngine } from "./engine.ts";
 import type { EngineOptions } from "./engine-options.ts";
+import { createHostApi } from "./host.ts";
 import { openEngine } from "./open-engine.ts";
 import { processEventStore } from "./process-event-store.ts";
 
@@ -305,5 +306,22 @@ describe("process commands' pending events (in-memory node)", () => {
     ]);
     // Delivered again (a crash before the outbox moved), the command finds its id: nothing new.
     expect((await events.readStream("stock-apple")).map((event) => event.id)).toContain(id);
+  });
+});
+
+describe("the host API without processes", () => {
+  it("answers empty lists (a devtools panel may ask any app) and refuses a retry with not-found", async () => {
+    const api = createHostApi({
+      name: "no-processes",
+      deciders: shopApp.deciders,
+      indexedDB: new IDBFactory(),
+      IDBKeyRange,
+    });
+    await api.open({});
+    expect(await api.processList()).toEqual([]);
+    expect(await api.processGet("order-fulfilment", "o1")).toBeUndefined();
+    expect(await api.deadLetters()).toEqual([]);
+    await expect(api.retryDeadLetter("receipts/x")).rejects.toMatchObject({ code: "not-found" });
+    await api.close();
   });
 });

@@ -64,8 +64,30 @@ async function device(node: MemoryNode, online = true) {
       wakers.add(check);
       check();
     });
-  const synced = () =>
-    until((s) => s.state === "synced" && s.pending === 0 && s.confirmedHead === node.log(S).length);
+  /** Resolves on the next status reported. */
+  const nextStatus = () =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        wakers.delete(wake);
+        resolve();
+      };
+      wakers.add(wake);
+    });
+  /**
+   * Resolves once the stream is synced with the node: the status says so and the tables agree
+   * (a status reported before the last command's push started says so too, for a moment).
+   */
+  const synced = async () => {
+    for (;;) {
+      await until(
+        (s) => s.state === "synced" && s.pending === 0 && s.confirmedHead === node.log(S).length,
+      );
+      const next = nextStatus(); // (one reported while the tables are read counts)
+      const stored = (await pendingEvents(engine)).length === 0;
+      if (stored && (await engine.store.head(S)) === node.log(S).length) return;
+      await next;
+    }
+  };
   await until(() => true);
   return { engine, until, synced, sync: () => sync! };
 }

@@ -65,10 +65,10 @@ export class SyncBridge {
           if (!due) {
             const streams = new Set<string>();
             due = streams;
-            setTimeout(() => {
+            afterThisTask(() => {
               due = undefined;
               if (!stopped) for (const stream of streams) listener(stream);
-            }, 0);
+            });
           }
           for (const stream of notice.streams) due.add(stream);
         });
@@ -104,4 +104,19 @@ export class SyncBridge {
       this.#emit({ type: "sync-rejected", notice: message.notice });
     }
   }
+}
+
+// Runs `work` in a task of its own, as soon as the current one (and its microtasks) ended: a
+// message to itself, which does not wait for a timer's minimum delay as setTimeout(0) may.
+function afterThisTask(work: () => void): void {
+  if (typeof MessageChannel !== "function") {
+    setTimeout(work, 0);
+    return;
+  }
+  const { port1, port2 } = new MessageChannel();
+  port1.onmessage = () => {
+    port1.close();
+    work();
+  };
+  port2.postMessage(null);
 }

@@ -24,6 +24,29 @@ async function projection(engine: Awaited<ReturnType<typeof open>>, stream: stri
 }
 
 describe("speculative commands", () => {
+  it("a command that reaches a decider snapshot on a known state reads no event again", async () => {
+    const engine = await open();
+    await engine.execute("board:1", "board", { type: "addMany", count: 998, prefix: "p" });
+    await engine.execute("board:1", "board", add("a"));
+    let read = 0;
+    const readStream = engine.store.readStream.bind(engine.store);
+    engine.store.readStream = async (...args) => {
+      const events = await readStream(...args);
+      read += events.length;
+      return events;
+    };
+    // The 1,000th event: the snapshot is due (the board decider snapshots every 1,000).
+    const result = await engine.execute("board:1", "board", add("b"));
+    expect(result.head).toBe(1000);
+    expect(read).toBe(0);
+    expect(engine.speculation).toMatchObject({ speculated: 2, stale: 0, unconfirmed: 1 });
+    expect(await engine.snapshots.load("decider/board/board:1")).toMatchObject({ position: 1000 });
+    // And the next command is on a known state again.
+    await engine.execute("board:1", "board", add("c"));
+    expect(engine.speculation).toMatchObject({ speculated: 3, unconfirmed: 1 });
+    await engine.close();
+  });
+
   it("write without reading first once this worker committed the stream's last command", async () => {
     const engine = await open();
     await engine.execute("board:1", "board", add("a"));

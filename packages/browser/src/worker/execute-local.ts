@@ -30,6 +30,8 @@
 //    sequence, and all but one be refused.
 // 5. A commit that needs more than events and projection records (a snapshot is due, a record
 //    is not known, a handler throws, the store cannot write this way) takes the ordinary path.
+//    When only a snapshot is due, the known state stays remembered: the ordinary transaction
+//    checks it against the head it reads and starts from it instead of loading snapshot + tail.
 import {
   type ConfirmedEvent,
   createEnvelope,
@@ -110,7 +112,7 @@ export async function executeLocal(
     endTurn();
   } else {
     if (deps.stats) deps.stats.speculated++;
-    let outcome: ExecuteResult | "stale" | "unconfirmed";
+    let outcome: ExecuteResult | "stale" | "unconfirmed" | "snapshot-due";
     try {
       outcome = await executeKnown(
         deps,
@@ -128,7 +130,11 @@ export async function executeLocal(
       endTurn();
     }
     if (typeof outcome === "object") return outcome;
-    deps.deciderStates.forget(decider, stream);
+    // A snapshot due needs the ordinary transaction, not another state: the known one is still
+    // the stream's (nothing was written), and the ordinary path starts from it without reading
+    // the events since the last snapshot again.
+    if (outcome === "snapshot-due") outcome = "unconfirmed";
+    else deps.deciderStates.forget(decider, stream);
     if (deps.stats) deps.stats[outcome]++;
   }
   return run(deps, decider, stream, command, eventContext);
@@ -143,7 +149,7 @@ async function executeKnown(
   eventContext: EventContext,
   known: DeciderState & { records: ReadonlyMap<string, ProjectionRecord>; tail: LogTail },
   early: ((result: ExecuteResult) => void) | undefined,
-): Promise<ExecuteResult | "stale" | "unconfirmed"> {
+): Promise<ExecuteResult | "stale" | "unconfirmed" | "snapshot-due"> {
   const { store } = deps;
   let events: ConfirmedEvent[];
   try {
@@ -156,7 +162,7 @@ async function executeKnown(
     return "unconfirmed";
   }
   const head = known.position + events.length;
-  if (head - known.snapshotPosition >= deciderSnapshotEvery(decider)) return "unconfirmed";
+  if (head - known.snapshotPosition >= deciderSnapshotEvery(decider)) return "snapshot-due";
   let state: unknown;
   let result: ExecuteResult | undefined;
   // The folds run in the transaction, once the events' writes are issued (as on the ordinary

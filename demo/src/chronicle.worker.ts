@@ -23,7 +23,7 @@ hostChronicle({
   // What the Undo / Redo buttons say. Typing within half a second is one step (the default).
   undo: { labelOf: demoUndoLabel },
   sync: (context) => {
-    const token = () => devToken(context.actor);
+    const token = visitorToken(node);
     return createSyncStarter({
       streams: [STREAM],
       transport: createWebSocketTransport({ url: node, token }),

@@ -289,6 +289,7 @@ describe("sync engine against the in-memory node", () => {
     await local.addPending(STREAM, [
       {
         id: "e1",
+        stream: STREAM,
         type: "money.deposited",
         version: 1,
         data: { amount: 1 },
@@ -304,6 +305,7 @@ describe("sync engine against the in-memory node", () => {
     await local.addPending(STREAM, [
       {
         id: "e2",
+        stream: STREAM,
         type: "money.deposited",
         version: 1,
         data: { amount: 1 },

@@ -28,6 +28,17 @@
 //     was dead-lettered; a failure stores a retry time instead, and the reaction handles nothing
 //     after that event until the retry (order is kept). Handlers run at least once per event.
 // P7. One runner does one thing at a time: drains, `handle()` and dead-letter retries are queued.
+// P8. The runner keeps what it needs per input in memory, so a handled event costs one store
+//     write and a drain with nothing due reads no instance: (a) the instance records it read or
+//     wrote (bounded, least recently used first out); a cached record is only ever a base for
+//     a write, and a stale one (another runner wrote meanwhile) is refused by the write's
+//     `expectedRevision` (P2), then read again from the store; (b) a deadline index (each active
+//     instance's earliest deadline), built from the store at recovery (the first drain, and the
+//     drain after any error) and updated on each of its own writes and reloads. Deadlines that
+//     another runner scheduled are seen at this runner's next recovery or reload of that instance:
+//     both hosts run one runner per store, and a second runner only delays such a timeout (never
+//     fires one twice, P2). Why not a store query: the index costs no store round trip at all,
+//     and no store (or Dexie schema version) had to change for it.
 import type { Decider } from "../decider/define-decider.ts";
 import { isChronicleError } from "../errors.ts";
 import type { ConfirmedEvent, RecordedEvent } from "../events/envelope.ts";
@@ -72,6 +83,12 @@ export interface ProcessRunnerOptions {
   onError?: (error: unknown) => void;
   /** The wait before a started runner tries again after an error. @default 1000 */
   retryMs?: number;
+  /**
+   * How many instance records the runner keeps in memory as bases for its next writes (P8 in
+   * process-runner.ts); more instances than this are read again from the store when they move.
+   * @default 10000
+   */
+  cachedInstances?: number;
 }
 
 /** Which instances {@link ProcessRunner.list} returns. */
@@ -122,7 +139,6 @@ export interface RefusalReason {
   message: string;
 }
 
-const active = ["running", "waiting"] as const;
 const maxWriteRetries = 10;
 
 /**
@@ -161,6 +177,73 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
     const result = queue.then(work);
     queue = result.catch(() => undefined);
     return result;
+  };
+
+  // ---- what the runner remembers (P8) ---------------------------------------------------------
+
+  const cacheLimit = Math.max(0, options.cachedInstances ?? 10_000);
+  /** Records read or written, least recently used first; `null`: the store has none. */
+  const cache = new Map<string, ProcessInstance | null>();
+  /** Per process: each active instance's earliest deadline. */
+  const deadlineIndex = new Map<string, Map<string, number>>();
+
+  const instanceKey = (process: string, id: string) => `${process}\u0000${id}`;
+
+  const indexDeadlines = (record: ProcessInstance) => {
+    let byId = deadlineIndex.get(record.process);
+    const active = record.status === "running" || record.status === "waiting";
+    if (!active || record.deadlines.length === 0) {
+      byId?.delete(record.id);
+      return;
+    }
+    if (!byId) {
+      byId = new Map();
+      deadlineIndex.set(record.process, byId);
+    }
+    byId.set(record.id, Math.min(...record.deadlines.map((deadline) => deadline.dueAt)));
+  };
+
+  const remember = (process: string, id: string, record: ProcessInstance | undefined) => {
+    if (record) indexDeadlines(record);
+    else deadlineIndex.get(process)?.delete(id);
+    if (cacheLimit === 0) return;
+    const key = instanceKey(process, id);
+    cache.delete(key);
+    cache.set(key, record ?? null);
+    if (cache.size > cacheLimit) cache.delete(cache.keys().next().value!);
+  };
+
+  /** Forgets everything remembered (after an error: a write may have landed or not). */
+  const forgetAll = () => {
+    cache.clear();
+    deadlineIndex.clear();
+  };
+
+  /** An instance, from memory when the runner has it, else from the store. */
+  const load = async (process: string, id: string): Promise<ProcessInstance | undefined> => {
+    const key = instanceKey(process, id);
+    const cached = cache.get(key);
+    if (cached !== undefined) {
+      cache.delete(key);
+      cache.set(key, cached);
+      return cached ?? undefined;
+    }
+    return reload(process, id);
+  };
+
+  /** An instance read from the store, remembered. */
+  const reload = async (process: string, id: string): Promise<ProcessInstance | undefined> => {
+    const record = await processStore.instance(process, id);
+    remember(process, id, record);
+    return record;
+  };
+
+  /** The ids of a process's instances with a deadline due now, by id. */
+  const dueInstances = (process: string): string[] => {
+    const now = clock.now();
+    const due: string[] = [];
+    for (const [id, dueAt] of deadlineIndex.get(process) ?? []) if (dueAt <= now) due.push(id);
+    return due.sort(compareIds);
   };
 
   // ---- processes -----------------------------------------------------------------------------
@@ -319,7 +402,7 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
     const id = definition.correlate(current);
     if (id === undefined) return skip();
     for (let attempt = 0; ; attempt++) {
-      const stored = await processStore.instance(definition.name, id);
+      const stored = await load(definition.name, id);
       if (stored && (isClosed(stored) || stored.handled.includes(event.id))) return skip();
       const base = stored ?? newInstance(definition, id, current);
       const next = applyStep(base, { kind: "event", event: current }, (state, step) =>
@@ -335,15 +418,27 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
     }
   };
 
-  /** True when written; false after a `concurrency` refusal (reload and try again). */
+  /**
+   * True when written; false after a `concurrency` refusal (the instance is forgotten: the next
+   * `load` reads it from the store, and the caller tries again).
+   */
   const commitOrReload = async (write: ProcessWrite, attempt: number): Promise<boolean> => {
     try {
       await processStore.commit(write);
-      return true;
     } catch (error) {
+      if (write.instance) {
+        // Whether it landed is unknown: the next base comes from the store.
+        const { record } = write.instance;
+        cache.delete(instanceKey(record.process, record.id));
+      }
       if (isChronicleError(error, "concurrency") && attempt < maxWriteRetries) return false;
       throw error;
     }
+    if (write.instance) {
+      const { record } = write.instance;
+      remember(record.process, record.id, record);
+    }
+    return true;
   };
 
   /** Delivers an instance's outbox in order (P3), compensating on a refusal (P4). */
@@ -376,7 +471,7 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
         instance = next;
         attempt = 0;
       } else {
-        const reloaded = await processStore.instance(instance.process, instance.id);
+        const reloaded = await load(instance.process, instance.id);
         if (!reloaded) return;
         instance = reloaded;
       }
@@ -500,11 +595,11 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
         fired = true;
         attempt = 0;
         await deliverOutbox(next);
-        instance = await processStore.instance(definition.name, base.id);
-      } else {
-        instance = await processStore.instance(definition.name, base.id);
       }
+      instance = await load(definition.name, base.id);
     }
+    // The index follows the record (a timeout another runner fired leaves nothing due here).
+    if (instance) indexDeadlines(instance);
     return fired;
   };
 
@@ -633,11 +728,11 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
           )
         ) {
           await deliverOutbox(next);
-          const settled = await processStore.instance(next.process, next.id);
-          if (settled) touched.push(settled);
+          const settled = await load(next.process, next.id);
+          if (settled) touched.push(structuredClone(settled));
           break;
         }
-        instance = await processStore.instance(stored.process, stored.id);
+        instance = await load(stored.process, stored.id);
       }
     }
     return touched;
@@ -708,8 +803,11 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
   let recovered = false;
   const drainOnce = async (): Promise<void> => {
     if (!recovered) {
-      // Outboxes a crash left behind (P3), before anything new.
-      for (const instance of await processStore.instances()) {
+      // Outboxes a crash left behind (P3), before anything new; the deadline index (P8).
+      forgetAll();
+      const all = await processStore.instances();
+      for (const instance of all) remember(instance.process, instance.id, instance);
+      for (const instance of all) {
         if (instance.outbox.length > 0 && processByName.has(instance.process)) {
           await deliverOutbox(instance);
         }
@@ -720,11 +818,9 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
       let moved = false;
       for (const definition of processes) {
         while (await pumpProcess(definition)) moved = true;
-        for (const instance of await processStore.instances({
-          process: definition.name,
-          status: active,
-        })) {
-          if (await fireDeadlines(definition, instance)) moved = true;
+        for (const id of dueInstances(definition.name)) {
+          const instance = await load(definition.name, id);
+          if (instance && (await fireDeadlines(definition, instance))) moved = true;
         }
       }
       for (const reaction of reactions) {
@@ -767,11 +863,8 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
   const armTimer = async () => {
     let earliest = Number.POSITIVE_INFINITY;
     for (const definition of processes) {
-      for (const instance of await processStore.instances({
-        process: definition.name,
-        status: active,
-      })) {
-        for (const deadline of instance.deadlines) earliest = Math.min(earliest, deadline.dueAt);
+      for (const dueAt of deadlineIndex.get(definition.name)?.values() ?? []) {
+        earliest = Math.min(earliest, dueAt);
       }
     }
     for (const reaction of reactions) {
@@ -823,4 +916,8 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
     retryDeadLetter: (id) => enqueue(() => retryDeadLetter(id)),
     refused: (eventIds, reason) => enqueue(() => refused(eventIds, reason)),
   };
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -105,8 +105,12 @@ export class SqliteProcessStore implements ProcessStore {
   async commit(write: ProcessWrite): Promise<void> {
     const { sql } = this.storage;
     this.storage.transactionSync(() => {
-      if (write.instance) {
-        const { record, expectedRevision } = write.instance;
+      // A refusal throws out of transactionSync: nothing of the write stays (one stale base
+      // writes no instance and no checkpoint).
+      const writes = write.instance
+        ? [write.instance, ...(write.instances ?? [])]
+        : (write.instances ?? []);
+      for (const { record, expectedRevision } of writes) {
         const stored =
           sql
             .exec<{ revision: number }>(

@@ -102,9 +102,18 @@ export class DexieProcessStore implements ProcessStore {
         "rw",
         [processInstances, processConsumers, processDeadLetters],
         async () => {
-          if (write.instance) {
-            const { record, expectedRevision } = write.instance;
-            const stored = (await processInstances.get([record.process, record.id]))?.revision ?? 0;
+          const writes = write.instance
+            ? [write.instance, ...(write.instances ?? [])]
+            : (write.instances ?? []);
+          // Every revision is checked before anything is put: one stale base writes nothing.
+          const found =
+            writes.length === 0
+              ? []
+              : await processInstances.bulkGet(
+                  writes.map(({ record }) => [record.process, record.id]),
+                );
+          for (const [index, { record, expectedRevision }] of writes.entries()) {
+            const stored = found[index]?.revision ?? 0;
             if (stored !== expectedRevision) {
               throw new ChronicleError(
                 "concurrency",
@@ -119,8 +128,8 @@ export class DexieProcessStore implements ProcessStore {
                 },
               );
             }
-            await processInstances.put(record);
           }
+          if (writes.length > 0) await processInstances.bulkPut(writes.map(({ record }) => record));
           if (write.consumer) {
             const stored = await processConsumers.get(write.consumer.name);
             // A checkpoint never moves back; the retry is the write's.

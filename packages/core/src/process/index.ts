@@ -37,6 +37,7 @@ export type {
   DeadLetter,
   Deadline,
   InstanceQuery,
+  InstanceWrite,
   OutboxEntry,
   ProcessError,
   ProcessHistoryEntry,

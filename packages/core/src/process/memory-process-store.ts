@@ -49,9 +49,9 @@ export class MemoryProcessStore implements ProcessStore {
 
   async commit(write: ProcessWrite): Promise<void> {
     // Check everything, and clone everything, before changing anything: one write is atomic.
-    let instance: [string, ProcessInstance] | undefined;
-    if (write.instance) {
-      const { record, expectedRevision } = write.instance;
+    const instances: [string, ProcessInstance][] = [];
+    const writes = write.instance ? [write.instance, ...(write.instances ?? [])] : write.instances;
+    for (const { record, expectedRevision } of writes ?? []) {
       const k = key(record.process, record.id);
       const stored = this.#instances.get(k)?.revision ?? 0;
       if (stored !== expectedRevision) {
@@ -61,7 +61,7 @@ export class MemoryProcessStore implements ProcessStore {
           { details: { process: record.process, instance: record.id, expectedRevision, stored } },
         );
       }
-      instance = [k, structuredClone(record)];
+      instances.push([k, structuredClone(record)]);
     }
     let consumer: ConsumerRecord | undefined;
     if (write.consumer) {
@@ -72,7 +72,7 @@ export class MemoryProcessStore implements ProcessStore {
     }
     const deadLetter = write.deadLetter && structuredClone(write.deadLetter);
 
-    if (instance) this.#instances.set(instance[0], instance[1]);
+    for (const [k, record] of instances) this.#instances.set(k, record);
     if (consumer) this.#consumers.set(consumer.name, consumer);
     if (write.removeDeadLetter !== undefined) this.#deadLetters.delete(write.removeDeadLetter);
     if (deadLetter) this.#deadLetters.set(deadLetter.id, deadLetter);

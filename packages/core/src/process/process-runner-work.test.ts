@@ -34,6 +34,11 @@ const counter = defineProcess({
 /** A memory store that counts the instance records read from it. */
 class CountingProcessStore extends MemoryProcessStore {
   recordsRead = 0;
+  writes = 0;
+  override async commit(write: Parameters<MemoryProcessStore["commit"]>[0]) {
+    await super.commit(write);
+    this.writes++;
+  }
   override async instance(process: string, id: string) {
     const record = await super.instance(process, id);
     this.recordsRead++;
@@ -127,6 +132,21 @@ describe("process runner work", () => {
     expect(instance?.history.filter((line) => line.kind === "timeout")).toHaveLength(1);
   });
 
+  it("handles a page of 100 events over 100 instances in one store write", async () => {
+    const { processStore, runner, tick } = setup();
+    const running = runner();
+    await running.drain();
+    for (let index = 0; index < 100; index++) await tick(`k${index}`);
+    processStore.writes = 0;
+    await running.drain();
+    expect(processStore.writes).toBe(1);
+    expect(await processStore.consumer("process:counter")).toEqual({
+      name: "process:counter",
+      checkpoint: 100,
+    });
+    expect(await running.list({ status: ["waiting"] })).toHaveLength(100);
+  });
+
   it("keeps at most `cachedInstances` records and reads the others again", async () => {
     const processStore = new CountingProcessStore();
     const clock = createVirtualClock(0);
@@ -137,6 +157,7 @@ describe("process runner work", () => {
       clock,
       processes: [counter],
       cachedInstances: 2,
+      pageSize: 1,
     });
     const tick = (key: string) =>
       store.append(`ticks-${key}`, [

@@ -1,9 +1,12 @@
 // The process runner: makes pure process handlers durable, and runs reactions
 // (docs/architecture.md, "Processes"). Invariants:
 //
-// P1. Handling one input (an event or a fired timeout) for one instance is ONE ProcessStore
-//     write: the new state, the input's id among `handled`, the step, the history line, the new
-//     outbox entries, the deadlines, and the process's checkpoint. A crash leaves it all or none.
+// P1. Handling inputs is ONE ProcessStore write per page of events (or per fired timeout): for
+//     every instance the page touched, the new state, the inputs' ids among `handled`, the step,
+//     the history lines, the new outbox entries and the deadlines; and the process's checkpoint
+//     after the page. A crash leaves it all or none. Outboxes are delivered after that write
+//     (P3); an instance handles an event only once the commands of its earlier inputs are
+//     delivered (the page is written up to there first), as if the events came one by one.
 // P2. An instance handles an input at most once: its id is in `handled` from that write on, and
 //     the write is refused (`concurrency`) when another runner wrote the instance meanwhile.
 //     Events are read in the store's global commit order; an event the checkpoint already passed
@@ -52,6 +55,7 @@ import type {
   ConsumerRecord,
   DeadLetter,
   InstanceQuery,
+  InstanceWrite,
   OutboxEntry,
   ProcessError,
   ProcessInstance,
@@ -603,10 +607,71 @@ export function createProcessRunner(options: ProcessRunnerOptions): ProcessRunne
     return fired;
   };
 
+  /**
+   * Handles one page of events for one process (P1): one write for every instance the page
+   * touched and the checkpoint, then the outboxes. An instance whose commands from an earlier
+   * event of the page are not delivered yet is written and delivered first (a flush), so every
+   * event is handled with the outbox of the ones before it delivered, as one by one.
+   */
   const pumpProcess = async (definition: Process): Promise<boolean> => {
-    const record = await processStore.consumer(`process:${definition.name}`);
+    const name = `process:${definition.name}`;
+    const record = await processStore.consumer(name);
     const page = await store.readAll({ after: record?.checkpoint ?? 0, limit: pageSize });
-    for (const entry of page) await handleEvent(definition, entry.event, entry.checkpoint);
+    /** The page's new records by instance, each with the revision it was made from. */
+    let pending = new Map<string, InstanceWrite>();
+    /** The events the pending write covers, and the checkpoint after them. */
+    let covered: { event: ConfirmedEvent; checkpoint: number }[] = [];
+
+    const flush = async () => {
+      const last = covered.at(-1);
+      if (!last) return;
+      const writes = [...pending.values()];
+      const events = covered;
+      pending = new Map();
+      covered = [];
+      try {
+        await processStore.commit({
+          instances: writes,
+          consumer: { name, checkpoint: last.checkpoint },
+        });
+      } catch (error) {
+        // Whether it landed is unknown: the next bases come from the store.
+        for (const { record } of writes) cache.delete(instanceKey(record.process, record.id));
+        if (!isChronicleError(error, "concurrency")) throw error;
+        // Another runner wrote one of them: the events again, one by one, each from the store.
+        for (const entry of events) await handleEvent(definition, entry.event, entry.checkpoint);
+        return;
+      }
+      for (const { record } of writes) remember(record.process, record.id, record);
+      for (const { record } of writes) if (record.outbox.length > 0) await deliverOutbox(record);
+    };
+
+    for (const entry of page) {
+      const current = definition.registry.upcast(entry.event);
+      const id = current === undefined ? undefined : definition.correlate(current);
+      if (current !== undefined && id !== undefined) {
+        const key = instanceKey(definition.name, id);
+        if (pending.get(key)?.record.outbox.length) await flush();
+        const written = pending.get(key);
+        const stored = written?.record ?? (await load(definition.name, id));
+        if (!stored || !(isClosed(stored) || stored.handled.includes(entry.event.id))) {
+          const base = stored ?? newInstance(definition, id, current);
+          const next = applyStep(base, { kind: "event", event: current }, (state, step) =>
+            definition.onEvent(state, current, {
+              instance: id,
+              step,
+              correlationId: base.correlationId,
+            }),
+          );
+          pending.set(key, {
+            record: next,
+            expectedRevision: written?.expectedRevision ?? base.revision,
+          });
+        }
+      }
+      covered.push({ event: entry.event, checkpoint: entry.checkpoint });
+    }
+    await flush();
     return page.length > 0;
   };
 

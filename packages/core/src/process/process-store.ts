@@ -241,15 +241,26 @@ export interface DeadLetter {
   at: number;
 }
 
-/** One atomic write: everything handling one input changes, stored whole or not at all. */
+/** An instance to store, if its stored revision is `expectedRevision` (0: none yet). */
+export interface InstanceWrite {
+  /** The instance as it is to be stored. */
+  record: ProcessInstance;
+  /** The revision the write was made from. */
+  expectedRevision: number;
+}
+
+/**
+ * One atomic write: everything handling one input (or one page of events) changes, stored whole
+ * or not at all.
+ */
 export interface ProcessWrite {
   /** An instance to store, if its stored revision is `expectedRevision` (0: none yet). */
-  instance?: {
-    /** The instance as it is to be stored. */
-    record: ProcessInstance;
-    /** The revision the write was made from. */
-    expectedRevision: number;
-  };
+  instance?: InstanceWrite;
+  /**
+   * More instances to store in the same write (the runner's page of events: every instance it
+   * touched), each at most once, each only if its stored revision is its `expectedRevision`.
+   */
+  instances?: InstanceWrite[];
   /** A consumer checkpoint to store; a checkpoint never moves back. */
   consumer?: ConsumerRecord;
   /** A dead letter to add or replace. */
@@ -280,8 +291,8 @@ export interface ProcessStore {
   /** Dead letters, oldest first; only one reaction's when named. */
   deadLetters(reaction?: string): Promise<DeadLetter[]>;
   /**
-   * Applies one write atomically. Fails with `concurrency` and writes nothing when the instance's
-   * stored revision is not `expectedRevision`.
+   * Applies one write atomically. Fails with `concurrency` and writes nothing (no instance, no
+   * checkpoint) when any instance's stored revision is not its `expectedRevision`.
    */
   commit(write: ProcessWrite): Promise<void>;
 }

@@ -108,6 +108,41 @@ export function runProcessStoreContract(name: string, options: ProcessStoreContr
       expect(await store.consumer("process:p")).toEqual({ name: "process:p", checkpoint: 4 });
     });
 
+    it("writes several instances and a checkpoint in one write", async () => {
+      const store = await options.makeStore();
+      await store.commit({ instance: { record: sampleInstance("p", "i-1"), expectedRevision: 0 } });
+      await store.commit({
+        instances: [
+          { record: sampleInstance("p", "i-1", { revision: 2, step: 2 }), expectedRevision: 1 },
+          { record: sampleInstance("p", "i-2"), expectedRevision: 0 },
+          { record: sampleInstance("q", "i-1", { status: "done" }), expectedRevision: 0 },
+        ],
+        consumer: { name: "process:p", checkpoint: 9 },
+      });
+      expect((await store.instance("p", "i-1"))?.step).toBe(2);
+      expect(await store.instance("p", "i-2")).toEqual(sampleInstance("p", "i-2"));
+      expect((await store.instance("q", "i-1"))?.status).toBe("done");
+      expect((await store.consumer("process:p"))?.checkpoint).toBe(9);
+    });
+
+    it("refuses a write of several instances when one revision is stale, writing none of it", async () => {
+      const store = await options.makeStore();
+      await store.commit({ instance: { record: sampleInstance("p", "i-2"), expectedRevision: 0 } });
+      const stale = store.commit({
+        instances: [
+          { record: sampleInstance("p", "i-1"), expectedRevision: 0 },
+          { record: sampleInstance("p", "i-2", { revision: 2, step: 2 }), expectedRevision: 0 },
+          { record: sampleInstance("p", "i-3"), expectedRevision: 0 },
+        ],
+        consumer: { name: "process:p", checkpoint: 9 },
+      });
+      await expect(stale).rejects.toSatisfy((error) => isChronicleError(error, "concurrency"));
+      expect(await store.instance("p", "i-1")).toBeUndefined();
+      expect((await store.instance("p", "i-2"))?.step).toBe(1);
+      expect(await store.instance("p", "i-3")).toBeUndefined();
+      expect(await store.consumer("process:p")).toBeUndefined();
+    });
+
     it("never moves a checkpoint back, and keeps a reaction's retry", async () => {
       const store = await options.makeStore();
       await store.commit({ consumer: { name: "reaction:r", checkpoint: 5 } });

@@ -26,10 +26,5 @@ export function keepOpenBoardsLive(device: string, engine: SyncEngine, context: 
     engine.onSyncStatus(stream, (status) => context.reportStatus(stream, status));
     engine.start(stream);
   };
-  // A write to a board started here pushes at once: the starter would `start` it again on its
-  // first write (a no-op for a stream already live) rather than push.
-  context.onLocalWrite((stream) => {
-    if (live.has(stream)) void engine.kick(stream);
-  });
   channel.postMessage({ ask: true } satisfies OpenBoardsMessage);
 }

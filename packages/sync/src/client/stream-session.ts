@@ -110,13 +110,17 @@ export class StreamSession {
   // with a disconnect at one of its awaits (a stale step could otherwise arm timers or send on
   // a connection that is gone).
 
-  /** Keeps a live connection until `stop`. */
+  /**
+   * Keeps a live connection until `stop`. On a stream that is live already, pushes what is
+   * pending now: a host starts a stream again to announce a write (a sync starter does).
+   */
   start(): void {
     void this.#enqueue(() => {
       this.#wanted = true;
       this.#once = false;
       this.#halted = false;
       if (!this.#connection && !this.#timers.reconnectScheduled) this.#connect();
+      else if (this.#connection) return this.#pump();
       return this.#refreshStatus();
     });
   }

@@ -272,6 +272,33 @@ describe("sync engine against the in-memory node", () => {
     expect(a.engine.syncStatus(STREAM).state).toBe("offline");
   });
 
+  it("start on a stream that is already live pushes what was written since (a host announcing a write)", async () => {
+    const { node, network, device, settle } = world();
+    const a = device("a");
+    a.engine.start(STREAM);
+    await settle(a.engine);
+    await a.local.addPending(STREAM, [
+      {
+        id: "e1",
+        stream: STREAM,
+        type: "money.deposited",
+        version: 1,
+        data: { amount: 3 },
+        meta: { actor: "user", device: "a", occurredAt: 0, correlationId: "e1" },
+      },
+    ]);
+    // Started again (as a sync starter does on a write to a stream the app had started):
+    // the pending event goes out now, not at the next catch-up timer.
+    a.engine.start(STREAM);
+    const now = network.now;
+    for (let round = 0; round < 20; round++) {
+      await a.engine.idle();
+      await network.run({ until: now });
+    }
+    expect(node.log(STREAM).map((event) => event.id)).toEqual(["e1"]);
+    expect(await a.local.readPending(STREAM)).toEqual([]);
+  });
+
   it("kicks that arrive while one is queued share its pump: the pending list is read once for them", async () => {
     const { device, settle } = world();
     let reads = 0;

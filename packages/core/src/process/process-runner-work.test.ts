@@ -2,12 +2,13 @@
 // ProcessStore, never how long it takes.
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { defineDecider } from "../decider/define-decider.ts";
 import { defineEvent } from "../events/define-event.ts";
 import { createEnvelope } from "../events/envelope.ts";
 import { MemoryEventStore } from "../store/memory-store.ts";
 import { createVirtualClock } from "./clock.ts";
 import { MemoryProcessStore } from "./memory-process-store.ts";
-import { defineProcess } from "./process-definition.ts";
+import { defineProcess, send } from "./process-definition.ts";
 import { createProcessRunner } from "./process-runner.ts";
 
 const hourMs = 3_600_000;
@@ -28,6 +29,30 @@ const counter = defineProcess({
   },
   timeouts: {
     expire: (state) => ({ state: { ...state, expired: true }, done: true }),
+  },
+});
+
+const noted = defineEvent({ type: "tick.noted", schema: z.object({ key: z.string() }) });
+
+const notes = defineDecider({
+  name: "notes",
+  events: [noted],
+  initialState: { count: 0 },
+  evolve: (state) => ({ count: state.count + 1 }),
+  decide: (command: { type: "note"; key: string }) => noted.create({ key: command.key }),
+});
+
+/** Notes every tick in the key's notes stream: a command per event. */
+const noter = defineProcess({
+  name: "noter",
+  events: [ticked],
+  correlate: (event) => event.data.key,
+  initialState: { ticks: 0 },
+  on: {
+    "tick.counted": (state, event) => ({
+      state: { ticks: state.ticks + 1 },
+      commands: [send(notes, `notes-${event.data.key}`, { type: "note", key: event.data.key })],
+    }),
   },
 });
 
@@ -145,6 +170,30 @@ describe("process runner work", () => {
       checkpoint: 100,
     });
     expect(await running.list({ status: ["waiting"] })).toHaveLength(100);
+  });
+
+  it("delivers an instance's commands before it handles its next event of the same page", async () => {
+    const processStore = new CountingProcessStore();
+    const clock = createVirtualClock(0);
+    const store = new MemoryEventStore({ now: clock.now });
+    const running = createProcessRunner({
+      store,
+      processStore,
+      clock,
+      deciders: [notes],
+      processes: [noter],
+    });
+    for (const key of ["a", "b", "a", "a", "b"]) {
+      await store.append(`ticks-${key}`, [
+        createEnvelope(`ticks-${key}`, { type: "tick.counted", version: 1, data: { key } }),
+      ]);
+    }
+    await running.drain();
+    const kinds = (await running.get("noter", "a"))?.history.map((line) => line.kind);
+    expect(kinds).toEqual(["event", "delivered", "event", "delivered", "event", "delivered"]);
+    expect((await store.readStream("notes-a")).length).toBe(3);
+    expect((await store.readStream("notes-b")).length).toBe(2);
+    expect((await running.get("noter", "b"))?.status).toBe("waiting");
   });
 
   it("keeps at most `cachedInstances` records and reads the others again", async () => {

@@ -1,7 +1,7 @@
 // Process throughput in Chromium (on-disk profile, production build): the events of one stream,
 // spread over the 1,000 instances of one process type (bench/app/tally-process.ts), handled by
 // the browser host's runner (the leader tab's worker, Dexie process store: one atomic write per
-// handled event), against the same events folded by a plain projection (`rebuild`). Both sides
+// page of events, P1), against the same events folded by a plain projection (`rebuild`). Both sides
 // open the same database cold and read the same events; each round has its own database.
 // Prints events per second and the ratio; asserts nothing about speed.
 

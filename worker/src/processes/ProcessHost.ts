@@ -4,7 +4,7 @@
 // H1. Fed at least once: stream logs send it the events of the types it listens to
 //     (process-notifier.ts); `feed` stores them in the inbox (unique by event id) before it
 //     answers, so an acknowledged event is never lost and an event fed twice is stored once.
-// H2. core's process runner does the work (P1-P7 in process-runner.ts) over the SQLite
+// H2. core's process runner does the work (P1-P8 in process-runner.ts) over the SQLite
 //     ProcessStore and the inbox; commands go to the target StreamLogs with deterministic event
 //     ids, so a delivery repeated after a crash appends nothing twice.
 // H3. Never idle with work left: before draining, an alarm is set a few seconds ahead; after

@@ -34,7 +34,11 @@ export default defineConfig({
   },
   test: {
     name: "browser",
-    include: ["packages/browser/src/**/*.browser.test.ts"],
+    include: [
+      "packages/browser/src/**/*.browser.test.ts",
+      // Browser tests that reach outside the package (the repository's examples).
+      "test/browser-sync/**/*.browser.test.ts",
+    ],
     // One real sync node (wrangler dev) for the tests that sync end to end; see the setup.
     // A second node runs the order example's process (order-devices.browser.test.ts).
     globalSetup: [

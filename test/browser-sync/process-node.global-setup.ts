@@ -1,7 +1,7 @@
 // Global setup of the browser tier: a second real sync node (`wrangler dev`, state in a
 // temporary directory) that runs the order-fulfilment example's process
 // (worker/test/processes-node.ts), for the browser test of two devices watching an order
-// (packages/browser/src/main/order-devices.browser.test.ts). The page reaches it at
+// (test/browser-sync/order-devices.browser.test.ts). The page reaches it at
 // `inject("processNode")`; the node is stopped when the run ends.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

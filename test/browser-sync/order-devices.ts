@@ -9,7 +9,7 @@ import {
   orderPlaced,
   payment,
   stock,
-} from "../../../../examples/order-fulfilment.ts";
+} from "../../examples/order-fulfilment.ts";
 
 type Status = "none" | "placed" | "completed" | "cancelled";
 

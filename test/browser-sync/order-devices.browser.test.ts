@@ -7,6 +7,9 @@
 // completed (happy path), cancelled with the instance compensated (card refused), or cancelled
 // when nobody pays within 15 minutes (the node's process clock moved ahead: timeout).
 // docs/architecture.md, "Processes", "On the sync node".
+
+import { type Chronicle, createChronicle } from "@chronicle/browser";
+import { hostChronicle } from "@chronicle/browser/worker";
 import type { SyncStatus } from "@chronicle/core";
 import type { ProcessInstance } from "@chronicle/core/process";
 import { createSyncStarter, createWebSocketTransport } from "@chronicle/sync";
@@ -17,18 +20,10 @@ import {
   paymentWindowMs,
   refusedCard,
   stock,
-} from "../../../../examples/order-fulfilment.ts";
-import { orderDeviceApp, orderStatus } from "../__fixtures__/order-devices.ts";
-import { hostChronicle } from "../worker/host.ts";
-import type { Chronicle } from "./chronicle-types.ts";
-import { createChronicle } from "./create-chronicle.ts";
+} from "../../examples/order-fulfilment.ts";
+import { orderDeviceApp, orderStatus } from "./order-devices.ts";
 
-// Provided by test/browser-sync/process-node.global-setup.ts (declared there too).
-declare module "vitest" {
-  export interface ProvidedContext {
-    processNode: { url: string; tokens: { till: string; ops: string } };
-  }
-}
+// `inject("processNode")`: test/browser-sync/process-node.global-setup.ts provides (and declares) it.
 
 const run = crypto.randomUUID().slice(0, 8);
 const card = "4242-4242-4242-4242";

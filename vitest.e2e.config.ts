@@ -9,12 +9,6 @@ export default defineConfig({
     name: "e2e",
     include: ["test/**/*.e2e.test.ts"],
     environment: "node",
-    // Two files at a time (Vitest's default on 2 cores is one): an e2e file mostly waits on its
-    // own wrangler dev and Chromium, so two of them side by side halve the tier's wall time.
-    maxWorkers: 2,
-    // A project with its own maxWorkers needs a group of its own: the e2e files run after the
-    // other tiers (group 0), as they did before.
-    sequence: { groupOrder: 1 },
     // Starting wrangler dev takes a few seconds; the tests themselves await frames, not time.
     hookTimeout: 60_000,
     testTimeout: 60_000,

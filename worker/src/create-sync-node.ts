@@ -19,16 +19,10 @@ import { processRoutes } from "./processes/process-routes.ts";
 import { signInHandler } from "./sign-in/sign-in-route.ts";
 import { registerSnapshotDefinitions } from "./snapshots/definitions.ts";
 import { addSnapshotRoute } from "./snapshots/snapshot-route.ts";
-import { callerHeaders, type Outcome } from "./stream-log/worker-contract.ts";
+import { callerHeaders, unwrap } from "./stream-log/worker-contract.ts";
 
 /** HTTP clients learn the stream's epoch (rule 6) from this header on push and pull answers. */
 const epochHeader = "X-Chronicle-Epoch";
-
-/** Unwraps an RPC outcome, rebuilding the coded error on failure. */
-function unwrap<T>(outcome: Outcome<T>): T {
-  if (outcome.ok) return outcome.value;
-  throw ChronicleError.fromJSON(outcome.error);
-}
 
 function notFound(c: Context): Response {
   return errorResponse(

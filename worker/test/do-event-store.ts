@@ -1,20 +1,9 @@
 // internal: test adapter. An EventStore over StreamLog objects, one per stream, through RPC.
 // Each store gets fresh object ids (newUniqueId) so every contract test starts empty.
-import {
-  type AppendResult,
-  ChronicleError,
-  type ConfirmedEvent,
-  type EventStore,
-  type NewEvent,
-} from "@chronicle/core";
+import type { AppendResult, ConfirmedEvent, EventStore, NewEvent } from "@chronicle/core";
 import { createPullSubscription } from "@chronicle/core/store";
 import type { StreamLog } from "../src/stream-log/StreamLog.ts";
-import type { Outcome } from "../src/stream-log/worker-contract.ts";
-
-function unwrap<T>(outcome: Outcome<T>): T {
-  if (outcome.ok) return outcome.value;
-  throw ChronicleError.fromJSON(outcome.error);
-}
+import { type Outcome, unwrap } from "../src/stream-log/worker-contract.ts";
 
 export function createDurableObjectEventStore(
   namespace: DurableObjectNamespace<StreamLog>,

@@ -10,7 +10,7 @@ import { tokenOf } from "../auth/authenticate.ts";
 import type { TokenVerifier } from "../auth/verify-token.ts";
 import type { NodeLimits, SyncNodeEnv } from "../env.ts";
 import { errorResponse } from "../http/errors.ts";
-import type { Outcome } from "../stream-log/worker-contract.ts";
+import { unwrap } from "../stream-log/worker-contract.ts";
 import { watchHeaders } from "./StreamDirectory.ts";
 
 /** Who may list or watch what: the verified token's grants under the prefix. */
@@ -51,11 +51,6 @@ async function authorize<E extends SyncNodeEnv>(
     protocol: found.protocol,
     directory: namespace.get(namespace.idFromName(space)),
   };
-}
-
-function unwrap<T>(outcome: Outcome<T>): T {
-  if (outcome.ok) return outcome.value;
-  throw ChronicleError.fromJSON(outcome.error);
 }
 
 /** The directory routes, to mount at `/v1`. */

@@ -3,21 +3,10 @@
 // target stream's StreamLog object by RPC. An append carries the command's deterministic event
 // ids and the head it decided on (`expectedVersion`), so a delivery made twice (a retry, a host
 // that crashed before recording it) is a duplicate the log answers without storing (rule 3).
-import {
-  type AppendResult,
-  ChronicleError,
-  type ConfirmedEvent,
-  type EventStore,
-  type NewEvent,
-} from "@chronicle/core";
+import type { AppendResult, ConfirmedEvent, EventStore, NewEvent } from "@chronicle/core";
 import type { SyncNodeEnv } from "../env.ts";
-import type { Outcome } from "../stream-log/worker-contract.ts";
+import { type Outcome, unwrap } from "../stream-log/worker-contract.ts";
 import type { Inbox } from "./inbox.ts";
-
-function unwrap<T>(outcome: Outcome<T>): T {
-  if (outcome.ok) return outcome.value;
-  throw ChronicleError.fromJSON(outcome.error);
-}
 
 export function createHostEventStore(env: SyncNodeEnv, inbox: Inbox): EventStore {
   const logOf = (stream: string) => env.STREAM_LOG.get(env.STREAM_LOG.idFromName(stream));

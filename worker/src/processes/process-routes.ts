@@ -16,18 +16,13 @@ import { tokenOf } from "../auth/authenticate.ts";
 import type { TokenVerifier } from "../auth/verify-token.ts";
 import type { SyncNodeEnv } from "../env.ts";
 import { errorResponse } from "../http/errors.ts";
-import type { Outcome } from "../stream-log/worker-contract.ts";
+import { type Outcome, unwrap } from "../stream-log/worker-contract.ts";
 import { processHost } from "./definitions.ts";
 import type { InstanceFilter } from "./ProcessHost.ts";
 
 const statuses: readonly ProcessStatus[] = ["running", "waiting", "done", "compensated", "failed"];
 const defaultLimit = 100;
 const maxLimit = 1000;
-
-function unwrap<T>(outcome: Outcome<T>): T {
-  if (outcome.ok) return outcome.value;
-  throw ChronicleError.fromJSON(outcome.error);
-}
 
 /** The host's object, once the caller may read `key` and the node runs it. */
 async function authorize<E extends SyncNodeEnv>(

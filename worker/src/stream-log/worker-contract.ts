@@ -65,3 +65,9 @@ export function attempt<T>(fn: () => T): Outcome<T> {
     return { ok: false, error: toPublicError(error).toJSON() };
   }
 }
+
+/** The value of an RPC outcome, or its coded error thrown again on the caller's side. */
+export function unwrap<T>(outcome: Outcome<T>): T {
+  if (outcome.ok) return outcome.value;
+  throw ChronicleError.fromJSON(outcome.error);
+}

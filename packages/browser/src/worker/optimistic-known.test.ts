@@ -104,4 +104,52 @@ describe("synced commands on a kept view", () => {
     expect(stats.knownCommands).toBe(known + 1);
     await expectFreshFold(engine);
   });
+
+  it("stay on a kept view when the node confirmed earlier commands meanwhile, however often the view moved", async () => {
+    const engine = await offlineEngine();
+    await engine.execute(S, "board", add("a"));
+    await engine.execute(S, "board", add("b"));
+    await engine.execute(S, "board", add("c"));
+    const { stats } = engine.optimisticStates;
+    // The node's acks, written as the leader's sync session writes them (its notices not
+    // arrived yet), one event at a time: the kept view is older than the log each time.
+    const acks = new OrderedLocalLog(engine.store);
+    const confirm = async (position: number) => {
+      const [event] = (await pendingEvents(engine)).slice(0, 1);
+      await acks.applyConfirmed(S, [{ ...event!, position, recordedAt: 1_000 + position }]);
+    };
+    await confirm(1);
+    const known = stats.knownCommands;
+    let early: ExecuteResult | undefined;
+    const result = await engine.execute(S, "board", add("d"), {}, (answer) => {
+      early = answer;
+    });
+    // Brought up to date in memory (no pending row read) and decided there, answered early.
+    expect(early).toBe(result);
+    expect(stats.knownCommands).toBe(known + 1);
+    expect(result.projections[0]?.state).toMatchObject({ count: 4 });
+    // Several moves of the view between two commands (two acks, reads by watchers racing
+    // each other in between): the decider's kept state follows them all.
+    const reads = stats.viewReads;
+    await confirm(2);
+    await Promise.all([engine.read("board-view", S), engine.read("board-view", S)]);
+    await confirm(3);
+    await engine.read("board-view", S);
+    await engine.execute(S, "board", add("e"), {}, (answer) => {
+      early = answer;
+    });
+    expect(stats.knownCommands).toBe(known + 2);
+    expect(stats.viewReads).toBe(reads);
+    expect(await engine.store.head(S)).toBe(3);
+    expect((await pendingEvents(engine)).map((event) => (event.data as { id: string }).id)).toEqual(
+      ["d", "e"],
+    );
+    const events = [...(await engine.store.readStream(S)), ...(await pendingEvents(engine))];
+    expect(await engine.optimisticState("board", S)).toEqual(
+      foldEvents(board, initialStateOf(board), events),
+    );
+    expect((await engine.read("board-view", S)).state).toEqual(
+      foldEvents(boardView, initialStateOf(boardView), events),
+    );
+  });
 });

@@ -19,6 +19,10 @@
 //    reported), tables with Dexie hooks (which raw requests would bypass), no open database:
 //    undefined, and the ordinary path runs.
 // 4. The view and states move only after the commit, as on the ordinary path.
+// 5. A probe that did not match (most often: the node acknowledged earlier commands meanwhile)
+//    wrote nothing; the view is brought up to date (rebased in memory when only confirmed
+//    events moved it: optimistic-states.ts, invariant 5) and the command tried on it again, at
+//    most twice, before it runs the ordinary way.
 import {
   assertExactJson,
   type CommandContext,
@@ -78,6 +82,7 @@ export async function executeKnownPending(
   context: CommandContext & { commandId: string },
   strict: boolean,
   early: ((result: ExecuteResult) => void) | undefined,
+  attempt = 0,
 ): Promise<ExecuteResult | undefined> {
   const db = deps.local.store.db;
   const view = deps.states.keptView(stream);
@@ -143,6 +148,21 @@ export async function executeKnownPending(
     },
     early,
   );
+  if (outcome === "stale" && attempt < staleRetries) {
+    // Invariant 5: nothing was written; again on the view brought up to date.
+    await deps.states.current(stream);
+    return executeKnownPending(
+      deps,
+      projections,
+      decider,
+      stream,
+      command,
+      context,
+      strict,
+      early,
+      attempt + 1,
+    );
+  }
   if (outcome === "stale" || outcome === "unavailable") return undefined;
   const { result, lastLocalSeq } = outcome;
   // Invariant 4: committed; the view grows by these rows when nothing else changed meanwhile.
@@ -168,6 +188,9 @@ export async function executeKnownPending(
   });
   return result;
 }
+
+/** How many times a command is tried again on a view brought up to date (invariant 5). */
+const staleRetries = 2;
 
 type Written = { result: ExecuteResult; lastLocalSeq: number } | "stale" | "unavailable";
 

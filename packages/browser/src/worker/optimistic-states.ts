@@ -21,6 +21,12 @@
 //    was (with nothing pending it starts from the confirmed state itself: folds do not change
 //    their input, which the local path relies on too). So optimistic state == fold(confirmed
 //    state, pending events) (invariant 7) holds for every state used.
+// 5. A view rebased in memory remembers the last few views it descends from by rebases only,
+//    with the confirmed events since each: a state kept at any of them moves forward by those
+//    events (several rebases may pass between two uses of a state: an ack, then others' events).
+// 6. One view per moment: when readers that raced rebase the same kept view, the first one
+//    kept wins and the others use it (a second generation for the same moment would orphan the
+//    states kept at the first).
 import {
   type ConfirmedEvent,
   type Foldable,
@@ -58,10 +64,17 @@ export interface PendingView {
   /** See invariant 3. */
   readonly generation: number;
   /**
-   * When the view was rebased from the previous one by confirmed events only: its generation
-   * and those events, so states of that generation move their confirmed part forward in memory.
+   * When the view was rebased from earlier ones by confirmed events only: for each of the last
+   * few of those views (newest first), its generation and the confirmed events since, so states
+   * of that generation move their confirmed part forward in memory (invariant 5).
    */
-  readonly rebasedFrom?: { generation: number; confirmed: readonly ConfirmedEvent[] };
+  readonly rebasedFrom?: readonly RebaseStep[];
+}
+
+/** A view this one was rebased from, and the confirmed events that moved it here. */
+export interface RebaseStep {
+  readonly generation: number;
+  readonly confirmed: readonly ConfirmedEvent[];
 }
 
 /** A fold's state over a view: confirmed (never folded into) and optimistic. */
@@ -161,6 +174,10 @@ export class OptimisticStates {
     const kept = this.#views.get(stream);
     if (kept && matches(kept, probe)) return { view: kept, probe };
     const view = (kept && (await this.#rebase(kept, probe))) ?? (await this.#read(stream, probe));
+    // Invariant 6: readers that started together (watchers refreshed by one notice) agree on
+    // one view, so that the states one of them keeps are of the generation the others use.
+    const now = this.#views.get(stream);
+    if (now && now !== kept && matches(now, probe)) return { view: now, probe };
     this.#touch(this.#views, stream, view);
     return { view, probe };
   }
@@ -204,8 +221,9 @@ export class OptimisticStates {
   ): FoldedState<Base> | undefined {
     const kept = this.#states.get(keyOf(foldable, view.stream)) as FoldedState<Base> | undefined;
     if (kept?.generation === view.generation) return { ...kept };
-    if (!kept || view.rebasedFrom?.generation !== kept.generation) return undefined;
-    const events = view.rebasedFrom.confirmed;
+    const step = kept && view.rebasedFrom?.find((from) => from.generation === kept.generation);
+    if (!kept || !step) return undefined;
+    const events = step.confirmed;
     const confirmed = foldEvents(foldable, kept.confirmed, events);
     this.stats.stateRebases++;
     return this.rebased(view, moveBase(kept.base, confirmed, events), confirmed);
@@ -298,7 +316,7 @@ export class OptimisticStates {
       keys,
       commands,
       generation: ++this.#generation,
-      rebasedFrom: { generation: kept.generation, confirmed },
+      rebasedFrom: rebaseSteps(kept, confirmed),
     };
   }
 
@@ -329,6 +347,21 @@ export class OptimisticStates {
       if (oldest !== undefined) map.delete(oldest);
     }
   }
+}
+
+/** How many earlier views a view keeps the way back to (see PendingView.rebasedFrom). */
+const rebaseDepth = 4;
+
+// Invariant 5: the steps back from a view rebased from `kept` by `confirmed`: to `kept` itself,
+// and to the views `kept` was rebased from, their confirmed events followed by these.
+function rebaseSteps(kept: PendingView, confirmed: readonly ConfirmedEvent[]): RebaseStep[] {
+  const steps: RebaseStep[] = [{ generation: kept.generation, confirmed }];
+  for (const earlier of kept.rebasedFrom ?? []) {
+    if (steps.length >= rebaseDepth) break;
+    if (earlier.confirmed.length + confirmed.length > maxRebase) break;
+    steps.push({ generation: earlier.generation, confirmed: [...earlier.confirmed, ...confirmed] });
+  }
+  return steps;
 }
 
 function matches(view: PendingView, probe: StreamProbe): boolean {

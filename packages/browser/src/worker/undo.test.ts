@@ -183,3 +183,128 @@ describe("undo/redo in the worker engine", () => {
     expect((await engine.read("board-view", S)).state).toMatchObject({ titles: { c2: "Again" } });
   });
 });
+
+describe("undo stacks in the database: work per command", () => {
+  // Saved after every command (commands further apart than the save delay, like clicks).
+  const savedAtOnce = {
+    undo: {
+      captureWindowMs: 0,
+      saveDelayMs: 0,
+      labelOf: (command: { type: string }) => (command.type === "addCard" ? "Add card" : undefined),
+    },
+  };
+  /** Counts the events held by the undo rows a command writes and reads (meta table hooks). */
+  const countUndoRows = (engine: ChronicleEngine) => {
+    const counts = { written: 0, read: 0 };
+    const eventsIn = (value: unknown): number => {
+      const row = value as { events?: unknown[]; undo?: unknown[]; redo?: unknown[] } | undefined;
+      if (!row || typeof row !== "object") return 0;
+      if (Array.isArray(row.events)) return row.events.length;
+      return [...(row.undo ?? []), ...(row.redo ?? [])].reduce<number>(
+        (sum, step) => sum + eventsIn(step),
+        0,
+      );
+    };
+    const isUndo = (key: unknown) => typeof key === "string" && key.startsWith("undo/");
+    const { meta } = engine.store.db;
+    meta.hook("creating", (key, row) => {
+      if (isUndo(key)) counts.written += eventsIn(row.value);
+    });
+    meta.hook("updating", (changes, key, row) => {
+      if (isUndo(key)) counts.written += eventsIn({ ...row, ...changes }.value);
+    });
+    meta.hook("reading", (row) => {
+      if (row && isUndo(row.key)) counts.read += eventsIn(row.value);
+      return row;
+    });
+    return counts;
+  };
+
+  it("writes and reads the new step's events only, however many steps the stacks keep", async () => {
+    const engine = await open(savedAtOnce);
+    const counts = countUndoRows(engine);
+    const perCommand: { written: number; read: number }[] = [];
+    for (let i = 0; i < 60; i++) {
+      const before = { ...counts };
+      await engine.execute(S, "board", { type: "addCard", id: `c${i}`, title: `Card ${i}` });
+      await engine.undoState();
+      perCommand.push({
+        written: counts.written - before.written,
+        read: counts.read - before.read,
+      });
+    }
+    // Each save writes its command's one event (its step), not the steps before it.
+    expect(perCommand.slice(1)).toEqual(perCommand.slice(1).map(() => ({ written: 1, read: 0 })));
+    // An undo writes the compensation's step and reads no stored step either.
+    const before = { ...counts };
+    expect(await engine.undo()).toMatchObject({ status: "done" });
+    expect({ written: counts.written - before.written, read: counts.read - before.read }).toEqual({
+      written: 1,
+      read: 0,
+    });
+    expect(await engine.undoState()).toMatchObject({ canUndo: true, canRedo: true });
+  });
+
+  it("a save that fails leaves the stacks as they were, with no step stored without its head", async () => {
+    const first = await open(savedAtOnce);
+    await first.execute(S, "board", { type: "addCard", id: "c1", title: "One" });
+    await first.execute(S, "board", { type: "addCard", id: "c2", title: "Two" });
+    expect(await first.undoState()).toMatchObject({ undoLabel: "Add card" });
+    // The device stops while saving: the head's write fails after the new step's was issued.
+    let crash = true;
+    first.store.db.meta.hook("updating", (_changes, key) => {
+      if (crash && typeof key === "string" && key.startsWith("undo/") && !key.includes("/step/")) {
+        throw new Error("crash");
+      }
+    });
+    await first.execute(
+      S,
+      "board",
+      { type: "addCard", id: "c3", title: "Three" },
+      { label: "Add 3" },
+    );
+    await first.undoState();
+    crash = false;
+    const rows = await first.store.db.meta.where("key").startsWith("undo/").toArray();
+    const head = rows.find((row) => !row.key.includes("/step/"))?.value as { undoIds: string[] };
+    expect(head.undoIds).toHaveLength(2);
+    expect(rows.filter((row) => row.key.includes("/step/"))).toHaveLength(2);
+    await first.close();
+
+    const reopened = await open();
+    expect(await reopened.undoState()).toMatchObject({ canUndo: true, undoLabel: "Add card" });
+    expect(await reopened.undo()).toMatchObject({ status: "done", label: "Add card" });
+    expect(await titles(reopened)).toEqual(["c1", "c3"]);
+  });
+
+  it("reads stacks saved whole by an earlier version, and stores them as step rows at the next save", async () => {
+    const first = await open(savedAtOnce);
+    await first.execute(S, "board", { type: "addCard", id: "c1", title: "One" });
+    await first.execute(S, "board", { type: "addCard", id: "c2", title: "Two" });
+    await first.undoState();
+    const { meta } = first.store.db;
+    const rows = await meta.where("key").startsWith("undo/").toArray();
+    const headRow = rows.find((row) => !row.key.includes("/step/"))!;
+    const steps = rows.filter((row) => row.key.includes("/step/")).map((row) => row.value);
+    expect(steps).toHaveLength(2);
+    const ids = (headRow.value as { undoIds: string[] }).undoIds;
+    const undo = ids.map((id) => steps.find((step) => (step as { id: string }).id === id));
+    // As the earlier version stored them: one row, the steps inline.
+    await meta.bulkDelete(rows.map((row) => row.key));
+    await meta.put({ key: headRow.key, value: { undo, redo: [] } });
+    await first.close();
+
+    const reopened = await open();
+    expect(await reopened.undoState()).toMatchObject({ canUndo: true, undoLabel: "Add card" });
+    expect(await reopened.undo()).toMatchObject({ status: "done" });
+    expect(await titles(reopened)).toEqual(["c1"]);
+    const after = await reopened.store.db.meta.where("key").startsWith("undo/").toArray();
+    expect(after.find((row) => row.key === headRow.key)?.value).toMatchObject({
+      undoIds: [ids[0]],
+      redoIds: [expect.any(String)],
+    });
+    expect(after.filter((row) => row.key.includes("/step/"))).toHaveLength(2);
+    expect(await reopened.undo()).toMatchObject({ status: "done" });
+    expect(await titles(reopened)).toEqual([]);
+  });
+});

@@ -1,12 +1,19 @@
 // internal: not exported. Undo/redo in the worker: core's UndoManager over this database.
 // Invariants:
-// 1. The stacks live in the `meta` table (key `undo/<actor>/<device>`), shared by the device's
-//    tabs: every operation runs under a Web Lock on the latest stacks, and a save tells the other
-//    tabs (BroadcastChannel), whose managers reload. They never sync.
-// 2. Compensations are written like any local write: with sync, as pending events (meta.undoOf /
+// 1. The stacks live in the `meta` table, shared by the device's tabs: every operation runs under
+//    a Web Lock on the latest stacks, and a save tells the other tabs (BroadcastChannel), whose
+//    managers reload. They never sync.
+// 2. One row per step (`undo/<actor>/<device>/step/<id>`) and a head row (`undo/<actor>/<device>`:
+//    the steps' ids in order and the revision), so that a save writes the steps that changed, not
+//    every step's events: the stacks hold up to `maxSteps` steps of any size, and a save after
+//    each command must not grow with them. A save writes its rows and the head in one
+//    transaction: a crash leaves the stacks as they were before it or after it, never between.
+//    Heads saved before step rows existed (the steps inline) are read as they are, and replaced
+//    by the first save.
+// 3. Compensations are written like any local write: with sync, as pending events (meta.undoOf /
 //    meta.redoOf kept) that the leader pushes; without, appended with the projection updates
 //    they cause in one transaction.
-// 3. States are read in one transaction, so an event moving from pending to confirmed meanwhile
+// 4. States are read in one transaction, so an event moving from pending to confirmed meanwhile
 //    is neither missed nor counted twice. An event in neither table (refused by the node, or
 //    dropped by an epoch reset) is "no longer in the log": its step is skipped.
 import {
@@ -18,6 +25,7 @@ import {
   type SnapshotStore,
   type UndoHost,
   type UndoStacks,
+  type UndoStep,
   type UndoStorage,
 } from "@chronicle/core";
 import type { DexieLocalLog } from "../store/dexie-local-log.ts";
@@ -53,13 +61,57 @@ export class DexieUndoStorage implements UndoStorage {
   }
 
   async load(key: string): Promise<UndoStacks | undefined> {
-    const row = await this.#store.db.meta.get(`undo/${key}`);
-    return row?.value as UndoStacks | undefined;
+    const { meta } = this.#store.db;
+    return this.#store.transaction(async () => {
+      const head = (await meta.get(headKey(key)))?.value as StoredHead | UndoStacks | undefined;
+      if (!head || !isStepHead(head)) return head;
+      const ids = [...head.undoIds, ...head.redoIds];
+      const rows = await meta.bulkGet(ids.map((id) => stepKey(key, id)));
+      const steps = new Map<string, UndoStep>();
+      for (const row of rows) {
+        const step = row?.value as UndoStep | undefined;
+        if (step) steps.set(step.id, step);
+      }
+      const pick = (list: readonly string[]) =>
+        list.flatMap((id) => {
+          const step = steps.get(id);
+          return step ? [step] : [];
+        });
+      return { undo: pick(head.undoIds), redo: pick(head.redoIds), revision: head.revision };
+    }, "load the undo stacks");
   }
 
-  async save(key: string, stacks: UndoStacks): Promise<void> {
+  async revision(key: string): Promise<string | undefined> {
+    const head = (await this.#store.db.meta.get(headKey(key)))?.value as
+      | StoredHead
+      | UndoStacks
+      | undefined;
+    return head && isStepHead(head) ? head.revision : undefined;
+  }
+
+  async save(key: string, stacks: UndoStacks, changed?: ReadonlySet<string>): Promise<void> {
+    const { meta } = this.#store.db;
     await this.#store.transaction(async () => {
-      await this.#store.db.meta.put({ key: `undo/${key}`, value: stacks });
+      const before = (await meta.get(headKey(key)))?.value as StoredHead | UndoStacks | undefined;
+      const stored = new Set(
+        before && isStepHead(before) ? [...before.undoIds, ...before.redoIds] : [],
+      );
+      const steps = [...stacks.undo, ...stacks.redo];
+      const kept = new Set(steps.map((step) => step.id));
+      // A step not in the stored head is written whatever `changed` says (it is not stored).
+      const writes = steps.filter(
+        (step) => !stored.has(step.id) || changed === undefined || changed.has(step.id),
+      );
+      const head: StoredHead = {
+        undoIds: stacks.undo.map((step) => step.id),
+        redoIds: stacks.redo.map((step) => step.id),
+        revision: stacks.revision ?? crypto.randomUUID(),
+      };
+      await Promise.all([
+        meta.bulkPut(writes.map((step) => ({ key: stepKey(key, step.id), value: step }))),
+        meta.bulkDelete([...stored].filter((id) => !kept.has(id)).map((id) => stepKey(key, id))),
+        meta.put({ key: headKey(key), value: head }),
+      ]);
     }, "save the undo stacks");
     this.#channel?.postMessage({ key });
   }
@@ -83,6 +135,21 @@ export class DexieUndoStorage implements UndoStorage {
     this.#watchers.clear();
     this.#channel?.close();
   }
+}
+
+/** The head row of a device's stacks: the steps' ids, newest last, and the revision saved. */
+interface StoredHead {
+  undoIds: string[];
+  redoIds: string[];
+  revision: string;
+}
+
+const headKey = (key: string) => `undo/${key}`;
+const stepKey = (key: string, id: string) => `undo/${key}/step/${id}`;
+
+/** A head of step rows (not stacks saved whole, as before step rows). */
+function isStepHead(value: StoredHead | UndoStacks): value is StoredHead {
+  return Array.isArray((value as StoredHead).undoIds);
 }
 
 export interface EngineUndoDeps {

@@ -153,6 +153,10 @@ export class UndoManager {
   readonly #saveDelay: number;
   /** Recorded steps not saved yet, as changes to re-apply to freshly loaded stacks. */
   #unsaved: ((stacks: UndoStacks) => void)[] = [];
+  /** The ids of the steps added or changed since the stacks were last loaded or saved. */
+  #changed = new Set<string>();
+  /** The stored revision the stacks in memory continue (`undefined`: load before using them). */
+  #revision: string | undefined;
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: UndoManagerOptions) {
@@ -241,6 +245,7 @@ export class UndoManager {
               elapsed >= 0 &&
               elapsed < this.#window);
         if (merge) {
+          this.#changed.add(top.id);
           const parts = partsOf(top);
           parts.push({ label: partLabel, count: mine.length });
           top.parts = parts;
@@ -249,6 +254,7 @@ export class UndoManager {
           top.at = now;
         } else {
           stacks.undo.push(structuredClone(step));
+          this.#changed.add(step.id);
           if (stacks.undo.length > this.#maxSteps) stacks.undo.shift();
         }
         stacks.redo = [];
@@ -311,6 +317,7 @@ export class UndoManager {
   clear(): Promise<void> {
     return this.#serial(async () => {
       this.#stacks = { undo: [], redo: [] };
+      this.#changed.clear();
       await this.#save();
     });
   }
@@ -375,6 +382,7 @@ export class UndoManager {
       moved.parts = done.map((part) => ({ label: part.label, count: part.events.length }));
     }
     opposite.push(moved);
+    this.#changed.add(moved.id);
     await this.#save();
     const outcome: UndoOutcome = { status: "done", label: step.label, events: recorded };
     if (skipped.length > 0) outcome.skipped = skipped;
@@ -425,13 +433,20 @@ export class UndoManager {
   // One operation at a time; with shared storage, under its lock and on the latest stacks.
   #serial<T>(work: () => Promise<T>): Promise<T> {
     const storage = this.#storage;
+    // A failed operation may have changed the stacks in memory without saving them: the next one
+    // loads them again (as stored) instead of continuing from memory.
+    const guarded = () =>
+      work().catch((error: unknown) => {
+        this.#revision = undefined;
+        throw error;
+      });
     const run = this.#chain.then(() =>
       storage.exclusive
         ? storage.exclusive(this.#key, async () => {
             await this.#reload();
-            return work();
+            return guarded();
           })
-        : work(),
+        : guarded(),
     );
     this.#chain = run.catch(() => {});
     return run.finally(() => this.#notify());
@@ -442,16 +457,35 @@ export class UndoManager {
     this.#saveTimer = undefined;
   }
 
-  // The stored stacks, with the recorded steps not saved yet applied again on top.
+  // The stored stacks, with the recorded steps not saved yet applied again on top. Stacks in
+  // memory that continue the stored revision are those already: only another context's save
+  // (a new revision) costs a full load.
   async #reload(): Promise<void> {
+    if (this.#revision !== undefined && this.#storage.revision) {
+      if ((await this.#storage.revision(this.#key)) === this.#revision) return;
+    }
     const stacks = await this.#storage.load(this.#key);
     if (!stacks) return;
+    this.#revision = stacks.revision;
+    this.#changed = new Set();
     for (const apply of this.#unsaved) apply(stacks);
     this.#stacks = stacks;
   }
 
+  // Writes what changed since the last load or save (a storage that keeps steps one by one
+  // writes the new and changed steps only: a save costs the change, not the whole stacks).
   async #save(): Promise<void> {
-    await this.#storage.save(this.#key, this.#stacks);
+    const revision = uuidv7();
+    this.#stacks.revision = revision;
+    try {
+      await this.#storage.save(this.#key, this.#stacks, new Set(this.#changed));
+    } catch (error) {
+      // What is stored is unknown now: the next operation loads it again.
+      this.#revision = undefined;
+      throw error;
+    }
+    this.#revision = revision;
+    this.#changed = new Set();
     this.#unsaved = [];
   }
 

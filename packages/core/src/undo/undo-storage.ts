@@ -39,6 +39,11 @@ export interface UndoStacks {
   undo: UndoStep[];
   /** Steps `redo` applies again, newest last; a new change clears them. */
   redo: UndoStep[];
+  /**
+   * Set by the manager at each save (a new value every time): a manager whose stacks are at the
+   * stored revision does not load them again (see {@link UndoStorage.revision}).
+   */
+  revision?: string;
 }
 
 /**
@@ -49,8 +54,19 @@ export interface UndoStacks {
 export interface UndoStorage {
   /** The stacks saved under `key` (`${actor}/${device}`), or `undefined` before the first save. */
   load(key: string): Promise<UndoStacks | undefined>;
-  /** Replaces the stacks under `key`. */
-  save(key: string, stacks: UndoStacks): Promise<void>;
+  /**
+   * Replaces the stacks under `key`, atomically. `changed` names the steps that are new or
+   * changed since the manager last loaded or saved them: the others are as stored, so a storage
+   * that keeps steps one by one writes only these (and drops the steps no longer in `stacks`),
+   * and a save costs the size of the change, not of the stacks. Absent: any step may have changed.
+   */
+  save(key: string, stacks: UndoStacks, changed?: ReadonlySet<string>): Promise<void>;
+  /**
+   * The `revision` of the stacks stored under `key` (`undefined` when none, or unknown). A
+   * manager holding stacks at that revision skips `load` (a cheap read replaces a full one);
+   * without it, the manager loads the stacks before each operation on shared storage.
+   */
+  revision?(key: string): Promise<string | undefined>;
   /**
    * Runs `work` while no other manager on `key` runs one (a cross-context lock); the manager
    * reloads the stacks first thing inside it.
@@ -77,6 +93,10 @@ export class MemoryUndoStorage implements UndoStorage {
   async save(key: string, stacks: UndoStacks): Promise<void> {
     this.#stacks.set(key, structuredClone(stacks));
     for (const watcher of [...(this.#watchers.get(key) ?? [])]) watcher();
+  }
+
+  async revision(key: string): Promise<string | undefined> {
+    return this.#stacks.get(key)?.revision;
   }
 
   exclusive<T>(key: string, work: () => Promise<T>): Promise<T> {

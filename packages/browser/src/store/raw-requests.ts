@@ -69,13 +69,20 @@ export function writeMany(
   mode: "add" | "put" = "put",
 ): Promise<void> {
   const objectStore = transaction.objectStore(store);
-  const requests = values.map((value) =>
-    resultOf(mode === "add" ? objectStore.add(value) : objectStore.put(value)),
-  );
-  // The requests after a failed one fail with "aborted": only the first failure matters, the
-  // others must not surface as unhandled rejections.
-  for (const request of requests) request.catch(() => {});
-  return Dexie.Promise.all(requests).then(() => undefined);
+  // One promise for the lot, not one per request (10,000 rows: ~0.7 s of promise bookkeeping
+  // and garbage in Chromium): the requests of a transaction succeed in the order they were
+  // issued, so the last one's success means all succeeded. The first failure rejects (the
+  // requests after it fail with "aborted" and change nothing: a promise settles once).
+  return new Dexie.Promise<void>((resolve, reject) => {
+    const failed = (event: Event) => reject((event.target as IDBRequest).error);
+    let last: IDBRequest | undefined;
+    for (const value of values) {
+      last = mode === "add" ? objectStore.add(value) : objectStore.put(value);
+      last.onerror = failed;
+    }
+    if (last) last.onsuccess = () => resolve();
+    else resolve();
+  });
 }
 
 /** The value of the last entry of an index of `events` within `range` (undefined when none). */

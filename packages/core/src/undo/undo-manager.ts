@@ -215,7 +215,9 @@ export class UndoManager {
     if (mine.length === 0) return this.#chain.then(() => {});
     const change = (now: number, group: { label: string; stepId?: string } | undefined) => {
       // Everything the change depends on is fixed here, so it gives the same result when it is
-      // applied again to stacks loaded later (another tab may have saved meanwhile).
+      // applied again to stacks loaded later (another tab may have saved meanwhile). The events
+      // are copied once, here: the stacks change their steps' arrays and fields, never an event,
+      // so each application shares the copied events and copies the arrays it may change.
       const partLabel = options.label ?? labelOf(mine);
       const step: UndoStep = {
         id: uuidv7(),
@@ -250,10 +252,10 @@ export class UndoManager {
           parts.push({ label: partLabel, count: mine.length });
           top.parts = parts;
           if (!group) top.label = [...new Set(parts.map((part) => part.label))].join(", ");
-          top.events.push(...structuredClone(mine));
+          top.events.push(...step.events);
           top.at = now;
         } else {
-          stacks.undo.push(structuredClone(step));
+          stacks.undo.push({ ...step, events: [...step.events] });
           this.#changed.add(step.id);
           if (stacks.undo.length > this.#maxSteps) stacks.undo.shift();
         }

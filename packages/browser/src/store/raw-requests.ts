@@ -70,18 +70,30 @@ export function writeMany(
 ): Promise<void> {
   const objectStore = transaction.objectStore(store);
   // One promise for the lot, not one per request (10,000 rows: ~0.7 s of promise bookkeeping
-  // and garbage in Chromium): the requests of a transaction succeed in the order they were
-  // issued, so the last one's success means all succeeded. The first failure rejects (the
-  // requests after it fail with "aborted" and change nothing: a promise settles once).
+  // and garbage in Chromium), and one error listener, on the transaction (a request's error
+  // bubbles to it; a handler set on each request cost ~25 us a row): the requests of a
+  // transaction succeed in the order they were issued, so the last one's success means all
+  // succeeded. The first failure of ours rejects (the requests after it fail with "aborted"
+  // and change nothing: a promise settles once).
   return new Dexie.Promise<void>((resolve, reject) => {
-    const failed = (event: Event) => reject((event.target as IDBRequest).error);
+    if (values.length === 0) return resolve();
+    const ours = new Set<EventTarget>();
+    const failed = (event: Event) => {
+      const request = event.target as IDBRequest;
+      if (!ours.has(request)) return;
+      transaction.removeEventListener("error", failed);
+      reject(request.error);
+    };
+    transaction.addEventListener("error", failed);
     let last: IDBRequest | undefined;
     for (const value of values) {
       last = mode === "add" ? objectStore.add(value) : objectStore.put(value);
-      last.onerror = failed;
+      ours.add(last);
     }
-    if (last) last.onsuccess = () => resolve();
-    else resolve();
+    (last as IDBRequest).onsuccess = () => {
+      transaction.removeEventListener("error", failed);
+      resolve();
+    };
   });
 }
 

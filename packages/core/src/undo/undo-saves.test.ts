@@ -1,7 +1,7 @@
 // What an undo manager asks of its storage as the stacks grow: a save names only the steps the
 // operation added or changed, and a manager reloads stacks only when another one saved them.
 // (Counted work, not time: the cost of a command must not grow with the steps kept.)
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { boardDecider } from "../__fixtures__/board.ts";
 import { createCommandHandler } from "../decider/command-handler.ts";
 import { loadState } from "../fold/load-state.ts";
@@ -27,7 +27,7 @@ class CountingStorage extends MemoryUndoStorage {
       steps: stacks.undo.length + stacks.redo.length,
       changed: changed && [...changed],
     });
-    return super.save(key, stacks);
+    return super.save(key, stacks, changed);
   }
 }
 
@@ -129,5 +129,45 @@ describe("undo stacks: work per operation", () => {
     expect(await undo.undo()).toMatchObject({ status: "done", label: "Add card" });
     expect(await cards()).toEqual({});
     expect(await undo.redo()).toMatchObject({ status: "done", label: "Add card" });
+  });
+});
+
+describe("MemoryUndoStorage", () => {
+  it("copies the new step at each save, not the steps it holds already", async () => {
+    const { handle, makeUndo, advance } = setup();
+    const undo = makeUndo();
+    await undo.ready;
+    const eventsIn = (value: unknown): number => {
+      if (Array.isArray(value)) return value.reduce<number>((sum, item) => sum + eventsIn(item), 0);
+      if (typeof value !== "object" || value === null) return 0;
+      if ("events" in value && Array.isArray(value.events)) return value.events.length;
+      if ("undo" in value)
+        return eventsIn((value as UndoStacks).undo) + eventsIn((value as UndoStacks).redo);
+      return "type" in value && "meta" in value ? 1 : 0;
+    };
+    const clone = globalThis.structuredClone;
+    let copied = 0;
+    const spy = vi.spyOn(globalThis, "structuredClone").mockImplementation((value, options) => {
+      copied += eventsIn(value);
+      return clone(value, options);
+    });
+    try {
+      const perRecord: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const { events } = await handle(S, { type: "addCard", id: `c${i}`, title: `Card ${i}` });
+        copied = 0;
+        await undo.record(S, boardDecider, events);
+        perRecord.push(copied);
+        advance(1_000);
+      }
+      // The command's event copied by the manager, and its step by the storage: 2, flat.
+      expect(perRecord).toEqual(perRecord.map(() => 2));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await undo.undo()).toMatchObject({ status: "done" });
+    const other = makeUndo();
+    await other.ready;
+    expect(other.state).toMatchObject({ canUndo: true, canRedo: true });
   });
 });

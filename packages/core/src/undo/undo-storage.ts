@@ -90,8 +90,20 @@ export class MemoryUndoStorage implements UndoStorage {
     return stacks && structuredClone(stacks);
   }
 
-  async save(key: string, stacks: UndoStacks): Promise<void> {
-    this.#stacks.set(key, structuredClone(stacks));
+  async save(key: string, stacks: UndoStacks, changed?: ReadonlySet<string>): Promise<void> {
+    // Copies the new and changed steps only: the stored ones are never changed in place (a load
+    // hands out copies), so a save costs the change, not the stacks.
+    const before = this.#stacks.get(key);
+    const stored = new Map(
+      before ? [...before.undo, ...before.redo].map((step) => [step.id, step] as const) : [],
+    );
+    const copy = (step: UndoStep): UndoStep => {
+      const kept = stored.get(step.id);
+      return kept && changed !== undefined && !changed.has(step.id) ? kept : structuredClone(step);
+    };
+    const saved: UndoStacks = { undo: stacks.undo.map(copy), redo: stacks.redo.map(copy) };
+    if (stacks.revision !== undefined) saved.revision = stacks.revision;
+    this.#stacks.set(key, saved);
     for (const watcher of [...(this.#watchers.get(key) ?? [])]) watcher();
   }
 

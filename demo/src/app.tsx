@@ -1,6 +1,6 @@
 import { useCommand, useHistory, useProjection } from "@chronicle/react";
 import { ChronicleDevtools } from "@chronicle/react/devtools";
-import { useCallback, useMemo, useState } from "react";
+import { memo, useCallback, useMemo, useState } from "react";
 import { board, boardView, type Column, columns, labels } from "./board.ts";
 import { BoardNav } from "./board-nav.tsx";
 import { useAnnounceOpenBoard, useBoardRoute } from "./board-route.ts";
@@ -69,7 +69,6 @@ function Board(props: { stream: string; devtools: boolean }) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: the states are the change signal
   const version = useMemo(() => ({}), [state, liveDescriptions]);
   const command = useCommand(board);
-  const [title, setTitle] = useState("");
   const travel = useTimeTravel(stream, version);
   // The log shows the newest events (older ones are a slider move away): reading the whole
   // history again after every change would keep the worker busy on a long-lived board.
@@ -107,25 +106,15 @@ function Board(props: { stream: string; devtools: boolean }) {
   );
   const reminders = useDueReminders(stream);
 
-  const add = async (event: React.FormEvent) => {
-    event.preventDefault();
-    const done = await command.execute(stream, { type: "addCard", id: crypto.randomUUID(), title });
-    if (done) setTitle("");
-  };
   return (
     <>
-      <form onSubmit={add}>
-        <input
-          aria-label="New card title"
-          value={title}
-          onChange={(e) => setTitle(e.target.value)}
-          placeholder="New card"
-        />
-        <button type="submit" disabled={command.running}>
-          Add card
-        </button>
-        {command.error && <span role="alert">{command.error.message}</span>}
-      </form>
+      <AddCard stream={stream} />
+      {/* A refused move, rename, removal or due date (adding says its own, beside its form). */}
+      {command.error && (
+        <p role="alert" className="refused">
+          {command.error.message}
+        </p>
+      )}
       <TimeTravelBar
         head={travel.head}
         at={travel.at}
@@ -164,3 +153,35 @@ function Board(props: { stream: string; devtools: boolean }) {
     </>
   );
 }
+
+/**
+ * The form that adds a card. Its own component: typing a title and the command's progress
+ * re-render the form, not the board.
+ */
+const AddCard = memo(function AddCard(props: { stream: string }) {
+  const command = useCommand(board);
+  const [title, setTitle] = useState("");
+  const add = async (event: React.FormEvent) => {
+    event.preventDefault();
+    const done = await command.execute(props.stream, {
+      type: "addCard",
+      id: crypto.randomUUID(),
+      title,
+    });
+    if (done) setTitle("");
+  };
+  return (
+    <form onSubmit={add}>
+      <input
+        aria-label="New card title"
+        value={title}
+        onChange={(e) => setTitle(e.target.value)}
+        placeholder="New card"
+      />
+      <button type="submit" disabled={command.running}>
+        Add card
+      </button>
+      {command.error && <span role="alert">{command.error.message}</span>}
+    </form>
+  );
+});

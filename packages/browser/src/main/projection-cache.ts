@@ -1,8 +1,11 @@
 // internal: not exported. The main thread's copy of projection states, so reads are synchronous.
 // A record replaces the cached one only when it is newer (higher checkpoint, or with sync a
 // higher revision: pending writes change the state without moving the checkpoint): results of
-// `execute` and watch updates from the worker may arrive in either order.
+// `execute` and watch updates from the worker may arrive in either order. A new state keeps the
+// previous state's objects where they are equal (share-unchanged.ts), so listeners (memoised
+// components) can tell by identity which parts changed.
 import type { ProjectionRecord } from "@chronicle/core";
+import { shareUnchanged } from "./share-unchanged.ts";
 
 type Listener = (state: unknown) => void;
 
@@ -32,6 +35,10 @@ export class ProjectionCache {
           : current.checkpoint >= record.checkpoint;
       if (older) return;
     }
+    // In place: the record's state takes the cached state's parts wherever they are equal. It
+    // stays a new object itself, even when equal throughout: a newer record is news (apps pass
+    // the state as their "the stream moved" signal, e.g. useHistory's `version`).
+    if (current !== undefined) shareUnchanged(current.state, record.state);
     entry.record = record;
     for (const listener of [...entry.listeners]) listener(record.state);
   }

@@ -16,6 +16,8 @@ interface Watcher {
   projection: Projection<any, any>;
   checkpoint: number;
   revision: number;
+  /** The state last delivered: a record with that same state is news to nobody. */
+  state?: unknown;
   closed: boolean;
   onRecord: (record: ProjectionRecord) => void;
   onError: ((error: ChronicleError) => void) | undefined;
@@ -111,6 +113,10 @@ export class ProjectionWatchers {
       watcher.revision = record.revision ?? -1;
     } else if (record.checkpoint <= watcher.checkpoint) return;
     watcher.checkpoint = record.checkpoint;
+    // A refresh that found nothing new (a notice that did not move this projection) reads the
+    // kept state, the same object: not posted again.
+    if (watcher.state === record.state && watcher.state !== undefined) return;
+    watcher.state = record.state;
     watcher.onRecord(record);
   }
 }

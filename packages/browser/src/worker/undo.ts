@@ -61,8 +61,10 @@ export class DexieUndoStorage implements UndoStorage {
   }
 
   async load(key: string): Promise<UndoStacks | undefined> {
-    const { meta } = this.#store.db;
-    return this.#store.transaction(async () => {
+    const { db } = this.#store;
+    const { meta } = db;
+    // One read-only transaction on `meta`: the head and its steps as one save left them.
+    return db.transaction("r", meta, async () => {
       const head = (await meta.get(headKey(key)))?.value as StoredHead | UndoStacks | undefined;
       if (!head || !isStepHead(head)) return head;
       const ids = [...head.undoIds, ...head.redoIds];
@@ -78,7 +80,7 @@ export class DexieUndoStorage implements UndoStorage {
           return step ? [step] : [];
         });
       return { undo: pick(head.undoIds), redo: pick(head.redoIds), revision: head.revision };
-    }, "load the undo stacks");
+    });
   }
 
   async revision(key: string): Promise<string | undefined> {

@@ -1,10 +1,11 @@
 import { useCommand, useHistory, useProjection } from "@chronicle/react";
 import { ChronicleDevtools } from "@chronicle/react/devtools";
 import { memo, useCallback, useMemo, useState } from "react";
-import { board, boardView, type Column, columns, labels } from "./board.ts";
+import { board, boardView, type Card, type Column, columns } from "./board.ts";
 import { BoardNav } from "./board-nav.tsx";
 import { useAnnounceOpenBoard, useBoardRoute } from "./board-route.ts";
 import { boardStream } from "./boards.ts";
+import { CardColumn } from "./card-column.tsx";
 import { CardView } from "./card-view.tsx";
 import { description, descriptionView } from "./description.ts";
 import { EventLog } from "./event-log.tsx";
@@ -74,7 +75,15 @@ function Board(props: { stream: string; devtools: boolean }) {
   // history again after every change would keep the worker busy on a long-lived board.
   const history = useHistory(stream, { version, from: Math.max(1, travel.head - logWindow + 1) });
   const { live } = travel;
-  const cards = Object.entries((travel.past?.board ?? state)?.cards ?? {});
+  const shown = (travel.past?.board ?? state)?.cards;
+  // Each column's cards, newest first (a card keeps its place when it moves: the board's order
+  // is the order cards were added in).
+  const byColumn = useMemo(() => {
+    const lists: Record<Column, [string, Card][]> = { todo: [], doing: [], done: [] };
+    for (const entry of Object.entries(shown ?? {})) lists[entry[1].column].push(entry);
+    for (const column of columns) lists[column].reverse();
+    return lists;
+  }, [shown]);
   const descriptions = travel.past?.descriptions ?? liveDescriptions;
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   // Stable handlers taking the card's id, so a card re-renders only when its own data changes.
@@ -124,28 +133,27 @@ function Board(props: { stream: string; devtools: boolean }) {
       />
       <section className={`columns ${live ? "" : "readonly"}`}>
         {columns.map((column) => (
-          <div key={column} className="column" data-column={column}>
-            <h2>{labels[column]}</h2>
-            {cards
-              .filter(([, card]) => card.column === column)
-              .map(([id, card]) => (
-                <CardView
-                  key={id}
-                  stream={stream}
-                  id={id}
-                  card={card}
-                  description={descriptions ? description.read(descriptions, id) : ""}
-                  live={live}
-                  expanded={expanded.has(id)}
-                  reminderDue={reminders.has(id)}
-                  onToggle={toggle}
-                  onMove={move}
-                  onRename={rename}
-                  onRemove={remove}
-                  onDue={setDue}
-                />
-              ))}
-          </div>
+          <CardColumn
+            key={column}
+            column={column}
+            cards={byColumn[column]}
+            renderCard={(id, card) => (
+              <CardView
+                stream={stream}
+                id={id}
+                card={card}
+                description={descriptions ? description.read(descriptions, id) : ""}
+                live={live}
+                expanded={expanded.has(id)}
+                reminderDue={reminders.has(id)}
+                onToggle={toggle}
+                onMove={move}
+                onRename={rename}
+                onRemove={remove}
+                onDue={setDue}
+              />
+            )}
+          />
         ))}
       </section>
       {props.devtools && <ChronicleDevtools stream={stream} projections={inspected} />}

@@ -61,26 +61,30 @@ export class DexieUndoStorage implements UndoStorage {
   }
 
   async load(key: string): Promise<UndoStacks | undefined> {
-    const { db } = this.#store;
-    const { meta } = db;
-    // One read-only transaction on `meta`: the head and its steps as one save left them.
-    return db.transaction("r", meta, async () => {
+    const { meta } = this.#store.db;
+    // One read-only transaction per row, not the whole stacks in one: a command's transaction
+    // (read-write over every table, `meta` included) waits for every transaction on `meta` begun
+    // before it, so the first command after a cold open waited for every step's events to be
+    // read (100,000 of them: about a second in Chromium); now for one step. The head is read
+    // before and after the steps: each save writes a new revision with its rows, so the same
+    // revision twice means the steps are as one save left them (else read again).
+    for (;;) {
       const head = (await meta.get(headKey(key)))?.value as StoredHead | UndoStacks | undefined;
       if (!head || !isStepHead(head)) return head;
-      const ids = [...head.undoIds, ...head.redoIds];
-      const rows = await meta.bulkGet(ids.map((id) => stepKey(key, id)));
       const steps = new Map<string, UndoStep>();
-      for (const row of rows) {
-        const step = row?.value as UndoStep | undefined;
+      for (const id of [...head.undoIds, ...head.redoIds]) {
+        const step = (await meta.get(stepKey(key, id)))?.value as UndoStep | undefined;
         if (step) steps.set(step.id, step);
       }
+      const after = (await meta.get(headKey(key)))?.value as StoredHead | UndoStacks | undefined;
+      if (!after || !isStepHead(after) || after.revision !== head.revision) continue;
       const pick = (list: readonly string[]) =>
         list.flatMap((id) => {
           const step = steps.get(id);
           return step ? [step] : [];
         });
       return { undo: pick(head.undoIds), redo: pick(head.redoIds), revision: head.revision };
-    });
+    }
   }
 
   async revision(key: string): Promise<string | undefined> {

@@ -110,6 +110,8 @@ it("a board made on one device is listed on the other, opens there by URL with i
   await a.goBack();
   await a.locator('[data-column="doing"] [data-card="Plan the launch"]').waitFor();
   await a.locator('[data-sync="synced"][data-pending="0"]').waitFor();
+  // The event log is read after the board renders: the screenshot shows it listed.
+  await a.locator(".log li", { hasText: "board.created" }).waitFor();
   await a.screenshot({ path: `${images}demo-board.png` });
 }, 90_000);
 

@@ -1,4 +1,4 @@
-import { useVirtualizer } from "@tanstack/react-virtual";
+import { useVirtualizer, type Virtualizer } from "@tanstack/react-virtual";
 import { type ReactNode, useRef } from "react";
 import { type Card, type Column, labels } from "./board.ts";
 
@@ -18,9 +18,10 @@ export function CardColumn(props: {
   const virtualizer = useVirtualizer({
     count: cards.length,
     getScrollElement: () => scroller.current,
-    estimateSize: () => 96,
+    estimateSize: () => estimatedHeight,
     overscan: 6,
     getItemKey: (index) => cards[index]?.[0] ?? index,
+    measureElement: sizeOf,
   });
   return (
     <div className="column" data-column={props.column}>
@@ -47,4 +48,23 @@ export function CardColumn(props: {
       </div>
     </div>
   );
+}
+
+/** A card's height before it is measured (px). */
+const estimatedHeight = 96;
+
+/**
+ * A card's height: as its resize observer reports it (after layout, before paint); on mount, the
+ * height known for that card or the estimate. Reading the element's own height on mount would
+ * force a layout of the whole page in the middle of React's commit, on every new card.
+ */
+function sizeOf(
+  element: Element,
+  entry: ResizeObserverEntry | undefined,
+  instance: Virtualizer<HTMLDivElement, Element>,
+): number {
+  const box = entry?.borderBoxSize?.[0];
+  if (box) return Math.round(box.blockSize);
+  const key = instance.options.getItemKey(instance.indexFromElement(element));
+  return instance.itemSizeCache.get(key) ?? estimatedHeight;
 }

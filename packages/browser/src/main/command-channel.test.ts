@@ -24,7 +24,9 @@ afterEach(async () => {
 
 async function tab() {
   const engine = await openBoardEngine("command-channel-test", factory);
-  const channel = createCommandChannel();
+  // The early results handed to the main thread before their commit, and when.
+  const earlies: unknown[] = [];
+  const channel = createCommandChannel((result) => earlies.push(result));
   // What the worker side answers, by kind.
   const answers: CommandReply["kind"][] = [];
   const post = channel.remotePort.postMessage.bind(channel.remotePort);
@@ -40,7 +42,7 @@ async function tab() {
   });
   const add = (id: string) =>
     channel.execute("board:1", "board", { type: "addCard", id, title: `Card ${id}` });
-  return { engine, channel, answers, add };
+  return { engine, channel, answers, add, earlies };
 }
 
 /** Another tab appends a card without telling this one (no commit notice). */
@@ -65,11 +67,16 @@ const titlesOf = (result: { projections: Array<{ state: unknown }> }) =>
   Object.keys((result.projections[0]!.state as { titles: object }).titles);
 
 it("answers a command on a known state early, then confirms it once committed", async () => {
-  const { engine, answers, add } = await tab();
+  const mine = await tab();
+  const { engine, answers, add } = mine;
   await add("a");
   answers.length = 0;
+  const { earlies } = mine;
+  earlies.length = 0;
   const result = await add("b");
   expect(answers).toEqual(["early", "committed"]);
+  // Handed over to be prepared before the commit, and settled with that same result.
+  expect(earlies).toEqual([result]);
   expect(result.head).toBe(2);
   expect(titlesOf(result)).toEqual(["a", "b"]);
   expect(engine.speculation).toMatchObject({ speculated: 1, stale: 0 });

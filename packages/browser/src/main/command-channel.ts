@@ -26,7 +26,11 @@ export interface CommandChannel {
   close(): void;
 }
 
-export function createCommandChannel(): CommandChannel {
+/**
+ * `onEarly`: called with a result that arrived before its commit, while IndexedDB commits (the
+ * main thread may prepare what showing it needs; it must not show it yet).
+ */
+export function createCommandChannel(onEarly?: (result: ExecuteResult) => void): CommandChannel {
   const { port1: port, port2: remotePort } = new MessageChannel();
   const waiting = new Map<number, Waiting>();
   let nextId = 0;
@@ -41,6 +45,7 @@ export function createCommandChannel(): CommandChannel {
     switch (reply.kind) {
       case "early":
         entry.early = reply.result;
+        onEarly?.(reply.result);
         return;
       case "committed":
         if (entry.early) entry.resolve(entry.early);

@@ -66,7 +66,11 @@ export async function createChronicle(options: CreateChronicleOptions): Promise<
     options.onStatus?.(status);
   };
   const persisted = options.persist === false ? false : await requestPersistence();
-  const commands = createCommandChannel();
+  // While a command's transaction commits, its records take the cached states' unchanged parts:
+  // once committed, they are shown without that walk.
+  const commands = createCommandChannel((early) => {
+    for (const record of early.projections) cache.share(record);
+  });
   let info: OpenInfo;
   try {
     const commandPort = commands.remotePort;

@@ -42,4 +42,17 @@ describe("ProjectionCache", () => {
     expect(seen).toHaveLength(2);
     expect(cache.get("board-view/board:1")?.state).toBe(seen[1]);
   });
+
+  it("shares a record's unchanged parts before it is offered (while its command commits)", () => {
+    const cache = new ProjectionCache();
+    cache.offer(record({ cards: { a: { title: "A" } } }, 1));
+    const first = cache.get("board-view/board:1")!.state as Board;
+    const early = record({ cards: { a: { title: "A" }, b: { title: "B" } } }, 2);
+    cache.share(early);
+    expect((early.state as Board).cards.a).toBe(first.cards.a);
+    // Not shown until offered.
+    expect(cache.get("board-view/board:1")?.state).toBe(first);
+    cache.offer(early);
+    expect(cache.get("board-view/board:1")?.state).toBe(early.state);
+  });
 });

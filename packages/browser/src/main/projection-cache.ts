@@ -43,6 +43,17 @@ export class ProjectionCache {
     for (const listener of [...entry.listeners]) listener(record.state);
   }
 
+  /**
+   * Gives `record`'s state the cached state's parts wherever they are equal, in place, before it
+   * is offered (a later offer against the same cached state then walks only shared parts).
+   */
+  share(record: ProjectionRecord): void {
+    const current = this.#entries.get(record.key)?.record;
+    if (current !== undefined && current.version === record.version) {
+      shareUnchanged(current.state, record.state);
+    }
+  }
+
   /** Adds a listener; returns how many the key has now. */
   listen(key: string, listener: Listener): number {
     const entry = this.#entry(key);

@@ -128,7 +128,7 @@ export async function executeKnownPending(
   }
   const keyRange = (db as unknown as { _deps?: { IDBKeyRange?: typeof IDBKeyRange } })._deps
     ?.IDBKeyRange;
-  const outcome = await writeChecked(
+  const written = writeChecked(
     transaction,
     keyRange ?? IDBKeyRange,
     view,
@@ -148,6 +148,15 @@ export async function executeKnownPending(
     },
     early,
   );
+  // While IndexedDB works (its requests are issued): the decider's state after these events,
+  // kept once they have committed (so the answer does not wait for this fold).
+  let after: FoldedState<DeciderState> | undefined;
+  try {
+    after = deps.states.catchUp(decider, view, decided, events);
+  } catch {
+    // The decider fails on its own events: the next command folds them again, and says so.
+  }
+  const outcome = await written;
   if (outcome === "stale" && attempt < staleRetries) {
     // Invariant 5: nothing was written; again on the view brought up to date.
     await deps.states.current(stream);
@@ -174,11 +183,7 @@ export async function executeKnownPending(
   );
   deps.deciderStates.remember(decider, stream, base);
   if (current) {
-    try {
-      deps.states.keep(decider, stream, deps.states.catchUp(decider, view, decided));
-    } catch {
-      // The decider fails on its own events: the next command folds them again, and says so.
-    }
+    if (after) deps.states.keep(decider, stream, after);
     for (const [projection, folded] of folds) deps.states.keep(projection, stream, folded);
   }
   deps.local.store.announce({

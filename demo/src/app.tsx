@@ -9,6 +9,7 @@ import { CardColumn } from "./card-column.tsx";
 import { CardView } from "./card-view.tsx";
 import { description, descriptionView } from "./description.ts";
 import { EventLog } from "./event-log.tsx";
+import { OneFieldForm } from "./one-field-form.tsx";
 import { OfflineSwitch, SyncBadge } from "./sync-badge.tsx";
 import { TimeTravelBar, useTimeTravel } from "./time-travel.tsx";
 import { UndoBar } from "./undo-bar.tsx";
@@ -168,28 +169,17 @@ function Board(props: { stream: string; devtools: boolean }) {
  */
 const AddCard = memo(function AddCard(props: { stream: string }) {
   const command = useCommand(board);
-  const [title, setTitle] = useState("");
-  const add = async (event: React.FormEvent) => {
-    event.preventDefault();
-    const done = await command.execute(props.stream, {
-      type: "addCard",
-      id: crypto.randomUUID(),
-      title,
-    });
-    if (done) setTitle("");
-  };
+  const add = async (title: string) =>
+    (await command.execute(props.stream, { type: "addCard", id: crypto.randomUUID(), title })) !==
+    undefined;
   return (
-    <form onSubmit={add}>
-      <input
-        aria-label="New card title"
-        value={title}
-        onChange={(e) => setTitle(e.target.value)}
-        placeholder="New card"
-      />
-      <button type="submit" disabled={command.running}>
-        Add card
-      </button>
-      {command.error && <span role="alert">{command.error.message}</span>}
-    </form>
+    <OneFieldForm
+      label="New card title"
+      placeholder="New card"
+      button="Add card"
+      running={command.running}
+      error={command.error}
+      submit={add}
+    />
   );
 });

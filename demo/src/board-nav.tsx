@@ -1,7 +1,8 @@
 import { useCommand, useProjection } from "@chronicle/react";
-import { memo, useState } from "react";
+import { memo } from "react";
 import { boardHash, openBoard } from "./board-route.ts";
 import { boardInfo, boardList, boardStream, listedBoards } from "./boards.ts";
+import { OneFieldForm } from "./one-field-form.tsx";
 
 /**
  * The board list (a cross-stream projection over every `board:` stream, boards made on other
@@ -11,14 +12,12 @@ import { boardInfo, boardList, boardStream, listedBoards } from "./boards.ts";
 export const BoardNav = memo(function BoardNav(props: { current: string }) {
   const list = useProjection(boardList);
   const create = useCommand(boardInfo);
-  const [name, setName] = useState("");
   const boards = listedBoards(list);
   // A board opened by URL before this device has its events is listed by its id meanwhile.
   if (!boards.some((board) => board.id === props.current))
     boards.push({ id: props.current, cards: 0 });
 
-  const submit = async (event: React.FormEvent) => {
-    event.preventDefault();
+  const submit = async (name: string) => {
     const id = crypto.randomUUID().slice(0, 8);
     // Creating a board is not an undo step: undoing it would leave a nameless empty stream.
     const done = await create.execute(
@@ -26,9 +25,9 @@ export const BoardNav = memo(function BoardNav(props: { current: string }) {
       { type: "createBoard", name },
       { undoable: false },
     );
-    if (!done) return;
-    setName("");
+    if (!done) return false;
     openBoard(id);
+    return true;
   };
 
   return (
@@ -46,18 +45,14 @@ export const BoardNav = memo(function BoardNav(props: { current: string }) {
           </li>
         ))}
       </ul>
-      <form onSubmit={submit}>
-        <input
-          aria-label="New board name"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          placeholder="Board name"
-        />
-        <button type="submit" disabled={create.running}>
-          New board
-        </button>
-        {create.error && <span role="alert">{create.error.message}</span>}
-      </form>
+      <OneFieldForm
+        label="New board name"
+        placeholder="Board name"
+        button="New board"
+        running={create.running}
+        error={create.error}
+        submit={submit}
+      />
     </nav>
   );
 });

@@ -71,7 +71,8 @@ export function concernedBy(
 
 /**
  * Runs one synced command on the kept view (see the invariants above); undefined when it
- * cannot, nothing written (the caller then runs it the ordinary way).
+ * cannot, and "stale" when the view no longer matched the log, nothing written either way (the
+ * caller then tries again on a view brought up to date, or runs it the ordinary way).
  */
 export async function executeKnownPending(
   deps: OptimisticDeps,
@@ -82,8 +83,7 @@ export async function executeKnownPending(
   context: CommandContext & { commandId: string },
   strict: boolean,
   early: ((result: ExecuteResult) => void) | undefined,
-  attempt = 0,
-): Promise<ExecuteResult | undefined> {
+): Promise<ExecuteResult | "stale" | undefined> {
   const db = deps.local.store.db;
   const view = deps.states.keptView(stream);
   if (!view || !withoutHooks(db, ["events", "pending", "meta"])) return undefined;
@@ -157,22 +157,8 @@ export async function executeKnownPending(
     // The decider fails on its own events: the next command folds them again, and says so.
   }
   const outcome = await written;
-  if (outcome === "stale" && attempt < staleRetries) {
-    // Invariant 5: nothing was written; again on the view brought up to date.
-    await deps.states.current(stream);
-    return executeKnownPending(
-      deps,
-      projections,
-      decider,
-      stream,
-      command,
-      context,
-      strict,
-      early,
-      attempt + 1,
-    );
-  }
-  if (outcome === "stale" || outcome === "unavailable") return undefined;
+  if (outcome === "stale") return "stale";
+  if (outcome === "unavailable") return undefined;
   const { result, lastLocalSeq } = outcome;
   // Invariant 4: committed; the view grows by these rows when nothing else changed meanwhile.
   const current = deps.states.extend(
@@ -193,9 +179,6 @@ export async function executeKnownPending(
   });
   return result;
 }
-
-/** How many times a command is tried again on a view brought up to date (invariant 5). */
-const staleRetries = 2;
 
 type Written = { result: ExecuteResult; lastLocalSeq: number } | "stale" | "unavailable";
 

@@ -285,6 +285,9 @@ export async function executeSyncedBatch(
   );
 }
 
+/** How many times a command is tried again on a view brought up to date (optimistic-known.ts). */
+const staleRetries = 2;
+
 /**
  * One command with sync: on the stream's kept view when it can (optimistic-known.ts; `early`
  * then gets the result while IndexedDB commits), else see {@link executeSyncedBatch}; rejects
@@ -300,17 +303,23 @@ export async function executeSynced(
   strict: boolean,
   early?: (result: ExecuteResult) => void,
 ): Promise<ExecuteResult> {
-  const known = await executeKnownPending(
-    deps,
-    projections,
-    decider,
-    stream,
-    command,
-    context,
-    strict,
-    early,
-  );
-  if (known) {
+  for (let attempt = 0; ; attempt++) {
+    const known = await executeKnownPending(
+      deps,
+      projections,
+      decider,
+      stream,
+      command,
+      context,
+      strict,
+      early,
+    );
+    if (known === "stale" && attempt < staleRetries) {
+      // optimistic-known.ts, invariant 5: again on the view brought up to date.
+      await deps.states.current(stream);
+      continue;
+    }
+    if (known === undefined || known === "stale") break;
     deps.states.stats.knownCommands++;
     return known;
   }

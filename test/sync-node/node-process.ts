@@ -33,7 +33,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface StartOptions {
+export interface StartOptions {
   persistTo: string;
   vars?: Record<string, string>;
   /** Listen here (to restart a node where its clients will reconnect). @default a free port */

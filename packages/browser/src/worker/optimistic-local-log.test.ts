@@ -178,6 +178,7 @@ describe("the sync engine's LocalLog in the worker", () => {
     let answered = false;
     let toldEarly = false;
     let listening = false;
+    const wakers = new Set<() => void>();
     const engine = await openEngine({
       name: `optimistic-local-log-${++devices}`,
       indexedDB: new IDBFactory(),
@@ -188,6 +189,7 @@ describe("the sync engine's LocalLog in the worker", () => {
         context.onLocalWrite((stream) => {
           told.push(stream);
           if (!answered) toldEarly = true;
+          for (const wake of [...wakers]) wake();
         });
         listening = true;
         return { stop() {} };
@@ -195,11 +197,17 @@ describe("the sync engine's LocalLog in the worker", () => {
     });
     opened.push(engine);
     for (let i = 0; i < 100 && !listening; i++) await new Promise((r) => setTimeout(r, 5));
-    const waitTold = async (count: number) => {
-      for (let i = 0; i < 100 && told.length < count; i++) {
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    };
+    /** Resolves once `count` kicks were told (now or later). */
+    const waitTold = (count: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (told.length < count) return;
+          wakers.delete(check);
+          resolve();
+        };
+        wakers.add(check);
+        check();
+      });
     await engine.execute(S, "board", { type: "addCard", id: "a", title: "A" });
     answered = true;
     await waitTold(1);
@@ -208,7 +216,10 @@ describe("the sync engine's LocalLog in the worker", () => {
     // Three pending writes announced in one task: one kick.
     for (let i = 0; i < 3; i++) engine.store.announce({ streams: [S], pending: true });
     await waitTold(2);
-    await new Promise((r) => setTimeout(r, 10));
-    expect(told).toEqual([S, S]);
+    // A write to another stream in a later task: its kick comes after any other kick of the
+    // three writes above, which would show before it.
+    engine.store.announce({ streams: ["marker"], pending: true });
+    await waitTold(3);
+    expect(told).toEqual([S, S, "marker"]);
   });
 });

@@ -196,7 +196,7 @@ it("click to painted card: 10 cards vs 1,000 cards and 5,000 events (production 
   log(`measured ${samples} clicks on ${cards} cards; seeding ${big.length} events`);
   const head = await seed(big);
   await page.locator('[data-sync="synced"]').waitFor({ timeout: 120_000 });
-  while ((await cardCount(page)) < 1_000) await page.waitForTimeout(250);
+  await page.waitForFunction(`(${cardsOnBoard})() >= 1000`, null, { timeout: 120_000 });
   // Caught up when the event log's newest line is the node's head.
   await page.waitForFunction(
     (head) => document.querySelector(".log code")?.textContent === `#${head}`,

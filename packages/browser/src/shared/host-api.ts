@@ -162,6 +162,14 @@ export interface OpenRequest {
   commands?: MessagePort | undefined;
 }
 
+/**
+ * Receives a command's result before its transaction has finished committing (to start sending
+ * it, not to show it). It may return what to run as soon as that commit is durable (the commands
+ * port confirms the result with it, without waiting for the engine's work after the commit).
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing is one too
+export type EarlyAnswer = (result: ExecuteResult) => (() => void) | void;
+
 /** A command sent on the commands port. */
 export interface CommandRequest {
   id: number;
@@ -174,7 +182,8 @@ export interface CommandRequest {
 /**
  * The answers to a command, on the commands port. A command whose transaction was committing
  * when its result was known gets `early` (the result, not to be shown yet), then `committed`
- * (show it) or another answer (forget it). Otherwise one `result` or `error`.
+ * (show it) or another answer (forget it: a later `early` replaces it). Otherwise one `result`
+ * or `error`.
  */
 export type CommandReply =
   | { id: number; kind: "early"; result: ExecuteResult }

@@ -2,7 +2,8 @@
 // host-api.ts): runs each command on the engine and answers on the port. A command written on
 // a known state has its result before its transaction has finished committing; it is posted
 // then (`early`, cloned and delivered while IndexedDB commits) and confirmed with a small
-// `committed` message, so that the main thread shows it as soon as it is durable and not before.
+// `committed` message as soon as the commit is durable (see EarlyAnswer), so that the main
+// thread shows it then and not before.
 import { toChronicleError } from "@chronicle/core";
 import type { CommandReply, CommandRequest, ExecuteResult } from "../shared/host-api.ts";
 import type { ChronicleEngine } from "./engine.ts";
@@ -20,6 +21,7 @@ export function serveCommands(
   port.onmessage = async ({ data }: MessageEvent<CommandRequest>) => {
     const { id } = data;
     let sent: ExecuteResult | undefined;
+    let confirmed = false;
     try {
       const result = await engine().execute(
         data.stream,
@@ -32,11 +34,21 @@ export function serveCommands(
             sent = known;
           } catch {
             // Not sent (e.g. not cloneable): the final answer says what happened.
+            return undefined;
           }
+          // Confirmed as soon as it is durable: the engine's work after the commit (announcing
+          // it to watchers, other tabs and the sync engine) does not delay what the user sees.
+          return () => {
+            if (sent !== known) return;
+            for (const record of known.projections) replied.add(record);
+            post({ id, kind: "committed" });
+            confirmed = true;
+          };
         },
       );
       for (const record of result.projections) replied.add(record);
-      post(result === sent ? { id, kind: "committed" } : { id, kind: "result", result });
+      if (result !== sent) post({ id, kind: "result", result });
+      else if (!confirmed) post({ id, kind: "committed" });
     } catch (error) {
       const coded = toChronicleError(error);
       try {

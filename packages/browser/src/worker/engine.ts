@@ -29,7 +29,13 @@ import {
   type UndoState,
   uuidv7,
 } from "@chronicle/core";
-import type { ExecuteResult, FoldableRef, HostStatus, OpenInfo } from "../shared/host-api.ts";
+import type {
+  EarlyAnswer,
+  ExecuteResult,
+  FoldableRef,
+  HostStatus,
+  OpenInfo,
+} from "../shared/host-api.ts";
 import type { DexieLocalLog } from "../store/dexie-local-log.ts";
 import { DexieProcessStore } from "../store/dexie-process-store.ts";
 import type { DexieEventStore } from "../store/dexie-store.ts";
@@ -78,7 +84,7 @@ import { createEngineUndoHost, DexieUndoStorage } from "./undo.ts";
 
 /** A command waiting in the engine's queue. */
 interface QueuedCommand extends SyncedCommand {
-  early: ((result: ExecuteResult) => void) | undefined;
+  early: EarlyAnswer | undefined;
 }
 
 /**
@@ -332,7 +338,7 @@ export class ChronicleEngine {
     decider: Decider<any, any, any> | string,
     command: unknown,
     options: ExecuteOptions = {},
-    early?: (result: ExecuteResult) => void,
+    early?: EarlyAnswer,
   ): Promise<ExecuteResult> {
     const registered = this.#decider(typeof decider === "string" ? decider : decider.name);
     const context = options.context ?? {};

@@ -43,7 +43,7 @@ import {
   type SnapshotStore,
 } from "@chronicle/core";
 import { skippedField, withSkipped } from "@chronicle/core/store";
-import type { ExecuteResult } from "../shared/host-api.ts";
+import type { EarlyAnswer, ExecuteResult } from "../shared/host-api.ts";
 import type { DexieEventStore } from "../store/dexie-store.ts";
 import type { LogTail } from "../store/log-queries.ts";
 import type { ProjectionUpdater } from "../store/projection-updater.ts";
@@ -102,7 +102,7 @@ export async function executeLocal(
   stream: string,
   command: unknown,
   eventContext: EventContext,
-  early?: (result: ExecuteResult) => void,
+  early?: EarlyAnswer,
 ): Promise<ExecuteResult> {
   const endTurn = await deps.knownWrites.turn();
   const loaded = deps.deciderStates.peek(decider, stream);
@@ -148,7 +148,7 @@ async function executeKnown(
   command: unknown,
   eventContext: EventContext,
   known: DeciderState & { records: ReadonlyMap<string, ProjectionRecord>; tail: LogTail },
-  early: ((result: ExecuteResult) => void) | undefined,
+  early: EarlyAnswer | undefined,
 ): Promise<ExecuteResult | "stale" | "unconfirmed" | "snapshot-due"> {
   const { store } = deps;
   let events: ConfirmedEvent[];
@@ -165,6 +165,7 @@ async function executeKnown(
   if (head - known.snapshotPosition >= deciderSnapshotEvery(decider)) return "snapshot-due";
   let state: unknown;
   let result: ExecuteResult | undefined;
+  let committed: ReturnType<EarlyAnswer> | undefined;
   // The folds run in the transaction, once the events' writes are issued (as on the ordinary
   // path): a worker stopped meanwhile leaves nothing. A fold that throws (or mutates the known
   // state) declines the write; executeLocal then forgets the known state.
@@ -184,11 +185,12 @@ async function executeKnown(
     (projections) => {
       // Known before the commit completes: the caller may start sending it (not showing it).
       result = { events, head, projections: [...projections] };
-      early?.(result);
+      committed = early?.(result);
     },
   );
   if (outcome === "stale") return "stale";
   if (outcome === "unavailable" || outcome === "declined" || !result) return "unconfirmed";
+  committed?.();
   const { projections } = result;
   deps.deciderStates.remember(decider, stream, {
     state,

@@ -3,6 +3,7 @@
 // The local log in IndexedDB (Dexie) is here too, for hosts and stores built on it.
 
 export type {
+  EarlyAnswer,
   ExecuteResult,
   FoldableRef,
   HostApi,

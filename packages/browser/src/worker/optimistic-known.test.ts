@@ -77,6 +77,22 @@ describe("synced commands on a kept view", () => {
     expect((await pendingEvents(engine)).map((event) => event.data)).toHaveLength(206);
   });
 
+  it("are confirmed once durable, before the commit is announced to watchers, tabs and the sync engine", async () => {
+    const engine = await offlineEngine();
+    await engine.execute(S, "board", add("a"));
+    await engine.execute(S, "board", add("b"));
+    const order: string[] = [];
+    const unlisten = engine.store.onCommit(() => order.push("announced"));
+    const result = await engine.execute(S, "board", add("c"), {}, () => {
+      order.push("early");
+      return () => order.push("confirmed");
+    });
+    unlisten();
+    expect(order).toEqual(["early", "confirmed", "announced"]);
+    // Durable when confirmed: a fresh read of the log has it.
+    expect((await pendingEvents(engine)).map((event) => event.id)).toContain(result.events[0]!.id);
+  });
+
   it("write nothing on a view another writer moved: the command runs on the fresh state, once", async () => {
     const engine = await offlineEngine();
     await engine.execute(S, "board", add("a"));
@@ -88,11 +104,14 @@ describe("synced commands on a kept view", () => {
     ]);
     const { stats } = engine.optimisticStates;
     const known = stats.knownCommands;
-    let early: ExecuteResult | undefined;
+    const early: ExecuteResult[] = [];
     const result = await engine.execute(S, "board", add("c"), {}, (answer) => {
-      early = answer;
+      early.push(answer);
     });
-    expect(early).toBeUndefined();
+    // Answered early on the stale view (while its probe ran), then with what really happened:
+    // the main thread shows only the latter.
+    expect(early.map((answer) => answer.projections[0]?.state)).toMatchObject([{ count: 3 }]);
+    expect(early).not.toContain(result);
     expect(stats.knownCommands).toBe(known);
     expect(result.projections[0]?.state).toMatchObject({ count: 4 });
     expect((await pendingEvents(engine)).map((event) => (event.data as { id: string }).id)).toEqual(

@@ -12,8 +12,10 @@
 //    probe sees the stream as it was before the rows. The transaction commits only when the probe
 //    matched the view the command was decided on; otherwise it aborts whole and the command runs
 //    the ordinary way (nothing was reported).
-// 2. The result is known once the probe matched: `early` gets it then (the main thread shows it
-//    only on `committed`). A commit that fails afterwards rejects: the command did not happen.
+// 2. The result holds if the probe matches: `early` gets it as soon as the requests are issued,
+//    so that posting it to the main thread overlaps IndexedDB's work (the main thread shows it
+//    only on `committed`; a stale probe's retry or the ordinary path answers again, replacing
+//    it). A commit that fails after the probe matched rejects: the command did not happen.
 // 3. Only when nothing else is needed: a decider snapshot due, a state or record not kept, a
 //    decide that throws or writes nothing (its verdict on a state that may be stale is not
 //    reported), tables with Dexie hooks (which raw requests would bypass), no open database:
@@ -33,7 +35,7 @@ import {
   type RecordedEvent,
 } from "@chronicle/core";
 import { decideEvents, skippedField, validateBatch, withSkipped } from "@chronicle/core/store";
-import type { ExecuteResult } from "../shared/host-api.ts";
+import type { EarlyAnswer, ExecuteResult } from "../shared/host-api.ts";
 import { withoutHooks } from "../store/raw-requests.ts";
 import type { PendingCommandRow, PendingRow, StreamSyncState } from "../store/schema.ts";
 import { toStorageError } from "../store/storage-errors.ts";
@@ -82,7 +84,7 @@ export async function executeKnownPending(
   command: unknown,
   context: CommandContext & { commandId: string },
   strict: boolean,
-  early: ((result: ExecuteResult) => void) | undefined,
+  early: EarlyAnswer | undefined,
 ): Promise<ExecuteResult | "stale" | undefined> {
   const db = deps.local.store.db;
   const view = deps.states.keptView(stream);
@@ -182,28 +184,33 @@ export async function executeKnownPending(
 
 type Written = { result: ExecuteResult; lastLocalSeq: number } | "stale" | "unavailable";
 
-// Invariants 1 and 2: the probe, then the rows, then the check; commit or abort.
+// Invariants 1 and 2: the probe, then the rows, then the early answer, then the check; commit or
+// abort.
 function writeChecked(
   transaction: IDBTransaction,
   keyRange: typeof IDBKeyRange,
   view: PendingView,
   rows: readonly PendingRow[],
   resultOf: () => ExecuteResult,
-  early: ((result: ExecuteResult) => void) | undefined,
+  early: EarlyAnswer | undefined,
 ): Promise<Written> {
   const stream = view.stream;
   return new Promise((resolve, reject) => {
     let result: ExecuteResult | undefined;
     let lastLocalSeq: number | undefined;
     let checked = false;
+    let matched = false;
+    let committed: ReturnType<EarlyAnswer> | undefined;
     transaction.oncomplete = () => {
-      if (result && lastLocalSeq !== undefined) resolve({ result, lastLocalSeq });
-      else reject(toStorageError(new Error("committed unchecked"), `execute on ${stream}`));
+      if (matched && result && lastLocalSeq !== undefined) {
+        committed?.();
+        resolve({ result, lastLocalSeq });
+      } else reject(toStorageError(new Error("committed unchecked"), `execute on ${stream}`));
     };
     transaction.onabort = () => {
-      // Nothing reported yet (a stale view, or a write refused before the check): the ordinary
-      // path runs and says what happens. Reported: the command did not commit.
-      if (!result) resolve("stale");
+      // Not matched (a stale view, or a write refused before the check): the ordinary path runs
+      // and says what happens. Matched: the command did not commit.
+      if (!matched) resolve("stale");
       else reject(toStorageError(transaction.error, `execute on ${stream}`));
     };
     try {
@@ -214,25 +221,26 @@ function writeChecked(
       const last = pending.index("[stream+localSeq]").openKeyCursor(range, "prev");
       const meta = transaction.objectStore("meta").get(`stream/${stream}`);
       const adds = rows.map((row) => pending.add(row));
+      // The records are final if the probe matches. The revision is taken once the requests are
+      // issued, so a read that starts later orders after these records and sees the rows.
+      result = resultOf();
       const check = () => {
         if (checked || [head, last, meta].some((request) => request.readyState !== "done")) return;
         checked = true;
         const headKey = head.result?.key as [string, number] | undefined;
         const headId = (head.result?.primaryKey as [string, string] | undefined)?.[1];
         const state = (meta.result as { value?: StreamSyncState } | undefined)?.value;
-        const matches =
+        matched =
           (headKey?.[1] ?? 0) === view.head &&
           headId === view.lastId &&
           state?.epoch === view.epoch &&
           (last.result?.primaryKey as number | undefined) === view.lastLocalSeq;
-        if (!matches) {
+        if (!matched) {
           transaction.abort();
           return;
         }
-        result = resultOf();
         // Without waiting for the rows' results: the browser commits once they succeed.
         if (typeof transaction.commit === "function") transaction.commit();
-        early?.(result);
       };
       head.onsuccess = check;
       last.onsuccess = check;
@@ -240,7 +248,10 @@ function writeChecked(
       adds.at(-1)!.onsuccess = (event) => {
         lastLocalSeq = (event.target as IDBRequest<IDBValidKey>).result as number;
       };
-    } catch (error) {
+      // Posted while IndexedDB probes and commits (the main thread shows it only once committed;
+      // a later answer replaces it when the probe does not match).
+      committed = early?.(result);
+    } catch {
       // A value that cannot be cloned, or a refused request: nothing may commit.
       transaction.onabort = null;
       try {
@@ -248,8 +259,7 @@ function writeChecked(
       } catch {
         // Already finished: it cannot have committed, a request having failed.
       }
-      if (result) reject(toStorageError(error, `execute on ${stream}`));
-      else resolve("unavailable");
+      resolve("unavailable");
     }
   });
 }

@@ -19,7 +19,7 @@ import {
   type SnapshotStore,
 } from "@chronicle/core";
 import { decideEvents, validateBatch } from "@chronicle/core/store";
-import type { ExecuteResult } from "../shared/host-api.ts";
+import type { EarlyAnswer, ExecuteResult } from "../shared/host-api.ts";
 import type { DexieLocalLog } from "../store/dexie-local-log.ts";
 import type { StreamPosition } from "../store/log-queries.ts";
 import type { PendingCommandRow, PendingRow } from "../store/schema.ts";
@@ -301,7 +301,7 @@ export async function executeSynced(
   command: unknown,
   context: CommandContext & { commandId: string },
   strict: boolean,
-  early?: (result: ExecuteResult) => void,
+  early?: EarlyAnswer,
 ): Promise<ExecuteResult> {
   for (let attempt = 0; ; attempt++) {
     const known = await executeKnownPending(

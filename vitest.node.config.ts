@@ -12,6 +12,7 @@ export default defineConfig({
       "worker/src/**/*.test.ts",
       "test/**/*.test.ts",
       "examples/**/*.test.ts",
+      "demo/src/**/*.test.tsx",
     ],
     exclude: [
       "**/*.browser.test.ts",

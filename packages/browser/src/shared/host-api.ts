@@ -164,8 +164,9 @@ export interface OpenRequest {
 
 /**
  * Receives a command's result before its transaction has finished committing (to start sending
- * it, not to show it). It may return what to run as soon as that commit is durable (the commands
- * port confirms the result with it, without waiting for the engine's work after the commit).
+ * it, not to show it). It may return what to run as soon as that commit is durable, which must
+ * not throw (the commands port confirms the result with it, without waiting for the engine's
+ * work after the commit).
  */
 // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing is one too
 export type EarlyAnswer = (result: ExecuteResult) => (() => void) | void;

@@ -41,8 +41,12 @@ export function serveCommands(
           return () => {
             if (sent !== known) return;
             for (const record of known.projections) replied.add(record);
-            post({ id, kind: "committed" });
-            confirmed = true;
+            try {
+              post({ id, kind: "committed" });
+              confirmed = true;
+            } catch {
+              // The port is closed: nobody waits for the answer.
+            }
           };
         },
       );

@@ -6,11 +6,11 @@
 // never goes stale; a new definition version simply has none yet. Each save prunes: the newest
 // `keptStates` states of the fold's current version stay, older ones and other versions go.
 import type { ConfirmedEvent } from "@chronicle/core";
-import type { SnapshotSource, SnapshotWant } from "@chronicle/sync/protocol";
+import { KEPT_SNAPSHOTS, type SnapshotSource, type SnapshotWant } from "@chronicle/sync/protocol";
 import type { LogTable } from "../stream-log/log-table.ts";
 
 /** States kept per fold and version: the newest few (older ones are pruned on each save). */
-export const keptStates = 3;
+export const keptStates = KEPT_SNAPSHOTS;
 
 export class SnapshotTable implements SnapshotSource {
   readonly #storage: DurableObjectStorage;

@@ -88,6 +88,7 @@ export {
   validationError,
 } from "./parse.ts";
 export {
+  KEPT_SNAPSHOTS,
   MAX_SNAPSHOT_WANTS,
   parseSnapshotQuery,
   parseSnapshotsResponse,

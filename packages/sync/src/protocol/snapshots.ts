@@ -35,6 +35,13 @@ export interface SnapshotWant {
 /** At most this many states in one request. */
 export const MAX_SNAPSHOT_WANTS = 64;
 
+/**
+ * States a node keeps per fold and definition version: each save keeps the newest this many of
+ * the version it saved (the next state is folded from the newest) and drops the fold's other
+ * versions (the node serves only its definitions' current ones).
+ */
+export const KEPT_SNAPSHOTS = 3;
+
 const nameSchema = z.string().min(1).max(128);
 const wantSchema = z.object({
   kind: z.enum(["decider", "projection"]),

@@ -12,10 +12,13 @@ import type {
   Scheduler,
   SyncTransport,
 } from "../client/transport.ts";
+import type { WebSocketConstructor } from "../client/websocket-transport.ts";
+import type { StreamsResponse } from "../protocol/directory.ts";
 import type { ClientFrame, ServerFrame } from "../protocol/frames.ts";
 import { parseServerFrame } from "../protocol/parse.ts";
 import type { SnapshotsResponse, SnapshotWant } from "../protocol/snapshots.ts";
 import type { AcceptOptions, MemoryNode, NodeSocket } from "./memory-node.ts";
+import { memoryFetch, memoryWebSocket, type WebCarrier } from "./memory-web.ts";
 
 /** Per-frame fault probabilities (0 to 1; their sum at most 1). @default 0 each */
 export interface FaultRates {
@@ -212,6 +215,23 @@ export class MemoryNetwork {
   ): NodeSocket {
     return this.#node.accept(stream, send, options);
   }
+
+  /** @internal `GET /v1/watch` (see `MemoryNode.watch`). */
+  watch(
+    query: Record<string, string | undefined>,
+    send: (text: string) => void,
+    options: AcceptOptions = {},
+  ): NodeSocket {
+    return this.#node.watch(query, send, options);
+  }
+
+  /** @internal `GET /v1/streams` (see `MemoryNode.listStreams`). */
+  listStreams(
+    query: Record<string, string | undefined>,
+    options: { token?: string } = {},
+  ): StreamsResponse {
+    return this.#node.listStreams(query, options);
+  }
 }
 
 /** One device's transport on a MemoryNetwork (from `network.transport()`). */
@@ -220,10 +240,38 @@ export class MemoryTransport implements SyncTransport {
   readonly #links = new Set<Link>();
   readonly #token: TokenSource | undefined;
   #online = true;
+  /**
+   * A WebSocket class to the node over this network, for the routes no transport method
+   * carries: give it to `followStreams({ WebSocket })`, whose watch socket
+   * (`GET /v1/watch?prefix=&token=`) reaches `MemoryNode.watch`. Its frames cross the network
+   * like the transport's (faults included); going offline cuts it.
+   */
+  readonly WebSocket: WebSocketConstructor;
+  /**
+   * A `fetch` to the node over this network: `GET /v1/streams?prefix=&after=&limit=` (token in
+   * `Authorization: Bearer`) reaches `MemoryNode.listStreams`, errors as the node's HTTP errors.
+   * It rejects like a network failure while the device is offline.
+   */
+  readonly fetch: typeof fetch;
 
   constructor(network: MemoryNetwork, token?: TokenSource) {
     this.#network = network;
     this.#token = token;
+    const links = this.#links;
+    const online = () => this.#online;
+    const carrier: WebCarrier = {
+      frame: (link, step) => network.enqueue(link, step),
+      later: (link, step) => network.later(link, step),
+      get online() {
+        return online();
+      },
+      hold(link) {
+        links.add(link);
+        return () => links.delete(link);
+      },
+    };
+    this.WebSocket = memoryWebSocket(network, carrier);
+    this.fetch = memoryFetch(network, carrier);
   }
 
   /**

@@ -11,20 +11,36 @@
 // 8. with `auth`, a connection's token is checked when it opens (refused: `unauthorized`) and a
 //    connection does not outlive it: a frame received at or past its expiry, or the expiry
 //    itself (a timer on `scheduler`), gets an `unauthorized` error frame and close code 4401.
-//    Nothing is delivered to it past its expiry.
+//    Nothing is delivered to it past its expiry;
+// 9. a caller's `streams` grants are the token's: a stream connection or snapshot request needs
+//    read access (refused: `forbidden`), a push write access (an error frame `forbidden`);
+// 10. the stream directory (memory-directory.ts): `listStreams` (`GET /v1/streams`) and `watch`
+//    (`GET /v1/watch`) check the token, then parse the query with the protocol's schemas
+//    (`validation`), then the grants under the prefix (`forbidden` when none may read);
+// 11. snapshots are pruned as the node's: each save keeps the newest `KEPT_SNAPSHOTS` states of
+//    the fold's version just saved and drops the fold's other versions.
 import { ChronicleError, type ConfirmedEvent, toChronicleError, uuidv7 } from "@chronicle/core";
 import { sameEvent } from "../client/outbox.ts";
 import type { Scheduler } from "../client/transport.ts";
 import { toWireConfirmed } from "../client/wire.ts";
+import { accessFor, allows, type StreamAccess } from "../protocol/access.ts";
+import {
+  grantsUnder,
+  parseStreamsQuery,
+  parseWatchQuery,
+  type StreamsResponse,
+} from "../protocol/directory.ts";
 import type { ClientFrame, ServerFrame, WireEvent } from "../protocol/frames.ts";
-import { defaultLimits, type ProtocolLimits } from "../protocol/limits.ts";
+import { defaultLimits, HEARTBEAT, type ProtocolLimits } from "../protocol/limits.ts";
 import { checkEventsStream, parseClientFrame } from "../protocol/parse.ts";
 import {
+  KEPT_SNAPSHOTS,
   type SnapshotDefinitions,
   type SnapshotsResponse,
   type SnapshotWant,
   serveSnapshots,
 } from "../protocol/snapshots.ts";
+import { MemoryDirectory } from "./memory-directory.ts";
 
 interface NodeStream {
   epoch: string;
@@ -54,6 +70,18 @@ export interface MemoryNodeCaller {
   sub?: string;
   /** The connection ends at this instant. @default never */
   expiresAt?: number;
+  /**
+   * The token's grants, as the node's `streams` claim: patterns (exact ids, or ending in `*`)
+   * to `read` or `write` (rule 9). @default every stream, write
+   */
+  streams?: Record<string, StreamAccess>;
+}
+
+/** A stored state of one fold: the version it was folded by, where, and its JSON. */
+interface KeptState {
+  version: number;
+  position: number;
+  json: string;
 }
 
 /** What `new MemoryNode(options)` takes. */
@@ -103,9 +131,10 @@ export class MemoryNode {
   readonly #auth: MemoryNodeOptions["auth"];
   readonly #scheduler: Pick<Scheduler, "setTimeout" | "clearTimeout">;
   #lastRecordedAt = 0;
-  readonly #snapshotDefinitions: SnapshotDefinitions;
-  /** Stored states per stream, by `${kind}/${name}/${version}`, in position order. */
-  readonly #snapshots = new Map<string, Map<string, { position: number; json: string }[]>>();
+  #snapshotDefinitions: SnapshotDefinitions;
+  /** Stored states per stream, by `${kind}/${name}`, in position order (rule 11). */
+  readonly #snapshots = new Map<string, Map<string, KeptState[]>>();
+  readonly #directory: MemoryDirectory;
 
   constructor(options: MemoryNodeOptions = {}) {
     this.#limits = options.limits ?? defaultLimits;
@@ -118,6 +147,7 @@ export class MemoryNode {
       clearTimeout: (handle) =>
         globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
     };
+    this.#directory = new MemoryDirectory(this.#limits.maxFrameBytes);
   }
 
   /** The node's log of a stream (what every device must end up holding). */
@@ -136,6 +166,17 @@ export class MemoryNode {
   }
 
   /**
+   * Models a redeploy of the node with other definitions (a fold's new version): the states it
+   * stored stay until the fold's next save, which drops the fold's other versions (rule 11).
+   *
+   * @example
+   * node.redeploy({ snapshots: { projections: [ledgerV2], every: 100 } });
+   */
+  redeploy(options: Pick<MemoryNodeOptions, "snapshots">): void {
+    this.#snapshotDefinitions = options.snapshots ?? {};
+  }
+
+  /**
    * `GET /v1/streams/:stream/snapshots`: the latest states of `wants`, computed lazily and kept
    * (as the node does). With `auth`, a refused token is `unauthorized`.
    */
@@ -144,29 +185,29 @@ export class MemoryNode {
     wants: readonly SnapshotWant[],
     options: { token?: string; maxBytes?: number } = {},
   ): SnapshotsResponse {
-    if (this.#auth && !this.#auth(options.token)) {
-      throw new ChronicleError("unauthorized", "the node refused the token (401)");
-    }
+    this.#checkAccess(this.#caller(options.token), stream, "read");
     const log = this.#stream(stream);
-    const stored =
-      this.#snapshots.get(stream) ?? new Map<string, { position: number; json: string }[]>();
+    const stored = this.#snapshots.get(stream) ?? new Map<string, KeptState[]>();
     this.#snapshots.set(stream, stored);
-    const keyOf = (want: SnapshotWant) => `${want.kind}/${want.name}/${want.version}`;
+    const keyOf = (want: SnapshotWant) => `${want.kind}/${want.name}`;
     const answer = serveSnapshots(
       {
         head: log.events.length,
         read: (after, limit) => structuredClone(log.events.slice(after, after + limit)),
         nearest: (want, position) => {
           const found = (stored.get(keyOf(want)) ?? [])
-            .filter((s) => s.position <= position)
+            .filter((s) => s.version === want.version && s.position <= position)
             .at(-1);
           return found && { position: found.position, state: JSON.parse(found.json) };
         },
         save: (want, position, json) => {
-          const list = (stored.get(keyOf(want)) ?? []).filter((s) => s.position !== position);
-          list.push({ position, json });
+          // Rule 11: the newest few of the version just saved stay; other versions go.
+          const list = (stored.get(keyOf(want)) ?? []).filter(
+            (s) => s.version === want.version && s.position !== position,
+          );
+          list.push({ version: want.version, position, json });
           list.sort((a, b) => a.position - b.position);
-          stored.set(keyOf(want), list);
+          stored.set(keyOf(want), list.slice(-KEPT_SNAPSHOTS));
         },
       },
       this.#snapshotDefinitions,
@@ -185,6 +226,89 @@ export class MemoryNode {
   }
 
   /**
+   * The states the node keeps of one fold of a stream, oldest first (tests): which version
+   * folded each, and where it stands.
+   */
+  keptSnapshots(
+    stream: string,
+    fold: Pick<SnapshotWant, "kind" | "name">,
+  ): {
+    /** The definition version that folded the state. */
+    version: number;
+    /** The position the state stands at. */
+    position: number;
+  }[] {
+    const list = this.#snapshots.get(stream)?.get(`${fold.kind}/${fold.name}`) ?? [];
+    return list.map(({ version, position }) => ({ version, position }));
+  }
+
+  /**
+   * `GET /v1/streams?prefix=&after=&limit=`: one page of the streams under the prefix the
+   * token may read, in stream id order (rule 10). The query's values are strings, as in a URL.
+   *
+   * @example
+   * const page = node.listStreams({ prefix: "board:", limit: "50" }, { token });
+   * // { streams: [{ stream: "board:1", head: 3, epoch }], next?: "board:1" }
+   */
+  listStreams(
+    query: Record<string, string | undefined>,
+    options: {
+      /** The bearer token (checked by `auth`). */
+      token?: string;
+    } = {},
+  ): StreamsResponse {
+    const caller = this.#caller(options.token);
+    const parsed = parseStreamsQuery(query);
+    return this.#directory.list(parsed, this.#grantsUnder(caller, parsed.prefix));
+  }
+
+  /**
+   * `GET /v1/watch?prefix=`: opens the node side of a watch socket (rule 10). `send` gets the
+   * node's frames as text: the current heads at once, then the heads of streams that move, and
+   * `pong` for a `ping`. A refused upgrade throws its coded error (`unauthorized`, `validation`,
+   * `forbidden`); the socket ends at the token's expiry like a stream's (rule 8).
+   *
+   * @example
+   * const socket = node.watch({ prefix: "board:" }, (text) => frames.push(JSON.parse(text)));
+   */
+  watch(
+    query: Record<string, string | undefined>,
+    send: (text: string) => void,
+    options: AcceptOptions = {},
+  ): NodeSocket {
+    const caller = this.#caller(options.token);
+    const { prefix } = parseWatchQuery(query);
+    const grants = this.#grantsUnder(caller, prefix);
+    let unwatch = () => {};
+    const lifetime = this.#lifetime(
+      caller,
+      (frame) => send(JSON.stringify(frame)),
+      options,
+      () => unwatch(),
+    );
+    unwatch = this.#directory.watch({
+      prefix,
+      grants,
+      send: (text) => {
+        if (!lifetime.open) return;
+        if (lifetime.expired()) return lifetime.expire();
+        send(text);
+      },
+    });
+    return {
+      receive: (text) => {
+        if (!lifetime.open) return;
+        // The runtime answers heartbeats, even past the token's expiry.
+        if (text === HEARTBEAT.ping) return send(HEARTBEAT.pong);
+        if (lifetime.expired()) return lifetime.expire();
+        const refusal = new ChronicleError("protocol", "a watch socket takes no frames but 'ping'");
+        send(JSON.stringify(errorFrame(refusal, undefined, {})));
+      },
+      close: lifetime.close,
+    };
+  }
+
+  /**
    * Opens the node side of a connection; `send` delivers frames to the client. With `auth`, a
    * refused token throws `unauthorized` (a refused upgrade) and the connection ends at the
    * token's expiry (rule 8).
@@ -194,44 +318,22 @@ export class MemoryNode {
     send: (frame: ServerFrame) => void,
     options: AcceptOptions = {},
   ): NodeSocket {
-    const caller = this.#auth ? this.#auth(options.token) : {};
-    if (!caller) throw new ChronicleError("unauthorized", "the node refused the token (401)");
-    if (caller.expiresAt !== undefined && this.#now() >= caller.expiresAt) {
-      throw new ChronicleError("unauthorized", "the token has expired (401)");
-    }
+    const caller = this.#caller(options.token);
+    const access = this.#checkAccess(caller, stream, "read");
     const actor = caller.sub ?? this.#actor;
     const sockets = this.#sockets.get(stream) ?? new Set();
     this.#sockets.set(stream, sockets);
     let live = false;
-    let open = true;
-    let alarm: unknown;
-    const expired = () => caller.expiresAt !== undefined && this.#now() >= caller.expiresAt;
-    const close = () => {
-      open = false;
-      sockets.delete(deliver);
-      this.#scheduler.clearTimeout(alarm);
-    };
-    const expire = (req?: string) => {
-      if (!open) return;
-      send({ t: "error", ...(req ? { req } : {}), code: "unauthorized", message: "token expired" });
-      close();
-      options.onClose?.(4401, "token expired");
-    };
+    const lifetime = this.#lifetime(caller, send, options, () => sockets.delete(deliver));
+    const { expired, expire } = lifetime;
     const deliver = (frame: ServerFrame) => {
-      if (!live || !open) return;
+      if (!live || !lifetime.open) return;
       if (expired()) return expire();
       send(frame);
     };
-    // Timers cannot wait longer than 2^31 - 1 ms (a longer delay fires at once): a far expiry
-    // is waited for in steps.
-    const arm = (at: number) => {
-      const delay = Math.min(Math.max(0, at - this.#now()), 2 ** 31 - 1);
-      alarm = this.#scheduler.setTimeout(() => (expired() ? expire() : arm(at)), delay);
-    };
-    if (caller.expiresAt !== undefined) arm(caller.expiresAt);
     return {
       receive: (text) => {
-        if (!open) return;
+        if (!lifetime.open) return;
         let frame: ClientFrame;
         try {
           frame = parseClientFrame(text, this.#limits);
@@ -244,13 +346,99 @@ export class MemoryNode {
           return;
         }
         if (expired()) return expire(frame.t === "hello" ? undefined : frame.req);
-        const reply = this.#handle(stream, frame, deliver, actor);
+        const reply =
+          frame.t === "push" && access !== "write"
+            ? [
+                errorFrame(
+                  new ChronicleError("forbidden", `${actor} may not write ${stream}`),
+                  frame.req,
+                  {},
+                ),
+              ]
+            : this.#handle(stream, frame, deliver, actor);
         if (frame.t === "hello" && !live) {
           live = true;
           sockets.add(deliver);
         }
         for (const out of reply) send(out);
       },
+      close: lifetime.close,
+    };
+  }
+
+  /** The caller a token stands for (`unauthorized` when `auth` refuses it or it expired). */
+  #caller(token: string | undefined): MemoryNodeCaller {
+    const caller = this.#auth ? this.#auth(token) : {};
+    if (!caller) throw new ChronicleError("unauthorized", "the node refused the token (401)");
+    if (caller.expiresAt !== undefined && this.#now() >= caller.expiresAt) {
+      throw new ChronicleError("unauthorized", "the token has expired (401)");
+    }
+    return caller;
+  }
+
+  /** The caller's access to `stream`, when it is at least `needed` (`forbidden` otherwise). */
+  #checkAccess(caller: MemoryNodeCaller, stream: string, needed: StreamAccess): StreamAccess {
+    const access = caller.streams ? accessFor(caller.streams, stream) : "write";
+    if (!allows(access, needed)) {
+      throw new ChronicleError(
+        "forbidden",
+        `token of ${caller.sub ?? this.#actor} may not ${needed} ${stream}`,
+        { details: { stream, needed } },
+      );
+    }
+    return access!;
+  }
+
+  /** The caller's grants under a prefix (`forbidden` when none may read there), as the Worker's. */
+  #grantsUnder(caller: MemoryNodeCaller, prefix: string): "all" | string[] {
+    const grants = caller.streams ? grantsUnder(caller.streams, prefix) : "all";
+    if (grants !== "all" && grants.length === 0) {
+      throw new ChronicleError(
+        "forbidden",
+        `token of ${caller.sub ?? this.#actor} may read no stream under ${prefix}`,
+        { details: { prefix, needed: "read" } },
+      );
+    }
+    return grants;
+  }
+
+  /**
+   * A connection's life (rule 8): open until closed, or until its token's expiry, when it gets
+   * an `unauthorized` error frame and close code 4401.
+   */
+  #lifetime(
+    caller: MemoryNodeCaller,
+    send: (frame: ServerFrame) => void,
+    options: AcceptOptions,
+    onEnd: () => void,
+  ): { readonly open: boolean; expired(): boolean; expire(req?: string): void; close(): void } {
+    let open = true;
+    let alarm: unknown;
+    const expired = () => caller.expiresAt !== undefined && this.#now() >= caller.expiresAt;
+    const close = () => {
+      open = false;
+      onEnd();
+      this.#scheduler.clearTimeout(alarm);
+    };
+    const expire = (req?: string) => {
+      if (!open) return;
+      send({ t: "error", ...(req ? { req } : {}), code: "unauthorized", message: "token expired" });
+      close();
+      options.onClose?.(4401, "token expired");
+    };
+    // Timers cannot wait longer than 2^31 - 1 ms (a longer delay fires at once): a far expiry
+    // is waited for in steps.
+    const arm = (at: number) => {
+      const delay = Math.min(Math.max(0, at - this.#now()), 2 ** 31 - 1);
+      alarm = this.#scheduler.setTimeout(() => (expired() ? expire() : arm(at)), delay);
+    };
+    if (caller.expiresAt !== undefined) arm(caller.expiresAt);
+    return {
+      get open() {
+        return open;
+      },
+      expired,
+      expire,
       close,
     };
   }
@@ -359,6 +547,7 @@ export class MemoryNode {
           };
           for (const other of this.#sockets.get(stream) ?? [])
             if (other !== self) other(structuredClone(frameOut));
+          this.#directory.notice(stream, state.events.length, state.epoch);
         }
         return [{ t: "ack", req: frame.req, results }];
       }

@@ -491,4 +491,47 @@ describe("followStreams over a MemoryNetwork", () => {
       }
     }
   });
+
+  it("tells a browser's follower, whose WebSocket cannot see a refused upgrade, why through the listing route", async () => {
+    const w = world();
+    const transport = w.network.transport({ token: "docs" });
+    // A browser's WebSocket: no `unexpected-response`, only a close before opening.
+    const Browser = class {
+      constructor(url: string) {
+        const socket = new transport.WebSocket(url) as { on?: unknown };
+        socket.on = undefined;
+        // biome-ignore lint/correctness/noConstructorReturn: wraps the network's socket
+        return socket;
+      }
+    } as unknown as WebSocketConstructor;
+    const asked: string[] = [];
+    const errors: ChronicleError[] = [];
+    let stopped = () => {};
+    const done = new Promise<void>((resolve) => {
+      stopped = resolve;
+    });
+    const follower = followStreams({
+      url: URL_OF_NODE,
+      token: "docs",
+      prefix: "board:",
+      WebSocket: Browser,
+      fetch: (input, init) => {
+        asked.push(String(input));
+        return transport.fetch(input, init);
+      },
+      scheduler: w.network.scheduler,
+      // The follower stops (state `error`) before it reports a final refusal.
+      onError: (error) => {
+        errors.push(error);
+        if (follower.state === "error") stopped();
+      },
+    });
+    try {
+      await w.until(done);
+      expect(errors.map((error) => error.code)).toEqual(["forbidden"]);
+      expect(asked).toEqual([`${URL_OF_NODE}/v1/streams?prefix=board%3A&limit=1`]);
+    } finally {
+      follower.close();
+    }
+  });
 });

@@ -9,6 +9,10 @@ export default defineConfig({
     name: "consumer",
     include: ["test/consumer/**/*.consumer.test.ts"],
     environment: "node",
+    // Scheduling (see vitest.config.ts): the light tiers run after the browser and e2e tiers, two
+    // files at a time.
+    maxWorkers: 2,
+    sequence: { groupOrder: 1 },
     globalSetup: ["test/consumer/pack.global-setup.ts"],
     hookTimeout: 600_000,
     testTimeout: 300_000,

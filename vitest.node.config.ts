@@ -24,6 +24,10 @@ export default defineConfig({
       "**/node_modules/**",
     ],
     environment: "node",
+    // Scheduling (see vitest.config.ts): the light tiers run after the browser and e2e tiers, two
+    // files at a time.
+    maxWorkers: 2,
+    sequence: { groupOrder: 1 },
     setupFiles: ["test/fixed-seed.setup.ts"],
     // `npm test` runs every tier at once on a 2-core machine: an integration test that takes
     // 3 s alone (the undo property test: 40 runs of two engines and a node) can take more than

@@ -24,6 +24,10 @@ export default defineConfig({
     name: "react18",
     include: ["packages/react/src/**/*.test.tsx"],
     environment: "node",
+    // Scheduling (see vitest.config.ts): the light tiers run after the browser and e2e tiers, two
+    // files at a time.
+    maxWorkers: 2,
+    sequence: { groupOrder: 1 },
     // The hooks test checks that this is the React it runs on.
     env: { CHRONICLE_REACT_MAJOR: "18" },
     setupFiles: ["test/fixed-seed.setup.ts"],

@@ -12,35 +12,32 @@
 //    connection does not outlive it: a frame received at or past its expiry, or the expiry
 //    itself (a timer on `scheduler`), gets an `unauthorized` error frame and close code 4401.
 //    Nothing is delivered to it past its expiry;
-// 9. a caller's `streams` grants are the token's: a stream connection or snapshot request needs
-//    read access (refused: `forbidden`), a push write access (an error frame `forbidden`);
+// 9. a caller's `streams` grants are the token's (memory-access.ts): a stream connection or
+//    snapshot request needs read access (refused: `forbidden`), a push write access (an error
+//    frame `forbidden`);
 // 10. the stream directory (memory-directory.ts): `listStreams` (`GET /v1/streams`) and `watch`
 //    (`GET /v1/watch`) check the token, then parse the query with the protocol's schemas
 //    (`validation`), then the grants under the prefix (`forbidden` when none may read);
-// 11. snapshots are pruned as the node's: each save keeps the newest `KEPT_SNAPSHOTS` states of
-//    the fold's version just saved and drops the fold's other versions.
+// 11. snapshots are pruned as the node's (memory-snapshots.ts): each save keeps the newest
+//    `KEPT_SNAPSHOTS` states of the fold's version just saved and drops its other versions.
 import { ChronicleError, type ConfirmedEvent, toChronicleError, uuidv7 } from "@chronicle/core";
 import { sameEvent } from "../client/outbox.ts";
 import type { Scheduler } from "../client/transport.ts";
 import { toWireConfirmed } from "../client/wire.ts";
-import { accessFor, allows, type StreamAccess } from "../protocol/access.ts";
-import {
-  grantsUnder,
-  parseStreamsQuery,
-  parseWatchQuery,
-  type StreamsResponse,
-} from "../protocol/directory.ts";
+import type { StreamAccess } from "../protocol/access.ts";
+import { parseStreamsQuery, parseWatchQuery, type StreamsResponse } from "../protocol/directory.ts";
 import type { ClientFrame, ServerFrame, WireEvent } from "../protocol/frames.ts";
 import { defaultLimits, HEARTBEAT, type ProtocolLimits } from "../protocol/limits.ts";
 import { checkEventsStream, parseClientFrame } from "../protocol/parse.ts";
 import {
-  KEPT_SNAPSHOTS,
   type SnapshotDefinitions,
   type SnapshotsResponse,
   type SnapshotWant,
   serveSnapshots,
 } from "../protocol/snapshots.ts";
+import { accessTo, readableUnder, startLifetime } from "./memory-access.ts";
 import { MemoryDirectory } from "./memory-directory.ts";
+import { MemorySnapshots } from "./memory-snapshots.ts";
 
 interface NodeStream {
   epoch: string;
@@ -75,13 +72,6 @@ export interface MemoryNodeCaller {
    * to `read` or `write` (rule 9). @default every stream, write
    */
   streams?: Record<string, StreamAccess>;
-}
-
-/** A stored state of one fold: the version it was folded by, where, and its JSON. */
-interface KeptState {
-  version: number;
-  position: number;
-  json: string;
 }
 
 /** What `new MemoryNode(options)` takes. */
@@ -129,11 +119,11 @@ export class MemoryNode {
   readonly #now: () => number;
   readonly #actor: string;
   readonly #auth: MemoryNodeOptions["auth"];
-  readonly #scheduler: Pick<Scheduler, "setTimeout" | "clearTimeout">;
+  /** The clock and timers of token expiry (rule 8). */
+  readonly #clock: { now: () => number; scheduler: Pick<Scheduler, "setTimeout" | "clearTimeout"> };
   #lastRecordedAt = 0;
   #snapshotDefinitions: SnapshotDefinitions;
-  /** Stored states per stream, by `${kind}/${name}`, in position order (rule 11). */
-  readonly #snapshots = new Map<string, Map<string, KeptState[]>>();
+  readonly #snapshots = new MemorySnapshots();
   readonly #directory: MemoryDirectory;
 
   constructor(options: MemoryNodeOptions = {}) {
@@ -142,10 +132,13 @@ export class MemoryNode {
     this.#actor = options.actor ?? "user";
     this.#auth = options.auth;
     this.#snapshotDefinitions = options.snapshots ?? {};
-    this.#scheduler = options.scheduler ?? {
-      setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
-      clearTimeout: (handle) =>
-        globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
+    this.#clock = {
+      now: this.#now,
+      scheduler: options.scheduler ?? {
+        setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
+        clearTimeout: (handle) =>
+          globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
+      },
     };
     this.#directory = new MemoryDirectory(this.#limits.maxFrameBytes);
   }
@@ -178,38 +171,19 @@ export class MemoryNode {
 
   /**
    * `GET /v1/streams/:stream/snapshots`: the latest states of `wants`, computed lazily and kept
-   * (as the node does). With `auth`, a refused token is `unauthorized`.
+   * (as the node does, pruned by rule 11). With `auth`, a refused token is `unauthorized`, a
+   * stream the token may not read `forbidden`.
    */
   snapshots(
     stream: string,
     wants: readonly SnapshotWant[],
     options: { token?: string; maxBytes?: number } = {},
   ): SnapshotsResponse {
-    this.#checkAccess(this.#caller(options.token), stream, "read");
+    const caller = this.#caller(options.token);
+    accessTo(caller, caller.sub ?? this.#actor, stream, "read");
     const log = this.#stream(stream);
-    const stored = this.#snapshots.get(stream) ?? new Map<string, KeptState[]>();
-    this.#snapshots.set(stream, stored);
-    const keyOf = (want: SnapshotWant) => `${want.kind}/${want.name}`;
     const answer = serveSnapshots(
-      {
-        head: log.events.length,
-        read: (after, limit) => structuredClone(log.events.slice(after, after + limit)),
-        nearest: (want, position) => {
-          const found = (stored.get(keyOf(want)) ?? [])
-            .filter((s) => s.version === want.version && s.position <= position)
-            .at(-1);
-          return found && { position: found.position, state: JSON.parse(found.json) };
-        },
-        save: (want, position, json) => {
-          // Rule 11: the newest few of the version just saved stay; other versions go.
-          const list = (stored.get(keyOf(want)) ?? []).filter(
-            (s) => s.version === want.version && s.position !== position,
-          );
-          list.push({ version: want.version, position, json });
-          list.sort((a, b) => a.position - b.position);
-          stored.set(keyOf(want), list.slice(-KEPT_SNAPSHOTS));
-        },
-      },
+      this.#snapshots.source(stream, log.events),
       this.#snapshotDefinitions,
       wants,
       { maxBytes: options.maxBytes ?? this.#limits.maxFrameBytes - 32_768 },
@@ -219,10 +193,7 @@ export class MemoryNode {
 
   /** How many states the node keeps for a stream (tests). */
   snapshotCount(stream: string): number {
-    return [...(this.#snapshots.get(stream)?.values() ?? [])].reduce(
-      (n, list) => n + list.length,
-      0,
-    );
+    return this.#snapshots.count(stream);
   }
 
   /**
@@ -238,8 +209,7 @@ export class MemoryNode {
     /** The position the state stands at. */
     position: number;
   }[] {
-    const list = this.#snapshots.get(stream)?.get(`${fold.kind}/${fold.name}`) ?? [];
-    return list.map(({ version, position }) => ({ version, position }));
+    return this.#snapshots.kept(stream, fold);
   }
 
   /**
@@ -259,7 +229,8 @@ export class MemoryNode {
   ): StreamsResponse {
     const caller = this.#caller(options.token);
     const parsed = parseStreamsQuery(query);
-    return this.#directory.list(parsed, this.#grantsUnder(caller, parsed.prefix));
+    const grants = readableUnder(caller, caller.sub ?? this.#actor, parsed.prefix);
+    return this.#directory.list(parsed, grants);
   }
 
   /**
@@ -278,10 +249,11 @@ export class MemoryNode {
   ): NodeSocket {
     const caller = this.#caller(options.token);
     const { prefix } = parseWatchQuery(query);
-    const grants = this.#grantsUnder(caller, prefix);
+    const grants = readableUnder(caller, caller.sub ?? this.#actor, prefix);
     let unwatch = () => {};
-    const lifetime = this.#lifetime(
+    const lifetime = startLifetime(
       caller,
+      this.#clock,
       (frame) => send(JSON.stringify(frame)),
       options,
       () => unwatch(),
@@ -319,12 +291,14 @@ export class MemoryNode {
     options: AcceptOptions = {},
   ): NodeSocket {
     const caller = this.#caller(options.token);
-    const access = this.#checkAccess(caller, stream, "read");
     const actor = caller.sub ?? this.#actor;
+    const access = accessTo(caller, actor, stream, "read");
     const sockets = this.#sockets.get(stream) ?? new Set();
     this.#sockets.set(stream, sockets);
     let live = false;
-    const lifetime = this.#lifetime(caller, send, options, () => sockets.delete(deliver));
+    const lifetime = startLifetime(caller, this.#clock, send, options, () =>
+      sockets.delete(deliver),
+    );
     const { expired, expire } = lifetime;
     const deliver = (frame: ServerFrame) => {
       if (!live || !lifetime.open) return;
@@ -374,73 +348,6 @@ export class MemoryNode {
       throw new ChronicleError("unauthorized", "the token has expired (401)");
     }
     return caller;
-  }
-
-  /** The caller's access to `stream`, when it is at least `needed` (`forbidden` otherwise). */
-  #checkAccess(caller: MemoryNodeCaller, stream: string, needed: StreamAccess): StreamAccess {
-    const access = caller.streams ? accessFor(caller.streams, stream) : "write";
-    if (!allows(access, needed)) {
-      throw new ChronicleError(
-        "forbidden",
-        `token of ${caller.sub ?? this.#actor} may not ${needed} ${stream}`,
-        { details: { stream, needed } },
-      );
-    }
-    return access!;
-  }
-
-  /** The caller's grants under a prefix (`forbidden` when none may read there), as the Worker's. */
-  #grantsUnder(caller: MemoryNodeCaller, prefix: string): "all" | string[] {
-    const grants = caller.streams ? grantsUnder(caller.streams, prefix) : "all";
-    if (grants !== "all" && grants.length === 0) {
-      throw new ChronicleError(
-        "forbidden",
-        `token of ${caller.sub ?? this.#actor} may read no stream under ${prefix}`,
-        { details: { prefix, needed: "read" } },
-      );
-    }
-    return grants;
-  }
-
-  /**
-   * A connection's life (rule 8): open until closed, or until its token's expiry, when it gets
-   * an `unauthorized` error frame and close code 4401.
-   */
-  #lifetime(
-    caller: MemoryNodeCaller,
-    send: (frame: ServerFrame) => void,
-    options: AcceptOptions,
-    onEnd: () => void,
-  ): { readonly open: boolean; expired(): boolean; expire(req?: string): void; close(): void } {
-    let open = true;
-    let alarm: unknown;
-    const expired = () => caller.expiresAt !== undefined && this.#now() >= caller.expiresAt;
-    const close = () => {
-      open = false;
-      onEnd();
-      this.#scheduler.clearTimeout(alarm);
-    };
-    const expire = (req?: string) => {
-      if (!open) return;
-      send({ t: "error", ...(req ? { req } : {}), code: "unauthorized", message: "token expired" });
-      close();
-      options.onClose?.(4401, "token expired");
-    };
-    // Timers cannot wait longer than 2^31 - 1 ms (a longer delay fires at once): a far expiry
-    // is waited for in steps.
-    const arm = (at: number) => {
-      const delay = Math.min(Math.max(0, at - this.#now()), 2 ** 31 - 1);
-      alarm = this.#scheduler.setTimeout(() => (expired() ? expire() : arm(at)), delay);
-    };
-    if (caller.expiresAt !== undefined) arm(caller.expiresAt);
-    return {
-      get open() {
-        return open;
-      },
-      expired,
-      expire,
-      close,
-    };
   }
 
   #stream(stream: string): NodeStream {

@@ -117,6 +117,11 @@ describe("MemoryNode's stream listing (GET /v1/streams)", () => {
       "board:099",
       undefined,
     ]);
+    // A full last page has no `next`: the node looks one past it.
+    const whole = allPages(w.node, { prefix: "board:", limit: String(streams.length) }, "writer");
+    expect(whole.map((page) => [page.streams.length, page.next])).toEqual([
+      [streams.length, undefined],
+    ]);
     const listed = pages.flatMap((page) => page.streams);
     expect(listed.map((entry) => entry.stream)).toEqual(streams);
     for (const entry of listed) {

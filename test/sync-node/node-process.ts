@@ -2,6 +2,7 @@
 // process group, so a test can stop it politely or kill it (SIGKILL to the whole group).
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
@@ -121,16 +122,34 @@ async function startOnce(options: StartOptions): Promise<RunningNode> {
 }
 
 // After SIGKILL the leader is reaped first; wait until no process of the group remains, so a
-// restart on the same state directory never races a dying workerd.
+// restart on the same state directory never races a dying workerd. A zombie counts as gone: it
+// holds no port, file or lock any more, only its exit status, and the children of a killed
+// wrangler (workerd, esbuild) are reparented to PID 1, which may reap them seconds later (this
+// machine's init: ~2 s per kill). Where /proc is missing, wait until the group is reaped.
 async function groupGone(pgid: number): Promise<void> {
-  for (;;) {
-    try {
-      process.kill(-pgid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((resolve) => setImmediate(resolve));
+  while (groupAlive(pgid)) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
   }
+  if (!existsSync("/proc/self/stat")) return true;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited (and reaped) while listing
+    }
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after it.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z") return true;
+  }
+  return false;
 }
 
 /** A token from the node's dev route (CHRONICLE_DEV=1 comes from the committed .dev.vars). */

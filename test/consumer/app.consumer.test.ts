@@ -12,11 +12,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { type BrowserContext, chromium } from "playwright";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { chromiumArgs } from "../../vitest.browser.config.ts";
+import { packedTarballs } from "./tarballs.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const tarballs = inject("tarballs");
+const tarballs = await packedTarballs();
 const work = mkdtempSync(join(tmpdir(), "chronicle-consumer-"));
 const app = join(work, "app");
 let preview: ChildProcess | undefined;

@@ -17,7 +17,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { packedTarballs } from "./tarballs.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const requireFromRoot = createRequire(join(root, "package.json"));
@@ -28,7 +29,7 @@ const tsc = join(dirname(requireFromRoot.resolve("typescript/package.json")), "b
 const versionOf = (name: string): string =>
   JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")).version;
 
-const tarballs = inject("tarballs");
+const tarballs = await packedTarballs();
 const work = mkdtempSync(join(tmpdir(), "chronicle-node-app-"));
 const app = join(work, "my-sync-node");
 const chronicle = ["@chronicle/node", "@chronicle/core", "@chronicle/sync"];

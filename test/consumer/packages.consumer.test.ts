@@ -4,11 +4,12 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { packedTarballs } from "./tarballs.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
-const tarballs = inject("tarballs");
+const tarballs = await packedTarballs();
 
 /** The tarball's files with their sizes (from `tar -tvzf`). */
 function entries(tarball: string): { path: string; size: number }[] {

@@ -41,10 +41,8 @@ export default defineConfig({
     ],
     // One real sync node (wrangler dev) for the tests that sync end to end; see the setup.
     // A second node runs the order example's process (order-devices.browser.test.ts).
-    globalSetup: [
-      "test/browser-sync/global-setup.ts",
-      "test/browser-sync/process-node.global-setup.ts",
-    ],
+    // Both start at once, from global-setup.ts.
+    globalSetup: ["test/browser-sync/global-setup.ts"],
     testTimeout: 60_000,
     // Reports cross from the worker on their own channel, after real network round trips: on a
     // loaded machine that can take longer than expect.poll's default second.

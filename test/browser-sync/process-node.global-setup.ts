@@ -1,4 +1,4 @@
-// Global setup of the browser tier: a second real sync node (`wrangler dev`, state in a
+// Part of the browser tier's global setup: a second real sync node (`wrangler dev`, state in a
 // temporary directory) that runs the order-fulfilment example's process
 // (worker/test/processes-node.ts), for the browser test of two devices watching an order
 // (test/browser-sync/order-devices.browser.test.ts). The page reaches it at
@@ -22,8 +22,11 @@ const config = join(
   "../../worker/test/processes-node.wrangler.toml",
 );
 
-/** Starts the processes node and provides its URL and tokens; returns the teardown. */
-export default function setup(project: TestProject): Promise<() => Promise<void>> {
+/**
+ * Starts the processes node and provides its URL and tokens; returns the teardown. Started by
+ * ./global-setup.ts beside the tier's other node, at once (each takes ~3 s).
+ */
+export function setupProcessNode(project: TestProject): Promise<() => Promise<void>> {
   return startTierNode(
     "browser-processes",
     ["till", "ops"],

@@ -12,10 +12,12 @@
 //    probe sees the stream as it was before the rows. The transaction commits only when the probe
 //    matched the view the command was decided on; otherwise it aborts whole and the command runs
 //    the ordinary way (nothing was reported).
-// 2. The result holds if the probe matches: `early` gets it as soon as the requests are issued,
-//    so that posting it to the main thread overlaps IndexedDB's work (the main thread shows it
-//    only on `committed`; a stale probe's retry or the ordinary path answers again, replacing
-//    it). A commit that fails after the probe matched rejects: the command did not happen.
+// 2. The result holds if the probe matches. With nothing pending in the view, `early` gets it as
+//    soon as the requests are issued, so that posting it to the main thread overlaps IndexedDB's
+//    work (the main thread shows it only on `committed`; a stale probe's retry or the ordinary
+//    path answers again, replacing it). With events pending, an acknowledgement may move the view
+//    meanwhile (clicks back to back): `early` gets it once the probe matched, not cloned for
+//    nothing. A commit that fails after the probe matched rejects: the command did not happen.
 // 3. Only when nothing else is needed: a decider snapshot due, a state or record not kept, a
 //    decide that throws or writes nothing (its verdict on a state that may be stale is not
 //    reported), tables with Dexie hooks (which raw requests would bypass), no open database:
@@ -195,6 +197,9 @@ function writeChecked(
   early: EarlyAnswer | undefined,
 ): Promise<Written> {
   const stream = view.stream;
+  // With nothing pending, no acknowledgement can move the view under the check: the answer is
+  // posted before the check. With events pending, one may (clicks back to back): posted after.
+  const speculate = view.events.length === 0;
   return new Promise((resolve, reject) => {
     let result: ExecuteResult | undefined;
     let lastLocalSeq: number | undefined;
@@ -241,6 +246,7 @@ function writeChecked(
         }
         // Without waiting for the rows' results: the browser commits once they succeed.
         if (typeof transaction.commit === "function") transaction.commit();
+        if (!speculate) committed = early?.(result!);
       };
       head.onsuccess = check;
       last.onsuccess = check;
@@ -250,7 +256,7 @@ function writeChecked(
       };
       // Posted while IndexedDB probes and commits (the main thread shows it only once committed;
       // a later answer replaces it when the probe does not match).
-      committed = early?.(result);
+      if (speculate) committed = early?.(result);
     } catch {
       // A value that cannot be cloned, or a refused request: nothing may commit.
       transaction.onabort = null;

@@ -186,8 +186,8 @@ export async function executeKnownPending(
 
 type Written = { result: ExecuteResult; lastLocalSeq: number } | "stale" | "unavailable";
 
-// Invariants 1 and 2: the probe, then the rows, then the early answer, then the check; commit or
-// abort.
+// Invariants 1 and 2: the probe, then the rows, then the check; commit or abort. The early answer
+// leaves before the check or once it matched (invariant 2).
 function writeChecked(
   transaction: IDBTransaction,
   keyRange: typeof IDBKeyRange,
@@ -197,17 +197,18 @@ function writeChecked(
   early: EarlyAnswer | undefined,
 ): Promise<Written> {
   const stream = view.stream;
-  // With nothing pending, no acknowledgement can move the view under the check: the answer is
-  // posted before the check. With events pending, one may (clicks back to back): posted after.
+  // With nothing pending, no acknowledgement of this device's events can move the view under the
+  // check (another device's events seldom do): the answer is posted before the check. With events
+  // pending, an acknowledgement may (clicks back to back): posted once the check matched.
   const speculate = view.events.length === 0;
   return new Promise((resolve, reject) => {
-    let result: ExecuteResult | undefined;
+    let result: ExecuteResult;
     let lastLocalSeq: number | undefined;
     let checked = false;
     let matched = false;
     let committed: ReturnType<EarlyAnswer> | undefined;
     transaction.oncomplete = () => {
-      if (matched && result && lastLocalSeq !== undefined) {
+      if (matched && lastLocalSeq !== undefined) {
         committed?.();
         resolve({ result, lastLocalSeq });
       } else reject(toStorageError(new Error("committed unchecked"), `execute on ${stream}`));
@@ -246,7 +247,7 @@ function writeChecked(
         }
         // Without waiting for the rows' results: the browser commits once they succeed.
         if (typeof transaction.commit === "function") transaction.commit();
-        if (!speculate) committed = early?.(result!);
+        if (!speculate) committed = early?.(result);
       };
       head.onsuccess = check;
       last.onsuccess = check;

@@ -19,6 +19,7 @@ import { checkBackfill, projectionKey } from "@chronicle/core/store";
 import type { DexieEventStore } from "./dexie-store.ts";
 import type { FloorState } from "./floor.ts";
 import type { PendingRow, PendingCommandRow as StoredCommand } from "./schema.ts";
+import { noOwner, restamp } from "./stream-stamps.ts";
 import { SyncTables } from "./sync-tables.ts";
 
 const toStored = (command: PendingCommand): StoredCommand => ({
@@ -53,8 +54,13 @@ export class DexieLocalLog implements LocalLog {
   constructor(
     /** The store confirmed events go through. */
     readonly store: DexieEventStore,
+    /**
+     * The owner named by the stream stamps this log's writes leave (the browser host passes its
+     * engine's); by default none.
+     */
+    readonly stampOwner: string = noOwner,
   ) {
-    this.tables = new SyncTables(store);
+    this.tables = new SyncTables(store, stampOwner);
   }
 
   async confirmedHead(stream: string): Promise<number> {
@@ -226,6 +232,7 @@ export class DexieLocalLog implements LocalLog {
       const replaced: PendingRow[] = events.map((event) => toRow(stream, event, stored));
       const moved = after.map(({ localSeq: _seq, ...row }) => row);
       await db.pending.bulkAdd([...replaced, ...moved]);
+      await restamp(db, stream, this.stampOwner);
     }, `replace pending command ${commandId} of ${stream}`);
   }
 
@@ -235,6 +242,7 @@ export class DexieLocalLog implements LocalLog {
       const wanted = new Set(ids);
       const rows = (await this.tables.pending(stream)).filter((row) => wanted.has(row.id));
       await this.store.db.pending.bulkDelete(rows.map((row) => row.localSeq!));
+      await restamp(this.store.db, stream, this.stampOwner);
     }, `drop pending events of ${stream}`);
   }
 

@@ -15,6 +15,16 @@
 //    confirms it. Pending rows are found by `[stream+id]`, never by id alone.
 // 4. A projection record's checkpoint names the last event folded into its state, and is written
 //    in the same transaction as the events that moved it.
+// 5. `stamps` holds at most one row per stream (`stream` is a unique index), keyed by
+//    `[stream+stamp]`; a stamp names its owner, an engine or none (stream-stamps.ts). Every
+//    transaction that changes a synced stream's pending rows, confirmed events or sync state
+//    (epoch, floor) replaces the stream's row with a fresh random stamp, except the owner's
+//    writes from a kept view, which write the same row again (and keep their view up to date).
+//    So an engine that saw its own stamp, or an ownerless one, knows the stream is as it saw it
+//    exactly while the stamp is unchanged, and can make its commit depend on that without
+//    reading: write the row it saw again, or swap it for one of its own; if another writer
+//    replaced it meanwhile, the write breaks the unique index and the transaction aborts whole
+//    (the synced path's kept view relies on it).
 
 import type { ConfirmedEvent, ProjectionRecord, RecordedEvent, Snapshot } from "@chronicle/core";
 import type { ConsumerRecord, DeadLetter, ProcessInstance } from "@chronicle/core/process";
@@ -58,6 +68,14 @@ export interface PendingRow {
   event: RecordedEvent;
   /** The command that produced it, when it came from one. */
   command?: PendingCommandRow;
+}
+
+/** A stream's stamp (invariant 5). */
+export interface StampRow {
+  /** The stream's id (unique: one row per stream). */
+  stream: string;
+  /** `<owner>/<random>`, never reused (invariant 5). */
+  stamp: string;
 }
 
 /** Per-stream sync state, and other single values, by key. */
@@ -170,6 +188,23 @@ export const schemaVersions: readonly SchemaVersion[] = [
       processDeadLetters: "id, order, reaction",
     },
   },
+  {
+    // Stream stamps (invariant 5): one row per synced stream, replaced by every writer of its
+    // pending rows, confirmed events or sync state. New table, no row moves: a stream without
+    // a row has no stamp until its next write.
+    version: 6,
+    stores: {
+      events: "[stream+id], &seq, &[stream+position], [stream+recordedAt]",
+      pending: "++localSeq, [stream+id], [stream+localSeq]",
+      projections: "key",
+      snapshots: "[key+position]",
+      meta: "key",
+      processInstances: "[process+id], status",
+      processConsumers: "name",
+      processDeadLetters: "id, order, reaction",
+      stamps: "[stream+stamp], &stream",
+    },
+  },
 ];
 
 // Copies every event row, a page at a time in key order (a large log is never held in memory
@@ -212,6 +247,8 @@ export class ChronicleDb extends Dexie {
   processConsumers!: Table<ConsumerRecord, string>;
   /** Reactions' dead letters, by id, in the order they were first stored (DexieProcessStore). */
   processDeadLetters!: Table<DeadLetterRow, string>;
+  /** Stream stamps, keyed by `[stream+stamp]`, one per stream (invariant 5). */
+  stamps!: Table<StampRow, [string, string]>;
 
   /** `versions` is for tests of the upgrade path; apps always get {@link schemaVersions}. */
   constructor(
@@ -237,6 +274,14 @@ export class ChronicleDb extends Dexie {
 
   /** Every table: the scope of transactions that write events and what they cause. */
   get all(): Table[] {
-    return [this.events, this.pending, this.projections, this.snapshots, this.meta];
+    // (`stamps` only from version 6: tests open older versions.)
+    const tables: Table[] = [
+      this.events,
+      this.pending,
+      this.projections,
+      this.snapshots,
+      this.meta,
+    ];
+    return this.stamps ? [...tables, this.stamps] : tables;
   }
 }

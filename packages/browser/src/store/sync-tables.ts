@@ -5,6 +5,7 @@
 //    projections move in the same transaction.
 // 3. Pending events keep their local order (`localSeq`) across confirmations and rebases: the
 //    optimistic state is fold(confirmed) then pending, in that order.
+// 4. Every write replaces the stream's stamp in its transaction (schema.ts, invariant 5).
 import {
   type AppendedEvent,
   assertExactJson,
@@ -20,6 +21,7 @@ import Dexie from "dexie";
 import type { DexieEventStore } from "./dexie-store.ts";
 import { streamPosition, tailKey } from "./log-queries.ts";
 import type { PendingCommandRow, PendingRow, StreamSyncState } from "./schema.ts";
+import { noOwner, restamp } from "./stream-stamps.ts";
 
 const syncKey = (stream: string) => `stream/${stream}`;
 
@@ -35,6 +37,11 @@ export class SyncTables {
   constructor(
     /** The store whose database holds the tables. */
     readonly store: DexieEventStore,
+    /**
+     * The owner named by the stream stamps these writes leave (the browser host passes its
+     * engine's); by default none.
+     */
+    readonly stampOwner: string = noOwner,
   ) {}
 
   /**
@@ -53,6 +60,7 @@ export class SyncTables {
         ...(command ? { command } : {}),
       }));
       await this.store.db.pending.bulkAdd(rows);
+      await restamp(this.store.db, stream, this.stampOwner);
     }, `append pending events to ${stream}`);
   }
 
@@ -104,6 +112,7 @@ export class SyncTables {
           .anyOf(ids.map((id) => [stream, id]))
           .delete();
       }
+      await restamp(this.store.db, stream, this.stampOwner);
       const last = events.at(-1);
       if (last) {
         const state = await this.syncState(stream);
@@ -121,6 +130,7 @@ export class SyncTables {
         .where("[stream+id]")
         .anyOf(ids.map((id) => [stream, id]))
         .delete();
+      await restamp(this.store.db, stream, this.stampOwner);
     }, `drop pending events of ${stream}`);
   }
 
@@ -151,9 +161,12 @@ export class SyncTables {
     return (row?.value as StreamSyncState | undefined) ?? { cursor: 0 };
   }
 
-  /** Replaces the stream's sync cursor and epoch. */
+  /** Replaces the stream's sync cursor and epoch (and its stamp, in the same transaction). */
   async setSyncState(stream: string, state: StreamSyncState): Promise<void> {
-    await this.store.db.meta.put({ key: syncKey(stream), value: state });
+    await this.store.transaction(async () => {
+      await this.store.db.meta.put({ key: syncKey(stream), value: state });
+      await restamp(this.store.db, stream, this.stampOwner);
+    }, `write the sync state of ${stream}`);
   }
 
   /** Optimistic state: fold the confirmed prefix (from a snapshot), then the pending events. */

@@ -68,6 +68,7 @@ export function upgradeCases(
       "processInstances",
       "projections",
       "snapshots",
+      "stamps",
     ]);
 
     // Now the same id in another stream is another event, in both tables.

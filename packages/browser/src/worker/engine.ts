@@ -204,8 +204,9 @@ export class ChronicleEngine {
     });
     this.#updater = withPrefixProjections(updater, this.#prefix);
     store.setAppendHook(this.#updater.update);
-    this.#local = new OrderedLocalLog(store);
+    // The stamps its log leaves are its kept views' (optimistic-states.ts, invariant 7).
     this.optimisticStates = new OptimisticStates(store);
+    this.#local = new OrderedLocalLog(store, this.optimisticStates.owner);
     this.#optimistic = {
       local: this.#local,
       runner: this.#runner,

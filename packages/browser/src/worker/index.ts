@@ -25,6 +25,7 @@ export {
   type MetaRow,
   type PendingCommandRow,
   type PendingRow,
+  type StampRow,
   type StreamSyncState,
   schemaVersions,
 } from "../store/schema.ts";

@@ -1,32 +1,35 @@
 // internal: not exported. A synced command on the stream's kept view (optimistic.ts calls it
 // first): the command is decided on the kept decider state, the concerned projections' records
 // are folded from their kept states, and the pending rows are written in a transaction of raw
-// IndexedDB requests that checks the view as the ordinary path does, without waiting for the
-// check before issuing the writes. The ordinary path (executePending) pays a Dexie transaction,
-// a round trip for its probe before its writes, and answers only after the commit; this one
-// answers while IndexedDB commits, as the local known-state path does (execute-local.ts).
+// IndexedDB requests that commits only if the stream is still as the view describes it, without
+// reading anything. The ordinary path (executePending) pays a Dexie transaction, a round trip
+// for its probe before its writes, and answers only after the commit; this one answers while
+// IndexedDB commits, as the local known-state path does (execute-local.ts).
 // Invariants:
-// 1. The probe (the stream's head and its event id, the last pending key, the epoch: optimistic-
-//    states.ts, invariant 2) is issued first, the rows right after it, in one transaction over
-//    `events`, `pending` and `meta`: IndexedDB runs a transaction's requests in order, so the
-//    probe sees the stream as it was before the rows. The transaction commits only when the probe
-//    matched the view the command was decided on; otherwise it aborts whole and the command runs
-//    the ordinary way (nothing was reported).
-// 2. The result holds if the probe matches. With nothing pending in the view, `early` gets it as
-//    soon as the requests are issued, so that posting it to the main thread overlaps IndexedDB's
-//    work (the main thread shows it only on `committed`; a stale probe's retry or the ordinary
-//    path answers again, replacing it). With events pending, an acknowledgement may move the view
-//    meanwhile (clicks back to back): `early` gets it once the probe matched, not cloned for
-//    nothing. A commit that fails after the probe matched rejects: the command did not happen.
+// 1. The transaction, over `pending` and `stamps`, first writes the stream's stamp as the view
+//    saw it (stream-stamps.ts, checkStamp: the same row again when the stamp is this engine's,
+//    a swap for one of its own when it is no engine's), then adds the rows, and is committed as
+//    soon as they are issued. Every other writer of the stream's pending rows, confirmed events
+//    or sync state replaces its stamp (schema.ts, invariant 5), and this engine's own writes
+//    under its stamp extend the view, so the stamp write, and with it the whole transaction,
+//    fails unless the stream is still as the view describes it: IndexedDB enforces the check;
+//    nothing waits for a read.
+// 2. The result holds if the stamp write succeeds. `early` gets it as soon as the requests are
+//    issued, so that posting it to the main thread overlaps IndexedDB's work; the main thread
+//    shows it only on `committed`, which the engine sends only for the attempt that committed
+//    (a failed attempt's retry or the ordinary path answers again, replacing it). A commit that
+//    fails after the stamp write succeeded rejects: the command did not happen.
 // 3. Only when nothing else is needed: a decider snapshot due, a state or record not kept, a
-//    decide that throws or writes nothing (its verdict on a state that may be stale is not
-//    reported), tables with Dexie hooks (which raw requests would bypass), no open database:
-//    undefined, and the ordinary path runs.
-// 4. The view and states move only after the commit, as on the ordinary path.
-// 5. A probe that did not match (most often: the node acknowledged earlier commands meanwhile)
-//    wrote nothing; the view is brought up to date (rebased in memory when only confirmed
-//    events moved it: optimistic-states.ts, invariant 5) and the command tried on it again, at
-//    most twice, before it runs the ordinary way.
+//    view under another engine's stamp (that engine may have written under it without replacing
+//    it), a decide that throws or writes nothing (its verdict on a state that may be stale is
+//    not reported), tables with Dexie hooks (which raw requests would bypass), no open database:
+//    undefined, and the ordinary path runs (and leaves a stamp of this engine's).
+// 4. The view and states move only after the commit, as on the ordinary path; the view then
+//    holds the stamp this commit wrote (optimistic-states.ts, invariant 7).
+// 5. A stamp write that failed (most often: the node acknowledged earlier commands meanwhile)
+//    wrote nothing; the view is brought up to date (rebased in memory when only confirmed events
+//    moved it: optimistic-states.ts, invariant 5) and the command tried on it again, at most
+//    twice, before it runs the ordinary way.
 import {
   assertExactJson,
   type CommandContext,
@@ -39,8 +42,9 @@ import {
 import { decideEvents, skippedField, validateBatch, withSkipped } from "@chronicle/core/store";
 import type { EarlyAnswer, ExecuteResult } from "../shared/host-api.ts";
 import { withoutHooks } from "../store/raw-requests.ts";
-import type { PendingCommandRow, PendingRow, StreamSyncState } from "../store/schema.ts";
+import type { PendingCommandRow, PendingRow } from "../store/schema.ts";
 import { toStorageError } from "../store/storage-errors.ts";
+import { checkStamp, mayCheck } from "../store/stream-stamps.ts";
 import { type DeciderState, deciderSnapshotEvery, deciderTypes } from "./decider-states.ts";
 import type { OptimisticDeps, OptimisticRecord } from "./optimistic.ts";
 import { asPending, type FoldedState, type PendingView } from "./optimistic-states.ts";
@@ -90,7 +94,13 @@ export async function executeKnownPending(
 ): Promise<ExecuteResult | "stale" | undefined> {
   const db = deps.local.store.db;
   const view = deps.states.keptView(stream);
-  if (!view || !withoutHooks(db, ["events", "pending", "meta"])) return undefined;
+  if (
+    !view ||
+    !mayCheck(view.stamp, deps.states.owner) ||
+    !withoutHooks(db, ["pending", "stamps"])
+  ) {
+    return undefined;
+  }
   const decided = deps.states.kept(decider, view, moveDecider(decider));
   if (!decided) return undefined;
   const { base } = decided;
@@ -126,19 +136,17 @@ export async function executeKnownPending(
   }));
   let transaction: IDBTransaction;
   try {
-    transaction = db.backendDB().transaction(["events", "pending", "meta"], "readwrite");
+    transaction = db.backendDB().transaction(["pending", "stamps"], "readwrite");
   } catch {
     return undefined; // not open (closing, or not opened yet): the ordinary path opens it
   }
-  const keyRange = (db as unknown as { _deps?: { IDBKeyRange?: typeof IDBKeyRange } })._deps
-    ?.IDBKeyRange;
   const written = writeChecked(
     transaction,
-    keyRange ?? IDBKeyRange,
     view,
+    deps.states.owner,
     rows,
     () => {
-      // Invariant 1 held: the records are final. The revision is taken inside the transaction, so
+      // Final if the stamp holds (invariant 1). The revision is taken inside the transaction, so
       // a read that starts later orders after these records and sees the rows.
       const revision = deps.nextRevision();
       const records: OptimisticRecord[] = folds.map(([, folded]) => ({
@@ -163,13 +171,14 @@ export async function executeKnownPending(
   const outcome = await written;
   if (outcome === "stale") return "stale";
   if (outcome === "unavailable") return undefined;
-  const { result, lastLocalSeq } = outcome;
+  const { result, lastLocalSeq, stamp } = outcome;
   // Invariant 4: committed; the view grows by these rows when nothing else changed meanwhile.
   const current = deps.states.extend(
     view,
     events,
     events.map(() => stored),
     lastLocalSeq,
+    stamp,
   );
   deps.deciderStates.remember(decider, stream, base);
   if (current) {
@@ -184,82 +193,63 @@ export async function executeKnownPending(
   return result;
 }
 
-type Written = { result: ExecuteResult; lastLocalSeq: number } | "stale" | "unavailable";
+type Written =
+  | { result: ExecuteResult; lastLocalSeq: number; stamp: string }
+  | "stale"
+  | "unavailable";
 
-// Invariants 1 and 2: the probe, then the rows, then the check; commit or abort. The early answer
-// leaves before the check or once it matched (invariant 2).
+// Invariants 1 and 2: the stamp checked, then the rows, committed at once; the early answer
+// leaves once the requests are issued.
 function writeChecked(
   transaction: IDBTransaction,
-  keyRange: typeof IDBKeyRange,
   view: PendingView,
+  owner: string,
   rows: readonly PendingRow[],
   resultOf: () => ExecuteResult,
   early: EarlyAnswer | undefined,
 ): Promise<Written> {
   const stream = view.stream;
-  // With nothing pending, no acknowledgement of this device's events can move the view under the
-  // check (another device's events seldom do): the answer is posted before the check. With events
-  // pending, an acknowledgement may (clicks back to back): posted once the check matched.
-  const speculate = view.events.length === 0;
   return new Promise((resolve, reject) => {
     let result: ExecuteResult;
+    let stamp: string | undefined;
     let lastLocalSeq: number | undefined;
-    let checked = false;
     let matched = false;
     let committed: ReturnType<EarlyAnswer> | undefined;
     transaction.oncomplete = () => {
-      if (matched && lastLocalSeq !== undefined) {
+      if (matched && stamp !== undefined && lastLocalSeq !== undefined) {
         committed?.();
-        resolve({ result, lastLocalSeq });
+        resolve({ result, lastLocalSeq, stamp });
       } else reject(toStorageError(new Error("committed unchecked"), `execute on ${stream}`));
     };
     transaction.onabort = () => {
-      // Not matched (a stale view, or a write refused before the check): the ordinary path runs
-      // and says what happens. Matched: the command did not commit.
+      // The stamp did not hold (a stale view, or a write refused before it): the ordinary path
+      // runs and says what happens. It held: the command did not commit.
       if (!matched) resolve("stale");
       else reject(toStorageError(transaction.error, `execute on ${stream}`));
     };
     try {
-      const range = keyRange.bound([stream, -Infinity], [stream, Infinity]);
-      const events = transaction.objectStore("events");
+      const checked = checkStamp(transaction, stream, view.stamp, owner);
+      if (!checked) throw new Error("another engine's stamp"); // nothing issued: aborted below
       const pending = transaction.objectStore("pending");
-      const head = events.index("[stream+position]").openKeyCursor(range, "prev");
-      const last = pending.index("[stream+localSeq]").openKeyCursor(range, "prev");
-      const meta = transaction.objectStore("meta").get(`stream/${stream}`);
       const adds = rows.map((row) => pending.add(row));
-      // The records are final if the probe matches. The revision is taken once the requests are
+      // The records are final if the stamp holds. The revision is taken once the requests are
       // issued, so a read that starts later orders after these records and sees the rows.
       result = resultOf();
-      const check = () => {
-        if (checked || [head, last, meta].some((request) => request.readyState !== "done")) return;
-        checked = true;
-        const headKey = head.result?.key as [string, number] | undefined;
-        const headId = (head.result?.primaryKey as [string, string] | undefined)?.[1];
-        const state = (meta.result as { value?: StreamSyncState } | undefined)?.value;
-        matched =
-          (headKey?.[1] ?? 0) === view.head &&
-          headId === view.lastId &&
-          state?.epoch === view.epoch &&
-          (last.result?.primaryKey as number | undefined) === view.lastLocalSeq;
-        if (!matched) {
-          transaction.abort();
-          return;
-        }
-        // Without waiting for the rows' results: the browser commits once they succeed.
-        if (typeof transaction.commit === "function") transaction.commit();
-        if (!speculate) committed = early?.(result);
+      // Without waiting for any result: the browser commits once every request succeeded.
+      if (typeof transaction.commit === "function") transaction.commit();
+      checked.request.onsuccess = () => {
+        matched = true;
+        stamp = checked.stamp;
       };
-      head.onsuccess = check;
-      last.onsuccess = check;
-      meta.onsuccess = check;
       adds.at(-1)!.onsuccess = (event) => {
         lastLocalSeq = (event.target as IDBRequest<IDBValidKey>).result as number;
       };
-      // Posted while IndexedDB probes and commits (the main thread shows it only once committed;
-      // a later answer replaces it when the probe does not match).
-      if (speculate) committed = early?.(result);
+      // Posted while IndexedDB commits (the main thread shows it only once committed; a later
+      // answer replaces it when the stamp did not hold).
+      committed = early?.(result);
     } catch {
-      // A value that cannot be cloned, or a refused request: nothing may commit.
+      // Another engine's stamp, a value that cannot be cloned, or a refused request: nothing may
+      // commit.
       transaction.onabort = null;
       try {
         transaction.abort();

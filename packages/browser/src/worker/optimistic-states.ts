@@ -10,7 +10,8 @@
 // 1. A view describes the stream as it was at some moment: read in one transaction, or extended
 //    after a commit by exactly the rows that commit added after the rows the view holds.
 // 2. A view is used only after checking, in the caller's transaction, that the stream still has
-//    the view's confirmed head (position and event id), epoch and last pending key. Pending
+//    the view's confirmed head (position and event id), epoch, last pending key and stamp
+//    (invariant 7), or by a write the stamp makes fail when it does not (optimistic-known.ts). Pending
 //    keys come from an auto-increment that never reuses a key; rows leave `pending` only when
 //    confirmed (the head moves) or when a writer removes every row from the first one it drops
 //    to the end and writes the survivors again under new keys (replacePending, dropPending).
@@ -20,13 +21,19 @@
 // 4. A rebase folds the pending events into a copy of the confirmed state, which is kept as it
 //    was (with nothing pending it starts from the confirmed state itself: folds do not change
 //    their input, which the local path relies on too). So optimistic state == fold(confirmed
-//    state, pending events) (invariant 7) holds for every state used.
+//    state, pending events) (docs/architecture.md, invariant 7) holds for every state used.
 // 5. A view rebased in memory remembers the last few views it descends from by rebases only,
 //    with the confirmed events since each: a state kept at any of them moves forward by those
 //    events (several rebases may pass between two uses of a state: an ack, then others' events).
 // 6. One view per moment: when readers that raced rebase the same kept view, the first one
 //    kept wins and the others use it (a second generation for the same moment would orphan the
 //    states kept at the first).
+// 7. A view holds the stream's stamp as its moment saw it (schema.ts, invariant 5), and a view
+//    extended after a commit holds the stamp that commit left. These states own the stamps their
+//    engine's log and commands write (`owner`), so a commit that checks the view's stamp
+//    (stream-stamps.ts, checkStamp) commits only if the stream is still exactly as the view
+//    describes it: the only writes under an unchanged stamp of ours are our kept views', which
+//    extend the view (or drop it when it changed meanwhile).
 import {
   type ConfirmedEvent,
   type Foldable,
@@ -38,6 +45,7 @@ import type { DexieEventStore } from "../store/dexie-store.ts";
 import type { StreamPosition } from "../store/log-queries.ts";
 import type { PendingCommandRow, StreamSyncState } from "../store/schema.ts";
 import { toStorageError } from "../store/storage-errors.ts";
+import { readStamp } from "../store/stream-stamps.ts";
 
 /** What a transaction reads to check a view (invariant 2): three index lookups, no rows. */
 export interface StreamProbe {
@@ -45,6 +53,8 @@ export interface StreamProbe {
   /** The key of the stream's last pending row (undefined when none). */
   lastLocalSeq: number | undefined;
   epoch: string | undefined;
+  /** The stream's stamp (undefined: never stamped). */
+  stamp: string | undefined;
 }
 
 /** The pending events of a stream over a confirmed head (invariant 1). */
@@ -55,6 +65,8 @@ export interface PendingView {
   readonly epoch: string | undefined;
   /** The key of the last pending row the view holds (undefined when none). */
   lastLocalSeq: number | undefined;
+  /** The stream's stamp at the view's moment (invariant 7). */
+  stamp: string | undefined;
   /** The pending events in local order, as stored (no position, no recordedAt). */
   readonly events: RecordedEvent[];
   /** Their keys (`localSeq`), in the same order. */
@@ -122,6 +134,9 @@ export class OptimisticStates {
     knownCommands: 0,
   };
 
+  /** The owner these states' engine names in the stream stamps it writes (invariant 7). */
+  readonly owner = crypto.randomUUID();
+
   constructor(readonly store: DexieEventStore) {}
 
   /**
@@ -131,7 +146,11 @@ export class OptimisticStates {
   current(stream: string): Promise<{ view: PendingView; probe: StreamProbe }> {
     const db = this.store.db;
     return db
-      .transaction("r", [db.events, db.pending, db.meta], async () => await this.view(stream))
+      .transaction(
+        "r",
+        [db.events, db.pending, db.meta, db.stamps],
+        async () => await this.view(stream),
+      )
       .catch((error: unknown) => {
         throw toStorageError(error, `read the pending events of ${stream}`);
       });
@@ -148,7 +167,7 @@ export class OptimisticStates {
   /** Reads what checks a view, joining the caller's transaction (issued together). */
   async probe(stream: string): Promise<StreamProbe> {
     const db = this.store.db;
-    const [position, keys, meta] = await Dexie.Promise.all([
+    const [position, keys, meta, stamp] = await Dexie.Promise.all([
       this.store.position(stream),
       db.pending
         .where("[stream+localSeq]")
@@ -157,11 +176,13 @@ export class OptimisticStates {
         .limit(1)
         .primaryKeys(),
       db.meta.get(`stream/${stream}`),
+      readStamp(db, stream),
     ]);
     return {
       position,
       lastLocalSeq: keys[0] as number | undefined,
       epoch: (meta?.value as StreamSyncState | undefined)?.epoch,
+      stamp,
     };
   }
 
@@ -183,15 +204,17 @@ export class OptimisticStates {
   }
 
   /**
-   * After a commit that added `events` (as stored) at the end of the pending list: extends the
-   * view they were decided on, when it is still the stream's view and no other row was added
-   * meanwhile. Returns whether it did (else the next user reads the view again).
+   * After a commit that added `events` (as stored) at the end of the pending list and wrote the
+   * stream's `stamp`: extends the view they were decided on, when it is still the stream's view
+   * and no other row was added meanwhile. Returns whether it did (else the next user reads the
+   * view again).
    */
   extend(
     view: PendingView,
     events: readonly RecordedEvent[],
     commands: readonly (PendingCommandRow | undefined)[],
     lastLocalSeq: number,
+    stamp: string,
   ): boolean {
     if (this.#views.get(view.stream) !== view || (view.lastLocalSeq ?? 0) >= lastLocalSeq) {
       this.#views.delete(view.stream);
@@ -205,6 +228,7 @@ export class OptimisticStates {
       view.commands.push(commands[index]);
     }
     view.lastLocalSeq = lastLocalSeq;
+    view.stamp = stamp;
     return true;
   }
 
@@ -312,6 +336,7 @@ export class OptimisticStates {
       lastId,
       epoch: probe.epoch,
       lastLocalSeq: probe.lastLocalSeq,
+      stamp: probe.stamp,
       events,
       keys,
       commands,
@@ -332,6 +357,7 @@ export class OptimisticStates {
       lastId: probe.position.lastId,
       epoch: probe.epoch,
       lastLocalSeq: rows.at(-1)?.localSeq,
+      stamp: probe.stamp,
       events: rows.map((row) => row.event),
       keys: rows.map((row) => row.localSeq!),
       commands: rows.map((row) => row.command),
@@ -369,7 +395,8 @@ function matches(view: PendingView, probe: StreamProbe): boolean {
     view.head === probe.position.head &&
     view.lastId === probe.position.lastId &&
     view.epoch === probe.epoch &&
-    view.lastLocalSeq === probe.lastLocalSeq
+    view.lastLocalSeq === probe.lastLocalSeq &&
+    view.stamp === probe.stamp
   );
 }
 

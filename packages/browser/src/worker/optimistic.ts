@@ -23,6 +23,7 @@ import type { EarlyAnswer, ExecuteResult } from "../shared/host-api.ts";
 import type { DexieLocalLog } from "../store/dexie-local-log.ts";
 import type { StreamPosition } from "../store/log-queries.ts";
 import type { PendingCommandRow, PendingRow } from "../store/schema.ts";
+import { restamp } from "../store/stream-stamps.ts";
 import type { CommandOutcome } from "./command-queue.ts";
 import {
   type DeciderState,
@@ -184,7 +185,7 @@ async function executePending(
   const working = new Map<Decider<any, any, any>, FoldedState<DeciderState>>();
   const added: RecordedEvent[] = [];
   const addedCommands: PendingCommandRow[] = [];
-  const { view, lastLocalSeq } = await store.transaction(
+  const { view, written } = await store.transaction(
     async () => {
       const { view, probe } = await deps.states.view(stream);
       const rows: PendingRow[] = [];
@@ -217,16 +218,18 @@ async function executePending(
         added.push(...events);
         decided.push({ events });
       }
-      if (rows.length === 0) return { view, lastLocalSeq: undefined };
+      if (rows.length === 0) return { view, written: undefined };
       validateBatch(stream, added);
       const lastLocalSeq = (await store.db.pending.bulkAdd(rows)) as number;
-      return { view, lastLocalSeq };
+      const stamp = await restamp(store.db, stream, deps.states.owner);
+      return { view, written: { lastLocalSeq, stamp } };
     },
     `execute ${commands.length === 1 ? commands[0]!.decider.name : `${commands.length} commands`} on ${stream}`,
   );
   // Committed: the view grows by the rows just added (when nothing else changed meanwhile).
   const current =
-    lastLocalSeq === undefined || deps.states.extend(view, added, addedCommands, lastLocalSeq);
+    written === undefined ||
+    deps.states.extend(view, added, addedCommands, written.lastLocalSeq, written.stamp);
   for (const [decider, folded] of working) {
     deps.deciderStates.remember(decider, stream, folded.base);
     if (!current) continue;

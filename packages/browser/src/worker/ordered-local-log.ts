@@ -5,6 +5,7 @@
 
 import { DexieLocalLog } from "../store/dexie-local-log.ts";
 import type { PendingRow } from "../store/schema.ts";
+import { restamp } from "../store/stream-stamps.ts";
 
 export class OrderedLocalLog extends DexieLocalLog {
   override async dropPending(stream: string, ids: readonly string[]): Promise<void> {
@@ -21,6 +22,7 @@ export class OrderedLocalLog extends DexieLocalLog {
         .filter((row) => !wanted.has(row.id))
         .map(({ localSeq: _localSeq, ...row }) => row);
       if (kept.length > 0) await db.pending.bulkAdd(kept);
+      await restamp(db, stream, this.stampOwner);
     }, `drop pending events of ${stream}`);
   }
 }

@@ -1,15 +1,16 @@
 // Node tier: a synced command on the stream's kept view (optimistic-known.ts) is answered while
 // its transaction commits, writes its pending rows without waiting for its check, and never
-// writes on a view that another writer moved: the command then runs the ordinary way.
+// writes on a view that another writer moved: the command then runs the ordinary way (those
+// cases, optimistic-known.cases.ts, also run on Chromium's IndexedDB).
 import { createEnvelope, foldEvents, initialStateOf, type RecordedEvent } from "@chronicle/core";
 import Dexie from "dexie";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
 import type { ExecuteResult } from "../shared/host-api.ts";
-import { DexieLocalLog } from "../store/dexie-local-log.ts";
 import type { ChronicleEngine } from "./engine.ts";
 import { openEngine } from "./open-engine.ts";
+import { staleViewCases } from "./optimistic-known.cases.ts";
 import { OrderedLocalLog } from "./ordered-local-log.ts";
 
 const S = "board:1";
@@ -94,117 +95,6 @@ describe("synced commands on a kept view", () => {
     expect((await pendingEvents(engine)).map((event) => event.id)).toContain(result.events[0]!.id);
   });
 
-  // Every way the sync engine's LocalLog (another tab's, its notice not arrived yet) changes the
-  // stream replaces its stamp, so none goes unseen by a command decided on the kept view; the
-  // last one keeps the head, the epoch and the last pending key, which alone would not show it.
-  const otherEvent = () =>
-    createEnvelope(S, { type: "card.added", version: 1, data: { id: "x", title: "X" } });
-  const writers: Array<[string, (log: DexieLocalLog) => Promise<void>]> = [
-    ["adds a pending event", (log) => log.addPending(S, [otherEvent()])],
-    [
-      "applies another device's event",
-      (log) => log.applyConfirmed(S, [{ ...otherEvent(), position: 1, recordedAt: 1_000 }]),
-    ],
-    [
-      "replaces a pending command's events",
-      async (log) => {
-        const [first] = await log.readCommands(S);
-        await log.replacePending(S, first!.id, [otherEvent()]);
-      },
-    ],
-    ["resets the stream for a new epoch", (log) => log.resetConfirmed(S, "epoch-2")],
-    ["writes a new epoch", (log) => log.writeMeta(S, { epoch: "epoch-2" })],
-    [
-      "drops a pending event that is not the last",
-      async (log) => {
-        const [first] = await log.readPending(S);
-        await log.dropPending(S, [first!.event.id]);
-      },
-    ],
-  ];
-  it.each(writers)(
-    "write nothing on a view the log changed under (another tab %s)",
-    async (_, write) => {
-      const engine = await offlineEngine();
-      await engine.execute(S, "board", add("a"));
-      await engine.execute(S, "board", add("b"));
-      await write(new DexieLocalLog(engine.store));
-      const { stats } = engine.optimisticStates;
-      const early: ExecuteResult[] = [];
-      const confirmed: ExecuteResult[] = [];
-      const result = await engine.execute(S, "board", add("c"), {}, (answer) => {
-        early.push(answer);
-        return () => confirmed.push(answer);
-      });
-      // Nothing decided on the stale view committed: an answer posted for it (while its write
-      // ran) is never confirmed; the command ran again on a view brought up to date (rebased in
-      // memory, or read afresh), and only what it resolves with is the fresh fold.
-      const events = [...(await engine.store.readStream(S)), ...(await pendingEvents(engine))];
-      const fresh = foldEvents(boardView, initialStateOf(boardView), events);
-      expect(result.projections[0]?.state).toEqual(fresh);
-      expect(early.length).toBeGreaterThan(0);
-      expect(confirmed).not.toContain(early[0]);
-      for (const answer of confirmed) expect(answer).toBe(result);
-      expect(
-        (await pendingEvents(engine)).filter((event) => (event.data as { id: string }).id === "c"),
-      ).toHaveLength(1);
-      expect(await engine.optimisticState("board", S)).toEqual(
-        foldEvents(board, initialStateOf(board), events),
-      );
-      // The view is current again: the next command is on a kept view.
-      const known = stats.knownCommands;
-      await engine.execute(S, "board", add("d"));
-      expect(stats.knownCommands).toBe(known + 1);
-    },
-  );
-
-  it("never write under another engine's stamp: what it wrote under it is not in this view", async () => {
-    const indexedDB = new IDBFactory();
-    const open = () =>
-      openEngine({
-        name: "optimistic-known-tabs",
-        indexedDB,
-        IDBKeyRange,
-        deciders: [board],
-        projections: [boardView],
-        undo: { captureWindowMs: 0 },
-        sync: () => ({ stop() {} }),
-      });
-    // Two tabs on one database: `a` leads (its sync session writes the node's acks).
-    const [a, b] = [await open(), await open()];
-    opened.push(a, b);
-    await b.execute(S, "board", add("b0"));
-    await b.execute(S, "board", add("b1"));
-    const [b0] = await pendingEvents(b);
-    const session = new OrderedLocalLog(a.store, a.optimisticStates.owner);
-    await session.applyConfirmed(S, [{ ...b0!, position: 1, recordedAt: 1_000 }]);
-    // `b` hears of the ack: its view moves in memory, states and all, to a's stamp.
-    const rebases = b.optimisticStates.stats.viewRebases;
-    await b.read("board-view", S);
-    expect(b.optimisticStates.stats.viewRebases).toBe(rebases + 1);
-    // `a` writes from its kept view under its own stamp, without replacing it.
-    await a.read("board-view", S);
-    await a.optimisticState("board", S);
-    const known = a.optimisticStates.stats.knownCommands;
-    await a.execute(S, "board", add("a0"));
-    expect(a.optimisticStates.stats.knownCommands).toBe(known + 1);
-    // `b`'s view misses a0: its command must be decided on the log as it is.
-    const result = await b.execute(S, "board", add("b2"));
-    const events = [...(await b.store.readStream(S)), ...(await pendingEvents(b))];
-    expect(events.map((event) => (event.data as { id: string }).id)).toEqual([
-      "b0",
-      "b1",
-      "a0",
-      "b2",
-    ]);
-    expect(result.projections[0]?.state).toEqual(
-      foldEvents(boardView, initialStateOf(boardView), events),
-    );
-    expect(await b.optimisticState("board", S)).toEqual(
-      foldEvents(board, initialStateOf(board), events),
-    );
-  });
-
   it("with nothing pending, answer before the check, and again with what happened when it fails", async () => {
     const engine = await offlineEngine();
     await engine.execute(S, "board", add("a"));
@@ -286,3 +176,5 @@ describe("synced commands on a kept view", () => {
     );
   });
 });
+
+staleViewCases("fake-indexeddb", () => ({ indexedDB: new IDBFactory(), IDBKeyRange }));

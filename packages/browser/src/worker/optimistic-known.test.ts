@@ -95,6 +95,40 @@ describe("synced commands on a kept view", () => {
     expect((await pendingEvents(engine)).map((event) => event.id)).toContain(result.events[0]!.id);
   });
 
+  it("post no answer before their write holds while the stream's kept views went stale lately", async () => {
+    const engine = await offlineEngine();
+    await engine.execute(S, "board", add("a"));
+    await engine.execute(S, "board", add("b"));
+    // Another tab's pending events, each written before this engine's next command (notices not
+    // arrived yet): that command's kept view is stale.
+    const other = new OrderedLocalLog(engine.store);
+    const staleCommand = async (id: string) => {
+      await other.addPending(S, [
+        createEnvelope(S, { type: "card.added", version: 1, data: { id: `o-${id}`, title: id } }),
+      ]);
+      const early: ExecuteResult[] = [];
+      const result = await engine.execute(S, "board", add(id), {}, (answer) => {
+        early.push(answer);
+      });
+      return { early, result };
+    };
+    // The first stale view in a while: answered before its write held, then again.
+    const first = await staleCommand("c");
+    expect(first.early).toHaveLength(1);
+    expect(first.early[0]).not.toBe(first.result);
+    // Stale again: nothing posted for it.
+    expect((await staleCommand("d")).early).toEqual([]);
+    // After a calm run of writes from the kept view, answers leave early again.
+    const { stats } = engine.optimisticStates;
+    const known = stats.knownCommands;
+    for (let i = 0; stats.knownCommands < known + 8 && i < 20; i++) {
+      await engine.execute(S, "board", add(`e${i}`));
+    }
+    expect(stats.knownCommands).toBe(known + 8);
+    expect((await staleCommand("f")).early).toHaveLength(1);
+    await expectFreshFold(engine);
+  });
+
   it("with nothing pending, answer before the check, and again with what happened when it fails", async () => {
     const engine = await offlineEngine();
     await engine.execute(S, "board", add("a"));

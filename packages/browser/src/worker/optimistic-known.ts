@@ -17,8 +17,11 @@
 // 2. The result holds if the stamp write succeeds. `early` gets it as soon as the requests are
 //    issued, so that posting it to the main thread overlaps IndexedDB's work; the main thread
 //    shows it only on `committed`, which the engine sends only for the attempt that committed
-//    (a failed attempt's retry or the ordinary path answers again, replacing it). A commit that
-//    fails after the stamp write succeeded rejects: the command did not happen.
+//    (a failed attempt's retry or the ordinary path answers again, replacing it). While the
+//    stream's kept views went stale lately with events pending (acknowledgements arriving under
+//    clicks in quick succession: optimistic-states.ts, `speculates`), it gets it once the stamp
+//    write succeeded instead, not cloned for nothing. A commit that fails after the stamp write
+//    succeeded rejects: the command did not happen.
 // 3. Only when nothing else is needed: a decider snapshot due, a state or record not kept, a
 //    view under another engine's stamp (that engine may have written under it without replacing
 //    it), a decide that throws or writes nothing (its verdict on a state that may be stale is
@@ -144,6 +147,7 @@ export async function executeKnownPending(
     transaction,
     view,
     deps.states.owner,
+    view.events.length === 0 || deps.states.speculates(stream),
     rows,
     () => {
       // Final if the stamp holds (invariant 1). The revision is taken inside the transaction, so
@@ -199,11 +203,12 @@ type Written =
   | "unavailable";
 
 // Invariants 1 and 2: the stamp checked, then the rows, committed at once; the early answer
-// leaves once the requests are issued.
+// leaves once the requests are issued, or once the stamp held.
 function writeChecked(
   transaction: IDBTransaction,
   view: PendingView,
   owner: string,
+  speculate: boolean,
   rows: readonly PendingRow[],
   resultOf: () => ExecuteResult,
   early: EarlyAnswer | undefined,
@@ -240,13 +245,14 @@ function writeChecked(
       checked.request.onsuccess = () => {
         matched = true;
         stamp = checked.stamp;
+        if (!speculate) committed = early?.(result);
       };
       adds.at(-1)!.onsuccess = (event) => {
         lastLocalSeq = (event.target as IDBRequest<IDBValidKey>).result as number;
       };
       // Posted while IndexedDB commits (the main thread shows it only once committed; a later
       // answer replaces it when the stamp did not hold).
-      committed = early?.(result);
+      if (speculate) committed = early?.(result);
     } catch {
       // Another engine's stamp, a value that cannot be cloned, or a refused request: nothing may
       // commit.

@@ -119,12 +119,17 @@ export interface OptimisticStats {
 /** The most confirmed events a view is rebased over in memory (more: states load afresh). */
 const maxRebase = 5000;
 
+/** Writes from a kept view after it went stale before its answers are posted early again. */
+const calmWrites = 8;
+
 /** The most streams (views) and states kept; least recently used go first. */
 const capacity = 512;
 
 export class OptimisticStates {
   readonly #views = new Map<string, PendingView>();
   readonly #states = new Map<string, FoldedState>();
+  // Streams whose kept views went stale lately: the writes from a kept view since (speculates).
+  readonly #calm = new Map<string, number>();
   #generation = 0;
   readonly stats: OptimisticStats = {
     viewReads: 0,
@@ -293,6 +298,25 @@ export class OptimisticStates {
     const view = this.#views.get(stream);
     if (view?.generation !== folded.generation || folded.folded > view.events.length) return;
     this.#touch(this.#states, keyOf(foldable, stream), folded);
+  }
+
+  /**
+   * Whether a command on the stream's kept view should post its answer before its write is known
+   * to hold: not while the stream's kept views went stale recently (acknowledgements arriving
+   * under clicks in quick succession), when the answer would most likely be cloned for nothing.
+   * Only when an answer is posted, never what is committed, depends on it.
+   */
+  speculates(stream: string): boolean {
+    return !this.#calm.has(stream);
+  }
+
+  /** A command on the stream's kept view found it stale (`true`) or wrote from it (`false`). */
+  wrote(stream: string, stale: boolean): void {
+    const calm = this.#calm.get(stream);
+    if (stale) this.#touch(this.#calm, stream, 0);
+    if (stale || calm === undefined) return;
+    if (calm + 1 >= calmWrites) this.#calm.delete(stream);
+    else this.#calm.set(stream, calm + 1);
   }
 
   /** Forgets the stream's view and states (this worker reset or rewrote it). */

@@ -317,6 +317,7 @@ export async function executeSynced(
       strict,
       early,
     );
+    if (known !== undefined) deps.states.wrote(stream, known === "stale");
     if (known === "stale" && attempt < staleRetries) {
       // optimistic-known.ts, invariant 5: again on the view brought up to date.
       await deps.states.current(stream);

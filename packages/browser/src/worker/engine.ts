@@ -524,8 +524,10 @@ export class ChronicleEngine {
     this.#watchers.clear();
     this.#prefix.clear();
     await this.#recording;
-    await this.#undo.flush().catch(() => {});
+    // Disposed before the flush: a notice from another tab can no longer queue a reload behind
+    // the flush, one this close would not wait for and that would read the closed database.
     this.#undo.dispose();
+    await this.#undo.flush().catch(() => {});
     this.#undoStorage.close();
     await this.#processes?.close();
     await this.#stopSync();

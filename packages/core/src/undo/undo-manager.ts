@@ -10,7 +10,12 @@
 //    applies is left out and reported, the others are still undone.
 // 4. The stacks belong to one actor on one device, persist locally, and never sync. Managers
 //    sharing a storage (tabs of one device) work on them one at a time, each on the latest copy.
+// 5. Once disposed, a manager starts no storage work of its own accord: it no longer follows other
+//    contexts (a reload one asked for earlier is dropped if its turn comes later), takes no new
+//    operation, and only `flush` still saves, after every operation called before. Its owner can
+//    close the storage once that flush settles: nothing touches the storage afterwards.
 import type { Decider } from "../decider/define-decider.ts";
+import { ChronicleError } from "../errors.ts";
 import type { EventInput, UndoSkip } from "../events/define-event.ts";
 import { createEnvelope, type RecordedEvent } from "../events/envelope.ts";
 import { uuidv7 } from "../ids.ts";
@@ -158,6 +163,7 @@ export class UndoManager {
   /** The stored revision the stacks in memory continue (`undefined`: load before using them). */
   #revision: string | undefined;
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
+  #disposed = false;
 
   constructor(options: UndoManagerOptions) {
     this.#host = options.host;
@@ -173,10 +179,7 @@ export class UndoManager {
     this.ready = this.#reload().then(() => this.#notify());
     this.#chain = this.ready;
     // Another context (tab) changed the shared stacks: take its copy.
-    this.#unwatch =
-      this.#storage.watch?.(this.#key, () => {
-        void this.#serial(async () => {}).catch(() => {});
-      }) ?? (() => {});
+    this.#unwatch = this.#storage.watch?.(this.#key, () => this.#follow()) ?? (() => {});
   }
 
   /** What an undo/redo UI shows now. */
@@ -209,6 +212,7 @@ export class UndoManager {
     events: readonly RecordedEvent[],
     options: RecordOptions = {},
   ): Promise<void> {
+    if (this.#disposed) return Promise.reject(disposedError());
     const mine = events.filter(
       (event) => event.meta.actor === this.#actor && event.meta.device === this.#device,
     );
@@ -277,18 +281,26 @@ export class UndoManager {
       apply(this.#stacks);
       this.#unsaved.push(apply);
       this.#cancelSave();
+      // Disposed meanwhile: the owner's `flush` saves it (no timer outlives the manager).
+      if (this.#disposed) return;
       this.#saveTimer = setTimeout(() => void this.flush().catch(() => {}), this.#saveDelay);
     });
     this.#chain = run.catch(() => {});
     return run.finally(() => this.#notify());
   }
 
-  /** Saves the recorded steps that wait for `saveDelayMs` now. */
+  /**
+   * Saves the recorded steps that wait for `saveDelayMs` now, after every operation called
+   * before. Also after {@link dispose}: the last storage work of a disposed manager.
+   */
   flush(): Promise<void> {
     this.#cancelSave();
-    return this.#serial(async () => {
-      if (this.#unsaved.length > 0) await this.#save();
-    });
+    return this.#serial(
+      async () => {
+        if (this.#unsaved.length > 0) await this.#save();
+      },
+      { afterDispose: true },
+    );
   }
 
   /** Runs `work` with every change it records merged into one step labelled `label`. */
@@ -324,8 +336,15 @@ export class UndoManager {
     });
   }
 
-  /** Stops following other contexts' changes (the stacks stay stored; call `flush` first). */
+  /**
+   * Stops following other contexts' changes and takes no new operation: `record`, `undo`,
+   * `redo`, `clear` and `group` called later reject (code `internal`) without touching the
+   * storage. To keep the recorded steps that wait for `saveDelayMs` and close the storage
+   * safely, call `flush` after `dispose` and await it: it runs after every operation called
+   * before, and nothing touches the storage once it settles.
+   */
   dispose(): void {
+    this.#disposed = true;
     this.#cancelSave();
     this.#unwatch();
     this.#listeners.clear();
@@ -432,8 +451,12 @@ export class UndoManager {
     return { events: out, now };
   }
 
-  // One operation at a time; with shared storage, under its lock and on the latest stacks.
-  #serial<T>(work: () => Promise<T>): Promise<T> {
+  // One operation at a time; with shared storage, under its lock and on the latest stacks. Once
+  // disposed, only a flush is taken (see invariant 5).
+  #serial<T>(work: () => Promise<T>, options: { afterDispose?: boolean } = {}): Promise<T> {
+    if (this.#disposed && options.afterDispose !== true) {
+      return Promise.reject(disposedError());
+    }
     const storage = this.#storage;
     // A failed operation may have changed the stacks in memory without saving them: the next one
     // loads them again (as stored) instead of continuing from memory.
@@ -452,6 +475,22 @@ export class UndoManager {
     );
     this.#chain = run.catch(() => {});
     return run.finally(() => this.#notify());
+  }
+
+  // Takes the copy another context saved, at this manager's turn. Dropped if the manager is
+  // disposed by then (checked again under the lock, which is granted later): its owner may have
+  // closed the storage, and the next operation loads the stacks anyway.
+  #follow(): void {
+    const storage = this.#storage;
+    const reload = async () => {
+      if (!this.#disposed) await this.#reload();
+    };
+    const run = this.#chain.then(() => {
+      // (A storage without `exclusive` is not shared: its stacks in memory are the latest.)
+      if (!this.#disposed) return storage.exclusive?.(this.#key, reload);
+    });
+    this.#chain = run.catch(() => {});
+    void run.finally(() => this.#notify()).catch(() => {});
   }
 
   #cancelSave(): void {
@@ -513,6 +552,10 @@ function partsOf(step: UndoStep): UndoPart[] {
 
 function labelOf(events: readonly RecordedEvent[]): string {
   return [...new Set(events.map((event) => event.type))].join(", ");
+}
+
+function disposedError(): ChronicleError {
+  return new ChronicleError("internal", "the undo manager is disposed");
 }
 
 /** Resolves in a later task (lets the current task's work, e.g. a reply, go first). */

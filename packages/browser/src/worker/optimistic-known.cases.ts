@@ -12,10 +12,11 @@ import type { ChronicleEngine } from "./engine.ts";
 import { openEngine } from "./open-engine.ts";
 import { OrderedLocalLog } from "./ordered-local-log.ts";
 
-const S = "board:1";
-const add = (id: string) => ({ type: "addCard", id, title: id });
+export const S = "board:1";
+export const add = (id: string) => ({ type: "addCard", id, title: id });
 
-async function pendingEvents(engine: ChronicleEngine): Promise<RecordedEvent[]> {
+/** The stream's pending events, in local order. */
+export async function pendingEvents(engine: ChronicleEngine): Promise<RecordedEvent[]> {
   const rows = await engine.store.db.pending
     .where("[stream+localSeq]")
     .between([S, Dexie.minKey], [S, Dexie.maxKey], true, true)
@@ -23,20 +24,21 @@ async function pendingEvents(engine: ChronicleEngine): Promise<RecordedEvent[]> 
   return rows.map((row) => row.event);
 }
 
-/** `options` gives the IndexedDB to use (fake-indexeddb's in Node; none: the browser's). */
-export function staleViewCases(
-  label: string,
+/**
+ * Opens engines with sync configured whose starter syncs nothing (every write stays pending),
+ * on a database of their own unless named, and closes them after each test.
+ */
+export function offlineEngines(
   options: () => Pick<DexieOptions, "indexedDB" | "IDBKeyRange">,
-): void {
+): (
+  name?: string,
+  dexie?: Pick<DexieOptions, "indexedDB" | "IDBKeyRange">,
+) => Promise<ChronicleEngine> {
   const opened: ChronicleEngine[] = [];
   afterEach(async () => {
     for (const engine of opened.splice(0)) await engine.close();
   });
-  /** An engine with sync configured whose starter syncs nothing (every write stays pending). */
-  const openOffline = async (
-    name = `stale-view-${crypto.randomUUID().slice(0, 8)}`,
-    dexie = options(),
-  ) => {
+  return async (name = `offline-${crypto.randomUUID().slice(0, 8)}`, dexie = options()) => {
     const engine = await openEngine({
       name,
       ...dexie,
@@ -48,6 +50,14 @@ export function staleViewCases(
     opened.push(engine);
     return engine;
   };
+}
+
+/** `options` gives the IndexedDB to use (fake-indexeddb's in Node; none: the browser's). */
+export function staleViewCases(
+  label: string,
+  options: () => Pick<DexieOptions, "indexedDB" | "IDBKeyRange">,
+): void {
+  const openOffline = offlineEngines(options);
 
   describe(`synced commands on a kept view the log moved under (${label})`, () => {
     // Every way the sync engine's LocalLog (another tab's, its notice not arrived yet) changes the

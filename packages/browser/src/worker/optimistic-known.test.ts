@@ -2,46 +2,16 @@
 // its transaction commits, writes its pending rows without waiting for its check, and never
 // writes on a view that another writer moved: the command then runs the ordinary way (those
 // cases, optimistic-known.cases.ts, also run on Chromium's IndexedDB).
-import { createEnvelope, foldEvents, initialStateOf, type RecordedEvent } from "@chronicle/core";
-import Dexie from "dexie";
+import { createEnvelope, foldEvents, initialStateOf } from "@chronicle/core";
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
 import type { ExecuteResult } from "../shared/host-api.ts";
 import type { ChronicleEngine } from "./engine.ts";
-import { openEngine } from "./open-engine.ts";
-import { staleViewCases } from "./optimistic-known.cases.ts";
+import { add, offlineEngines, pendingEvents, S, staleViewCases } from "./optimistic-known.cases.ts";
 import { OrderedLocalLog } from "./ordered-local-log.ts";
 
-const S = "board:1";
-let devices = 0;
-const opened: ChronicleEngine[] = [];
-afterEach(async () => {
-  for (const engine of opened.splice(0)) await engine.close();
-});
-
-/** An engine with sync configured whose starter syncs nothing (every write stays pending). */
-async function offlineEngine() {
-  const engine = await openEngine({
-    name: `optimistic-known-${++devices}`,
-    indexedDB: new IDBFactory(),
-    IDBKeyRange,
-    deciders: [board],
-    projections: [boardView],
-    undo: { captureWindowMs: 0 },
-    sync: () => ({ stop() {} }),
-  });
-  opened.push(engine);
-  return engine;
-}
-
-async function pendingEvents(engine: ChronicleEngine): Promise<RecordedEvent[]> {
-  const rows = await engine.store.db.pending
-    .where("[stream+localSeq]")
-    .between([S, Dexie.minKey], [S, Dexie.maxKey], true, true)
-    .toArray();
-  return rows.map((row) => row.event);
-}
+const offlineEngine = offlineEngines(() => ({ indexedDB: new IDBFactory(), IDBKeyRange }));
 
 async function expectFreshFold(engine: ChronicleEngine) {
   const events = await pendingEvents(engine);
@@ -52,8 +22,6 @@ async function expectFreshFold(engine: ChronicleEngine) {
     foldEvents(boardView, initialStateOf(boardView), events),
   );
 }
-
-const add = (id: string) => ({ type: "addCard", id, title: id });
 
 describe("synced commands on a kept view", () => {
   it("are answered early with the result they resolve with, each in one transaction, folding only their events", async () => {

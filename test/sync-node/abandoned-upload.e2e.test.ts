@@ -6,20 +6,23 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { devToken, type RunningNode, startNode } from "./node-process.ts";
 
 let node: RunningNode;
 let state: string;
 let token: string;
 
-beforeAll(async () => {
+// A node of its own for each case: after an abandoned upload, wrangler's dev proxy may answer
+// the next POST itself with a 503 (worker/README.md, "An abandoned chunked upload under wrangler
+// dev"), so one case's upload must not meet the connection the previous case broke.
+beforeEach(async () => {
   state = mkdtempSync(join(tmpdir(), "chronicle-upload-"));
   node = await startNode({ persistTo: state });
   token = await devToken(node, "uploader", { "board:*": "write" });
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await node?.stop();
   rmSync(state, { recursive: true, force: true });
 });

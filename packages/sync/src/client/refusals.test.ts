@@ -7,7 +7,6 @@ import {
   defineDecider,
   defineEvent,
   isChronicleError,
-  MemoryLocalLog,
   type PendingCommand,
   type RecordedEvent,
   type RejectedNotice,
@@ -15,9 +14,10 @@ import {
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { account } from "../__fixtures__/account.ts";
+import { networkDevice } from "../__fixtures__/network-device.ts";
 import { MemoryNetwork } from "../testing/memory-network.ts";
 import { MemoryNode } from "../testing/memory-node.ts";
-import { createSyncEngine, type SyncEngine } from "./sync-engine.ts";
+import type { SyncEngine } from "./sync-engine.ts";
 
 const STREAM = "account:1";
 
@@ -25,15 +25,7 @@ function world(seed = 5) {
   const node = new MemoryNode();
   const network = new MemoryNetwork(node, seed);
   const device = (name: string) => {
-    const local = new MemoryLocalLog();
-    const transport = network.transport();
-    const engine = createSyncEngine({
-      local,
-      transport,
-      device: name,
-      deciders: [account],
-      scheduler: network.scheduler,
-    });
+    const { local, transport, engine } = networkDevice(network, name);
     const rejected: RejectedNotice[] = [];
     engine.onRejected((notice) => rejected.push(notice));
     return { local, transport, engine, rejected };

@@ -7,13 +7,13 @@ import {
   foldEvents,
   initialStateOf,
   isHistoryIncomplete,
-  MemoryLocalLog,
 } from "@chronicle/core";
 import { describe, expect, it } from "vitest";
 import { account, deposited, withdrawn } from "../__fixtures__/account.ts";
+import { type NetworkDeviceOptions, networkDevice } from "../__fixtures__/network-device.ts";
 import { MemoryNetwork } from "../testing/memory-network.ts";
 import { MemoryNode } from "../testing/memory-node.ts";
-import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from "./sync-engine.ts";
+import type { SyncEngine } from "./sync-engine.ts";
 
 const STREAM = "account:1";
 
@@ -37,19 +37,8 @@ function world(every = 10, nodeDefinitions: Foldable[] = [account, ledger]) {
     },
   });
   const network = new MemoryNetwork(node, 11);
-  const device = (name: string, options: Partial<SyncEngineOptions> = {}) => {
-    const local = new MemoryLocalLog();
-    const transport = network.transport();
-    const engine = createSyncEngine({
-      local,
-      transport,
-      device: name,
-      deciders: [account],
-      scheduler: network.scheduler,
-      ...options,
-    });
-    return { local, transport, engine };
-  };
+  const device = (name: string, options: NetworkDeviceOptions = {}) =>
+    networkDevice(network, name, options);
   const settle = async (...engines: SyncEngine[]) => {
     const deadline = network.now + 120_000;
     for (let round = 0; round < 200; round++) {
@@ -212,7 +201,7 @@ describe("snapshot bootstrap of a new device", () => {
   });
 
   it("falls back to the full replay when a version differs, a state is missing or there is none yet", async () => {
-    const cases: Array<[string, ReturnType<typeof world>, number, Partial<SyncEngineOptions>]> = [
+    const cases: Array<[string, ReturnType<typeof world>, number, NetworkDeviceOptions]> = [
       [
         "another projection version",
         world(),

@@ -8,6 +8,7 @@ import {
 } from "@chronicle/core";
 import { describe, expect, it } from "vitest";
 import { account } from "../__fixtures__/account.ts";
+import { networkDevice } from "../__fixtures__/network-device.ts";
 import { MemoryNetwork } from "../testing/memory-network.ts";
 import { MemoryNode } from "../testing/memory-node.ts";
 import { createSyncEngine, type SyncEngine } from "./sync-engine.ts";
@@ -18,15 +19,7 @@ function world(seed = 7) {
   const node = new MemoryNode();
   const network = new MemoryNetwork(node, seed);
   const device = (name: string, local = new MemoryLocalLog(), actor = "user") => {
-    const transport = network.transport();
-    const engine = createSyncEngine({
-      local,
-      transport,
-      device: name,
-      actor,
-      deciders: [account],
-      scheduler: network.scheduler,
-    });
+    const { transport, engine } = networkDevice(network, name, { local, actor });
     const rejected: RejectedNotice[] = [];
     engine.onRejected((notice) => rejected.push(notice));
     return { name, local, transport, engine, rejected };

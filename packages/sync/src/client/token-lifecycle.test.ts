@@ -3,12 +3,13 @@
 // node does. A long-lived engine keeps syncing across expiries by asking its token function
 // again; a refused fresh token or a failing token function shows as `unauthorized` and the
 // engine recovers by itself once a token works.
-import { MemoryLocalLog, type SyncStatus } from "@chronicle/core";
+import type { SyncStatus } from "@chronicle/core";
 import { describe, expect, it } from "vitest";
 import { account } from "../__fixtures__/account.ts";
+import { networkDevice } from "../__fixtures__/network-device.ts";
 import { MemoryNetwork } from "../testing/memory-network.ts";
 import { MemoryNode } from "../testing/memory-node.ts";
-import { createSyncEngine, type SyncEngine } from "./sync-engine.ts";
+import type { SyncEngine } from "./sync-engine.ts";
 
 const STREAM = "account:1";
 const TTL = 3_000;
@@ -37,14 +38,7 @@ function world(seed = 11) {
     return tokens.mode === "refused" ? "forged" : `t:${Math.floor(net.now) + TTL}`;
   };
   const device = (name: string, token: () => string) => {
-    const local = new MemoryLocalLog();
-    const engine = createSyncEngine({
-      local,
-      transport: net.transport({ token }),
-      device: name,
-      deciders: [account],
-      scheduler: net.scheduler,
-    });
+    const { local, engine } = networkDevice(net, name, { token });
     const states: SyncStatus[] = [];
     engine.onSyncStatus(STREAM, (status) => states.push(status));
     return { local, engine, states };

@@ -12,6 +12,7 @@ import {
 } from "@chronicle/core";
 import { describe, expect, it } from "vitest";
 import { account } from "../__fixtures__/account.ts";
+import { networkDevice } from "../__fixtures__/network-device.ts";
 import { followStreams } from "../client/follow-streams.ts";
 import { createSyncEngine, type SyncEngine } from "../client/sync-engine.ts";
 import type { WebSocketConstructor } from "../client/websocket-transport.ts";
@@ -39,18 +40,7 @@ const tokens: Record<string, MemoryNodeCaller> = {
 function world(options: MemoryNodeOptions = {}) {
   const node = new MemoryNode({ auth: (token) => tokens[token ?? ""], ...options });
   const network = new MemoryNetwork(node, 7);
-  const device = (name: string, token = "writer") => {
-    const local = new MemoryLocalLog();
-    const transport = network.transport({ token });
-    const engine = createSyncEngine({
-      local,
-      transport,
-      device: name,
-      deciders: [account],
-      scheduler: network.scheduler,
-    });
-    return { local, transport, engine };
-  };
+  const device = (name: string, token = "writer") => networkDevice(network, name, { token });
   /** Runs the network until `promise` settles (virtual time moves only when no frame waits). */
   const until = async <T>(promise: Promise<T>): Promise<T> => {
     let settled = false;

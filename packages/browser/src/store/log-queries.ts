@@ -89,8 +89,8 @@ export async function streamHead(db: ChronicleDb, stream: string): Promise<numbe
   return last?.position ?? 0;
 }
 
-// The IDBKeyRange the database was opened with (fake-indexeddb's in Node tests).
-function keyRangeOf(db: ChronicleDb): typeof IDBKeyRange {
+/** The IDBKeyRange the database was opened with (fake-indexeddb's in Node tests). */
+export function keyRangeOf(db: ChronicleDb): typeof IDBKeyRange {
   const deps = (db as unknown as { _deps?: { IDBKeyRange?: typeof IDBKeyRange } })._deps;
   return deps?.IDBKeyRange ?? globalThis.IDBKeyRange;
 }

@@ -5,6 +5,7 @@
 // on what it saw earlier makes its commit depend on the stamp it saw, without reading it first
 // (`checkStamp`): the owner rewrites the same row, anyone else swaps it for a stamp of its own.
 
+import { keyRangeOf } from "./log-queries.ts";
 import { currentWriteTransaction } from "./raw-requests.ts";
 import type { ChronicleDb, StampRow } from "./schema.ts";
 
@@ -82,12 +83,4 @@ export function checkStamp(
   if (seen !== undefined) stamps.delete([stream, seen]);
   const row: StampRow = { stream, stamp: newStamp(owner) };
   return { request: stamps.add(row), stamp: row.stamp };
-}
-
-/** The IDBKeyRange class Dexie was opened with (tests run on fake-indexeddb's). */
-export function keyRangeOf(db: ChronicleDb): typeof IDBKeyRange {
-  return (
-    (db as unknown as { _deps?: { IDBKeyRange?: typeof IDBKeyRange } })._deps?.IDBKeyRange ??
-    IDBKeyRange
-  );
 }

@@ -112,14 +112,12 @@ export class SyncTables {
           .anyOf(ids.map((id) => [stream, id]))
           .delete();
       }
-      await restamp(this.store.db, stream, this.stampOwner);
       const last = events.at(-1);
-      if (last) {
-        const state = await this.syncState(stream);
-        if (last.position > state.cursor) {
-          await this.setSyncState(stream, { ...state, cursor: last.position });
-        }
-      }
+      const state = await this.syncState(stream);
+      // Once: setSyncState replaces the stamp too.
+      if (last && last.position > state.cursor) {
+        await this.setSyncState(stream, { ...state, cursor: last.position });
+      } else await restamp(this.store.db, stream, this.stampOwner);
     }, `insert confirmed events into ${stream}`);
   }
 

@@ -11,9 +11,9 @@ import {
 } from "@chronicle/core";
 import { createSyncStarter } from "@chronicle/sync";
 import { createLoopbackTransport, MemoryNode } from "@chronicle/sync/testing";
-import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
+import { IDBDatabase as FakeIDBDatabase, IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import fc from "fast-check";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { board, boardView } from "../__fixtures__/board.ts";
 import type { ChronicleEngine } from "./engine.ts";
 import { openEngine } from "./open-engine.ts";
@@ -129,6 +129,41 @@ describe("the sync engine's LocalLog in the worker", () => {
       { numRuns: 25 },
     );
   }, 120_000);
+
+  it("reads the pending list and the confirmed head asked for together in one transaction; a read asked for after a write sees it", async () => {
+    // Every IndexedDB transaction opened while counting (Dexie binds the method as it opens).
+    const prototype = FakeIDBDatabase.prototype as unknown as IDBDatabase;
+    const transaction = prototype.transaction;
+    let counting = false;
+    let transactions = 0;
+    prototype.transaction = function (this: IDBDatabase, ...args) {
+      if (counting) transactions++;
+      return transaction.apply(this, args);
+    } as IDBDatabase["transaction"];
+    onTestFinished(() => {
+      prototype.transaction = transaction;
+    });
+    const { engine, viewed, table } = await withCapturedLog();
+    await engine.execute(S, "board", { type: "addCard", id: "a", title: "A" });
+    counting = true;
+    const both = () => Promise.all([viewed.readPending(S), viewed.confirmedHead(S)]);
+    const [pending, head] = await both();
+    expect(pending.map((entry) => entry.event.data)).toEqual([{ id: "a", title: "A" }]);
+    expect(head).toBe(0);
+    expect(transactions).toBe(1);
+    counting = false;
+    // Acknowledged: the reads asked for once that write was awaited see it.
+    await viewed.applyConfirmed(S, [{ ...pending[0]!.event, position: 1, recordedAt: Date.now() }]);
+    expect(await both()).toEqual([[], 1]);
+    // A stream started from a snapshot: the head is its floor.
+    await viewed.startConfirmedAt("board:2", { floor: 40, epoch: "e", snapshots: [] });
+    const [, started] = await Promise.all([
+      viewed.readPending("board:2"),
+      viewed.confirmedHead("board:2"),
+    ]);
+    expect(started).toBe(40);
+    expect(started).toBe(await table.confirmedHead("board:2"));
+  });
 
   it("a synced command's status reads no pending row, however many are pending", async () => {
     let offline = 0;

@@ -10,6 +10,10 @@
 // 2. The answer is a new array each time: the engine may keep it while the view grows.
 // 3. A back-fill may remove pending rows without moving the head or the last key (an event of
 //    ours confirmed below the floor): the stream's view is forgotten after one.
+// 4. Reads of one stream asked for in the same synchronous run (the sync engine's status asks
+//    for the pending list and the confirmed head together) share one transaction: the head is
+//    the probe's (with the floor). The shared read is forgotten once that run is over, so a read
+//    asked for after a write the caller awaited starts a transaction after it.
 import type {
   ConfirmedEvent,
   ConfirmedStart,
@@ -31,6 +35,7 @@ export interface PendingReadStats {
 
 export class OptimisticLocalLog implements LocalLog {
   readonly stats: PendingReadStats = { fromView: 0 };
+  readonly #sameRun = new Map<string, ReturnType<OptimisticStates["current"]>>();
 
   constructor(
     readonly log: DexieLocalLog,
@@ -38,7 +43,7 @@ export class OptimisticLocalLog implements LocalLog {
   ) {}
 
   async readPending(stream: string): Promise<PendingEvent[]> {
-    const { view } = await this.states.current(stream);
+    const { view } = await this.#current(stream);
     this.stats.fromView++;
     return view.events.map((event, index) => {
       const commandId = view.commands[index]?.id;
@@ -51,7 +56,7 @@ export class OptimisticLocalLog implements LocalLog {
   }
 
   async readCommands(stream: string): Promise<PendingCommand[]> {
-    const { view } = await this.states.current(stream);
+    const { view } = await this.#current(stream);
     this.stats.fromView++;
     const commands = new Map<string, PendingCommand>();
     for (const stored of view.commands) {
@@ -67,15 +72,28 @@ export class OptimisticLocalLog implements LocalLog {
     return [...commands.values()];
   }
 
-  // One transaction for the head and the floor (two otherwise). An async function: Dexie keeps
-  // native awaits in its transaction zone only for those.
+  // One transaction for the head and the floor (two otherwise), or the pending list's (4). An
+  // async function: Dexie keeps native awaits in its transaction zone only for those.
   confirmedHead(stream: string): Promise<number> {
+    const shared = this.#sameRun.get(stream);
+    if (shared) return shared.then(({ probe }) => Math.max(probe.position.head, probe.floor));
     const db = this.log.store.db;
     return db.transaction(
       "r",
       [db.events, db.meta],
       async () => await this.log.confirmedHead(stream),
     );
+  }
+
+  // Invariant 4: the current view, shared with the reads asked for in the same run.
+  #current(stream: string): ReturnType<OptimisticStates["current"]> {
+    let read = this.#sameRun.get(stream);
+    if (!read) {
+      read = this.states.current(stream);
+      this.#sameRun.set(stream, read);
+      queueMicrotask(() => this.#sameRun.delete(stream));
+    }
+    return read;
   }
 
   async prependConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<void> {

@@ -42,6 +42,7 @@ import {
 } from "@chronicle/core";
 import Dexie from "dexie";
 import type { DexieEventStore } from "../store/dexie-store.ts";
+import type { FloorState } from "../store/floor.ts";
 import type { StreamPosition } from "../store/log-queries.ts";
 import type { PendingCommandRow, StreamSyncState } from "../store/schema.ts";
 import { toStorageError } from "../store/storage-errors.ts";
@@ -55,6 +56,8 @@ export interface StreamProbe {
   epoch: string | undefined;
   /** The stream's stamp (undefined: never stamped). */
   stamp: string | undefined;
+  /** Where its confirmed history starts (a snapshot start's floor; 0 when it starts at 1). */
+  floor: number;
 }
 
 /** The pending events of a stream over a confirmed head (invariant 1). */
@@ -188,6 +191,7 @@ export class OptimisticStates {
       lastLocalSeq: keys[0] as number | undefined,
       epoch: (meta?.value as StreamSyncState | undefined)?.epoch,
       stamp,
+      floor: (meta?.value as FloorState | undefined)?.floor ?? 0,
     };
   }
 

@@ -1,7 +1,9 @@
 // Sync over plain HTTP, speaking to the session in the frames a socket would carry:
 // 1. The node's epoch is the `X-Chronicle-Epoch` header of its answers. `welcome` reports it (not
-//    the client's stored one), so a recreated log is noticed as over WebSockets; a hello whose
-//    epoch differs gets no catch-up page from its stale cursor (the session resets and pulls).
+//    the client's stored one), so a recreated log is noticed as over WebSockets. As a socket
+//    does, the welcome is followed by the log after the hello's cursor, page by page up to the
+//    welcomed head (`more` until the last); a hello whose epoch differs gets the log from the
+//    start (its cursor points into another log).
 // 2. An answer whose epoch differs from the one welcomed ends the connection (`offline`) before
 //    its content reaches the session: positions of another log must not mix with ours. The
 //    session reconnects, and the new hello sees the new epoch.
@@ -126,13 +128,23 @@ export function createHttpTransport(options: HttpTransportOptions): SyncTranspor
       const handle = async (frame: ClientFrame) => {
         switch (frame.t) {
           case "hello": {
-            const { frame: page, epoch } = await pull(frame.after, 1000);
-            if (page.t === "error") return fail(ChronicleError.fromJSON(page));
-            welcomed = epoch!;
-            deliver({ t: "welcome", epoch: welcomed, head: page.t === "events" ? page.head : 0 });
-            // A cursor into another log means nothing here (rule 1): the session pulls anew.
+            const first = await pull(frame.after, 1000);
+            if (first.frame.t === "error") return fail(ChronicleError.fromJSON(first.frame));
+            welcomed = first.epoch!;
+            const welcomedHead = first.frame.t === "events" ? first.frame.head : 0;
+            deliver({ t: "welcome", epoch: welcomed, head: welcomedHead });
+            // Rule 1: the catch-up, from the start when the cursor points into another log.
             const sameLog = frame.epoch === undefined || frame.epoch === welcomed;
-            if (sameLog && page.t === "events" && page.events.length > 0) deliver(page);
+            const after = sameLog ? frame.after : 0;
+            let page = sameLog ? first.frame : (await pull(0, 1000)).frame;
+            while (after < welcomedHead && !closed) {
+              if (page.t === "error") return fail(ChronicleError.fromJSON(page));
+              if (page.t !== "events") break;
+              deliver(page);
+              const last = page.events.at(-1)?.position;
+              if (!page.more || last === undefined) break;
+              page = (await pull(last, 1000)).frame;
+            }
             schedulePoll();
             return;
           }

@@ -41,6 +41,7 @@ import {
   type ConfirmedStart,
   isChronicleError,
   type PendingEvent,
+  type StreamSyncMeta,
   type SyncStatus,
   toChronicleError,
 } from "@chronicle/core";
@@ -76,6 +77,15 @@ export class StreamSession {
   readonly #timers: SessionTimers;
   #push: InFlight | undefined;
   #pull: { req: string; timer: unknown } | undefined;
+  // The catch-up frames the node sends after its welcome (up to its head then), while they come:
+  // a pull would only ask for them again. The timer is restarted by each frame.
+  #catchUp: { timer: unknown } | undefined;
+  // What the hello said (the confirmed head and sync meta it was sent with): only this session
+  // writes either, and it writes neither before the welcome, which reads them from here.
+  #hello: { head: number; meta: StreamSyncMeta } | undefined;
+  // Rule 12: the floor once it is 0 stays 0 for this session (only a new device's first hello
+  // raises it, before any page), so the back-fill stops asking.
+  #floorZero = false;
   #requests = 0;
   #status: SyncStatus = { state: "offline", pending: 0, confirmedHead: 0 };
   #onceDone: Array<(error?: unknown) => void> = [];
@@ -240,6 +250,9 @@ export class StreamSession {
   #clearRequests(): void {
     if (this.#push) this.#timers.answered(this.#push.timer);
     if (this.#pull) this.#timers.answered(this.#pull.timer);
+    if (this.#catchUp) this.#timers.answered(this.#catchUp.timer);
+    this.#catchUp = undefined;
+    this.#hello = undefined;
     this.#timers.connectionGone();
     this.#push = undefined;
     this.#pull = undefined;
@@ -268,6 +281,7 @@ export class StreamSession {
     }
     // The network may have gone away while we read: a hello (and its timer) would be stale.
     if (!connection || connection !== this.#connection) return;
+    this.#hello = { head, meta };
     this.#send({
       t: "hello",
       protocol: 1,
@@ -366,6 +380,16 @@ export class StreamSession {
           this.#timers.answered(this.#pull.timer);
           this.#pull = undefined;
           if (frame.more) this.#needPull = true;
+        } else if (this.#catchUp) {
+          // A frame of the catch-up: more follow unless it is the last (a gap still pulls).
+          this.#timers.answered(this.#catchUp.timer);
+          this.#catchUp = frame.more
+            ? { timer: this.#timers.requestTimeout(() => this.#onSilence()) }
+            : undefined;
+          if (frame.more) {
+            await this.#applyIncoming(fromWireConfirmed(frame.events), 0);
+            return this.#refreshStatus();
+          }
         }
         await this.#applyIncoming(fromWireConfirmed(frame.events), frame.head);
         return this.#pump();
@@ -415,8 +439,10 @@ export class StreamSession {
 
   async #onWelcome(epoch: string, nodeHead: number): Promise<void> {
     const local = this.#engine.local;
-    const meta = await local.readMeta(this.stream);
-    const head = await local.confirmedHead(this.stream);
+    const hello = this.#hello;
+    this.#hello = undefined;
+    const meta = hello?.meta ?? (await local.readMeta(this.stream));
+    const head = hello?.head ?? (await local.confirmedHead(this.stream));
     if (meta.epoch !== undefined && meta.epoch !== epoch) {
       this.#backfillPage = [];
       await local.resetConfirmed(this.stream, epoch);
@@ -429,10 +455,11 @@ export class StreamSession {
         pending,
       });
       this.#engine.emitChange(this.stream);
-      this.#needPull = true;
+      // The hello named another epoch: the node sends its log from the start.
+      this.#expectCatchUp(nodeHead > 0);
     } else {
       if (meta.epoch === undefined) await local.writeMeta(this.stream, { ...meta, epoch });
-      if (nodeHead > head) this.#needPull = true;
+      this.#expectCatchUp(nodeHead > head);
     }
     this.#timers.helloAnswered();
     this.#connected = true;
@@ -441,6 +468,15 @@ export class StreamSession {
     this.#unauthorized = false;
     this.#status = withoutError(this.#status);
     await this.#pump();
+  }
+
+  // The node follows its welcome with the events after the hello's `after`, up to its head then
+  // (protocol: `welcome`): the session waits for them rather than pulling the same pages.
+  #expectCatchUp(coming: boolean): void {
+    if (this.#catchUp) this.#timers.answered(this.#catchUp.timer);
+    this.#catchUp = coming
+      ? { timer: this.#timers.requestTimeout(() => this.#onSilence()) }
+      : undefined;
   }
 
   async #applyIncoming(
@@ -553,7 +589,7 @@ export class StreamSession {
 
   async #pump(): Promise<void> {
     const sending = this.#connected && this.#engine.online;
-    if (!sending || this.#push || this.#pull || this.#timers.retryScheduled) {
+    if (!sending || this.#push || this.#pull || this.#catchUp || this.#timers.retryScheduled) {
       return this.#refreshStatus();
     }
     const local = this.#engine.local;
@@ -612,8 +648,12 @@ export class StreamSession {
   async #backfillStep(): Promise<void> {
     if (this.#backfill) return;
     if (this.#engine.backfill !== "background" && !this.#backfillWanted) return;
+    if (this.#floorZero) return this.#backfilled();
     const floor = await this.#engine.local.confirmedFloor(this.stream);
-    if (floor === 0) return this.#backfilled();
+    if (floor === 0) {
+      this.#floorZero = true;
+      return this.#backfilled();
+    }
     const page = this.#engine.limits.maxPullLimit;
     // A page cut short by the frame size is kept and continued until it reaches the floor.
     const after = this.#backfillPage.at(-1)?.position ?? Math.max(0, floor - page);
@@ -690,7 +730,7 @@ export class StreamSession {
   }
 
   #finishOnce(): void {
-    if (this.#push || this.#pull || this.#needPull) return;
+    if (this.#push || this.#pull || this.#catchUp || this.#needPull) return;
     this.#settleOnce();
     // Rule 12: synced; the connection stays for the back-fill under way, then closes.
     if (this.#backfill) return;
@@ -716,7 +756,10 @@ export class StreamSession {
     if (this.#halted) state = "error";
     else if (this.#unauthorized && this.#engine.online && this.#wanted) state = "unauthorized";
     else if (this.#connected)
-      state = pending > 0 || this.#push || this.#pull || this.#needPull ? "syncing" : "synced";
+      state =
+        pending > 0 || this.#push || this.#pull || this.#catchUp || this.#needPull
+          ? "syncing"
+          : "synced";
     else if (this.#connection) state = "connecting";
     else state = "offline";
     this.#setState(state, pending, confirmedHead);

@@ -9,9 +9,13 @@ import {
 import { describe, expect, it } from "vitest";
 import { account } from "../__fixtures__/account.ts";
 import { networkDevice } from "../__fixtures__/network-device.ts";
+import type { ServerFrame } from "../protocol/frames.ts";
+import { defaultLimits } from "../protocol/limits.ts";
+import { createLoopbackTransport } from "../testing/loopback-transport.ts";
 import { MemoryNetwork } from "../testing/memory-network.ts";
 import { MemoryNode } from "../testing/memory-node.ts";
 import { createSyncEngine, type SyncEngine } from "./sync-engine.ts";
+import type { SyncTransport } from "./transport.ts";
 
 const STREAM = "account:1";
 
@@ -335,5 +339,110 @@ describe("sync engine against the in-memory node", () => {
     await a.engine.kick(STREAM);
     expect(reads - before).toBe(2);
     expect(a.engine.syncStatus(STREAM)).toMatchObject({ pending: 2 });
+  });
+
+  describe("the catch-up after a welcome", () => {
+    // The frames a device sends (by type), and a way to lose frames the node sends it.
+    const recording = (transport: SyncTransport, lose: (frame: ServerFrame) => boolean) => {
+      const sent: string[] = [];
+      const wrapped: SyncTransport = {
+        connect: (stream, listener) => {
+          const connection = transport.connect(stream, {
+            onOpen: () => listener.onOpen(),
+            onFrame: (frame) => (lose(frame) ? undefined : listener.onFrame(frame)),
+            onClose: (error) => listener.onClose(error),
+          });
+          return {
+            send: (frame) => {
+              sent.push(frame.t);
+              connection.send(frame);
+            },
+            close: () => connection.close(),
+          };
+        },
+      };
+      return { sent, transport: wrapped };
+    };
+    // A node whose catch-up comes in pages of 2 events, with 7 events written by another device.
+    const seeded = async () => {
+      const node = new MemoryNode({ limits: { ...defaultLimits, defaultPullLimit: 2 } });
+      const writer = createSyncEngine({
+        local: new MemoryLocalLog(),
+        transport: createLoopbackTransport(node),
+        device: "writer",
+      });
+      for (let i = 1; i <= 7; i++) await writer.execute(STREAM, account, { deposit: i });
+      await writer.syncOnce(STREAM);
+      expect(node.log(STREAM)).toHaveLength(7);
+      return node;
+    };
+
+    it("a new device takes the pages the node sends after its welcome, without pulling them again", async () => {
+      const node = await seeded();
+      const local = new MemoryLocalLog();
+      const { sent, transport } = recording(createLoopbackTransport(node), () => false);
+      const engine = createSyncEngine({ local, transport, device: "new" });
+      await engine.syncOnce(STREAM);
+      expect(await local.readConfirmed(STREAM)).toEqual(node.log(STREAM));
+      expect(sent).toEqual(["hello"]);
+      await engine.idle();
+      expect(engine.syncStatus(STREAM)).toMatchObject({ state: "offline", confirmedHead: 7 });
+    });
+
+    it("a page of the catch-up lost on the way is pulled: the device still ends with the node's log", async () => {
+      const node = await seeded();
+      const local = new MemoryLocalLog();
+      let lost = 0;
+      const { sent, transport } = recording(createLoopbackTransport(node), (frame) => {
+        // The second page of the catch-up (events 3-4) never arrives.
+        if (frame.t !== "events" || frame.req !== undefined || frame.events[0]?.position !== 3)
+          return false;
+        lost++;
+        return true;
+      });
+      const engine = createSyncEngine({ local, transport, device: "new" });
+      await engine.syncOnce(STREAM);
+      expect(lost).toBe(1);
+      expect(sent).toContain("pull");
+      expect(await local.readConfirmed(STREAM)).toEqual(node.log(STREAM));
+    });
+
+    it("reads the stream's sync meta once per connection and its floor once it is 0", async () => {
+      const node = await seeded();
+      const local = new MemoryLocalLog();
+      const calls = new Map<string, number>();
+      const counted = new Proxy(local, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver);
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            calls.set(String(key), (calls.get(String(key)) ?? 0) + 1);
+            return value.apply(target, args);
+          };
+        },
+      });
+      const engine = createSyncEngine({
+        local: counted,
+        transport: createLoopbackTransport(node),
+        device: "new",
+      });
+      await engine.syncOnce(STREAM);
+      await engine.syncOnce(STREAM);
+      expect(await local.readConfirmed(STREAM)).toEqual(node.log(STREAM));
+      // Before each hello; the welcome takes what the hello was sent with.
+      expect(calls.get("readMeta")).toBe(2);
+      expect(calls.get("confirmedFloor")).toBe(1);
+    });
+
+    it("a device that is up to date waits for no catch-up: syncOnce ends after the welcome", async () => {
+      const node = await seeded();
+      const local = new MemoryLocalLog();
+      const { sent, transport } = recording(createLoopbackTransport(node), () => false);
+      const engine = createSyncEngine({ local, transport, device: "new" });
+      await engine.syncOnce(STREAM);
+      await engine.syncOnce(STREAM);
+      expect(sent).toEqual(["hello", "hello"]);
+      expect(await local.readConfirmed(STREAM)).toEqual(node.log(STREAM));
+    });
   });
 });

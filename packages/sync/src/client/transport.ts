@@ -21,7 +21,9 @@ export interface Connection {
 
 /**
  * How the sync engine reaches the node. WebSocket (browser or Node), HTTP (polling fallback),
- * and an in-memory transport for tests implement it.
+ * and an in-memory transport for tests implement it. A transport delivers the node's frames as
+ * the node's socket sends them: after `welcome`, the catch-up `events` frames up to the welcomed
+ * head (`more: true` until the last), which the engine waits for rather than pulling them.
  */
 export interface SyncTransport {
   /** Opens a connection for `stream`; `listener` hears it open, its frames and its close. */

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import WebSocket, { WebSocketServer } from "ws";
 import { account } from "../__fixtures__/account.ts";
 import type { ServerFrame } from "../protocol/frames.ts";
-import { HEARTBEAT } from "../protocol/limits.ts";
+import { defaultLimits, HEARTBEAT } from "../protocol/limits.ts";
 import { MemoryNode } from "../testing/memory-node.ts";
 import { createHttpTransport } from "./http-transport.ts";
 import { createSyncEngine, type SyncEngine } from "./sync-engine.ts";
@@ -47,8 +47,8 @@ const auth = (token: string | undefined) => {
   return short ? { expiresAt: Number(short[1]) } : undefined;
 };
 
-async function startNode(): Promise<TestNode> {
-  const node = new MemoryNode({ actor: "user", auth });
+async function startNode(limits = defaultLimits): Promise<TestNode> {
+  const node = new MemoryNode({ actor: "user", auth, limits });
   const sockets = new Set<WebSocket>();
   const wss = new WebSocketServer({ noServer: true });
   const requests: string[] = [];
@@ -400,6 +400,26 @@ describe("transports over real sockets", () => {
     expect(log.map((event) => event.data)).toEqual([{ amount: 5 }, { amount: 3 }]);
     expect(await a.local.readConfirmed(STREAM)).toEqual(log);
     expect(await a.local.readMeta(STREAM)).toEqual({ epoch: running.node.epoch(STREAM) });
+  });
+
+  it("HTTP: a new device gets a log of several pages after its welcome, one GET per page, as a socket sends them", async () => {
+    running = await startNode({ ...defaultLimits, maxPullLimit: 2 });
+    const http = () => createHttpTransport({ url: running!.url, token: TOKEN, pollMs: 60_000 });
+    const writer = device(http(), "writer");
+    for (let amount = 1; amount <= 7; amount++) {
+      await writer.engine.execute(STREAM, account, { deposit: amount });
+    }
+    await writer.engine.syncOnce(STREAM);
+    expect(running.node.log(STREAM)).toHaveLength(7);
+    running.requests.length = 0;
+    const fresh = device(http(), "fresh");
+    await fresh.engine.syncOnce(STREAM);
+    expect(await fresh.local.readConfirmed(STREAM)).toEqual(running.node.log(STREAM));
+    // The welcome's page and the three after it; the session asks for nothing again.
+    const afters = running.requests.map((url) =>
+      new URL(url, "http://x").searchParams.get("after"),
+    );
+    expect(afters).toEqual(["0", "2", "4", "6"]);
   });
 
   it("HTTP: the token travels in the Authorization header only, a fresh one per request", async () => {

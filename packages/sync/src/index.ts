@@ -23,6 +23,7 @@ export type { TokenSource } from "./client/token.ts";
 export {
   type Connection,
   type ConnectionListener,
+  type ConnectOptions,
   realScheduler,
   type Scheduler,
   type SyncTransport,

@@ -65,6 +65,8 @@ export class StreamSession {
   readonly #engine: EngineContext;
   #chain: Promise<void> = Promise.resolve();
   #connection: Connection | undefined;
+  // The connection was opened for a syncOnce (the transport may serve it without a socket).
+  #connectionOnce = false;
   #connected = false;
   #wanted = false;
   #once = false;
@@ -129,6 +131,8 @@ export class StreamSession {
       this.#wanted = true;
       this.#once = false;
       this.#halted = false;
+      // A syncOnce's connection may not be a live one: open one that is.
+      if (this.#connection && this.#connectionOnce) this.#disconnect();
       if (!this.#connection && !this.#timers.reconnectScheduled) this.#connect();
       else if (this.#connection) return this.#pump();
       return this.#refreshStatus();
@@ -224,19 +228,25 @@ export class StreamSession {
     const isCurrent = () => connection !== undefined && connection === this.#connection;
     // Steps run later on the chain: check again when they run, so nothing from a connection
     // that has since been replaced touches the session.
-    connection = this.#engine.transport.connect(this.stream, {
-      onOpen: () => {
-        if (isCurrent()) void this.#enqueue(() => (isCurrent() ? this.#onOpen() : undefined));
+    const once = this.#once;
+    connection = this.#engine.transport.connect(
+      this.stream,
+      {
+        onOpen: () => {
+          if (isCurrent()) void this.#enqueue(() => (isCurrent() ? this.#onOpen() : undefined));
+        },
+        onFrame: (frame) =>
+          isCurrent()
+            ? this.#enqueue(() => (isCurrent() ? this.#onFrame(frame) : undefined))
+            : undefined,
+        onClose: (error) => {
+          if (connection === this.#connection) void this.#enqueue(() => this.#onClose(error));
+        },
       },
-      onFrame: (frame) =>
-        isCurrent()
-          ? this.#enqueue(() => (isCurrent() ? this.#onFrame(frame) : undefined))
-          : undefined,
-      onClose: (error) => {
-        if (connection === this.#connection) void this.#enqueue(() => this.#onClose(error));
-      },
-    });
+      { once },
+    );
     this.#connection = connection;
+    this.#connectionOnce = once;
   }
 
   #disconnect(): void {

@@ -11,6 +11,16 @@ export interface ConnectionListener {
   onClose(error?: unknown): void;
 }
 
+/** How the engine means to use a connection (see {@link SyncTransport.connect}). */
+export interface ConnectOptions {
+  /**
+   * Only to push what is pending, catch up and close (`syncOnce`), not to stay live: a
+   * transport may serve it over something cheaper than a socket (the WebSocket transport uses
+   * the node's HTTP routes).
+   */
+  once?: boolean;
+}
+
 /** One live connection to the node for one stream. */
 export interface Connection {
   /** Sends one frame to the node. */
@@ -26,8 +36,11 @@ export interface Connection {
  * head (`more: true` until the last), which the engine waits for rather than pulling them.
  */
 export interface SyncTransport {
-  /** Opens a connection for `stream`; `listener` hears it open, its frames and its close. */
-  connect(stream: string, listener: ConnectionListener): Connection;
+  /**
+   * Opens a connection for `stream`; `listener` hears it open, its frames and its close.
+   * `options` says how the engine means to use it (a transport may ignore it).
+   */
+  connect(stream: string, listener: ConnectionListener, options?: ConnectOptions): Connection;
   /**
    * The node's latest states of `wants` on `stream` (`GET /v1/streams/:stream/snapshots`), for
    * a new device to start from (docs/architecture.md, "Snapshots for new devices"). Optional: a

@@ -26,6 +26,8 @@ interface TestNode {
   sockets: Set<WebSocket>;
   /** Every request's URL, as the server saw it. */
   requests: string[];
+  /** Every upgrade's URL (path only). */
+  upgrades: string[];
   /** Answer the next push with 429 and this Retry-After (seconds). */
   rateLimitNextPush: number | undefined;
   close(): Promise<void>;
@@ -57,6 +59,7 @@ async function startNode(limits = defaultLimits): Promise<TestNode> {
     node,
     sockets,
     requests,
+    upgrades: [],
     rateLimitNextPush: undefined,
     close: async () => {
       for (const ws of sockets) ws.terminate();
@@ -138,6 +141,7 @@ async function startNode(limits = defaultLimits): Promise<TestNode> {
   });
   server.on("upgrade", (request, tcp, head) => {
     const url = new URL(request.url ?? "/", "http://x");
+    test.upgrades.push(url.pathname);
     const match = /^\/v1\/streams\/([^/]+)\/ws$/.exec(url.pathname);
     const token = url.searchParams.get("token") ?? undefined;
     const refuse = (status: string) => tcp.end(`HTTP/1.1 ${status}\r\ncontent-length: 0\r\n\r\n`);
@@ -243,6 +247,41 @@ describe("transports over real sockets", () => {
     const log = running.node.log(STREAM);
     expect(await a.local.readConfirmed(STREAM)).toEqual(log);
     expect(await b.local.readConfirmed(STREAM)).toEqual(log);
+  });
+
+  it("WebSocket: syncOnce goes over the node's HTTP routes (no socket), start() holds a socket", async () => {
+    running = await startNode();
+    const ws = (syncOnceOverHttp?: boolean) =>
+      createWebSocketTransport({
+        url: running!.url,
+        token: TOKEN,
+        WebSocket: WebSocket as never,
+        ...(syncOnceOverHttp === undefined ? {} : { syncOnceOverHttp }),
+      });
+    const a = device(ws(), "a");
+    const b = device(ws(), "b");
+    await a.engine.execute(STREAM, account, { deposit: 3 });
+    await a.engine.syncOnce(STREAM); // pushes over POST
+    await b.engine.syncOnce(STREAM); // catches up over GET
+    expect(await b.local.readConfirmed(STREAM)).toEqual(running.node.log(STREAM));
+    expect(running.upgrades).toEqual([]);
+    expect(running.requests.filter((url) => url.startsWith("/v1/streams/")).length).toBeGreaterThan(
+      1,
+    );
+    // A syncOnce still under way when the stream is started: the live session gets a socket.
+    const syncing = b.engine.syncOnce(STREAM);
+    b.engine.start(STREAM);
+    await syncing;
+    await until(b.engine, (s) => s.state === "synced");
+    expect(running.upgrades).toEqual([`/v1/streams/${encodeURIComponent(STREAM)}/ws`]);
+    await a.engine.execute(STREAM, account, { deposit: 4 });
+    await a.engine.syncOnce(STREAM);
+    await until(b.engine, (s) => s.confirmedHead === 2); // heard live, over the socket
+    // Turned off: a syncOnce opens a socket.
+    const c = device(ws(false), "c");
+    await c.engine.syncOnce(STREAM);
+    expect(await c.local.readConfirmed(STREAM)).toEqual(running.node.log(STREAM));
+    expect(running.upgrades).toHaveLength(2);
   });
 
   it("WebSocket: reconnects after the server drops the socket and resumes from the cursor", async () => {

@@ -8,15 +8,21 @@
 //    (`probeRefusals`): 401 `unauthorized`, 403 `forbidden`, 429 `rate-limited` (with
 //    `Retry-After`), anything else or no answer `offline`.
 // 3. The token is resolved for every connection (token.ts), never reused.
+// 4. A connection asked for `once` (syncOnce: push, catch up, close) goes over the node's HTTP
+//    routes, as the HTTP transport speaks them (http-transport.ts), when `fetch` exists: no
+//    upgrade to wait for, and a browser opens sockets to one host one at a time, so catching up
+//    hundreds of followed streams over sockets waited on the upgrades, not on the data.
 import { ChronicleError } from "@chronicle/core";
 import { HEARTBEAT } from "../protocol/limits.ts";
 import { parseServerFrame } from "../protocol/parse.ts";
 import type { SnapshotWant } from "../protocol/snapshots.ts";
 import { fetchSnapshots } from "./fetch-snapshots.ts";
+import { createHttpTransport } from "./http-transport.ts";
 import { resolveToken, type TokenSource } from "./token.ts";
 import {
   type Connection,
   type ConnectionListener,
+  type ConnectOptions,
   realScheduler,
   type Scheduler,
   type SyncTransport,
@@ -65,7 +71,14 @@ export interface WebSocketTransportOptions {
    * @default true when `fetch` exists
    */
   probeRefusals?: boolean;
-  /** For `probeRefusals`. @default globalThis.fetch */
+  /**
+   * Serve `syncOnce` connections (push what is pending, catch up, close) over the node's HTTP
+   * routes (`GET`/`POST /v1/streams/:stream/events`, the token in `Authorization`) instead of a
+   * socket; streams kept live (`start`) keep their socket.
+   * @default true when `fetch` exists
+   */
+  syncOnceOverHttp?: boolean;
+  /** For `probeRefusals`, `syncOnceOverHttp` and snapshots. @default globalThis.fetch */
   fetch?: typeof fetch;
   /** Timers for heartbeats (virtual in tests). @default realScheduler */
   scheduler?: Scheduler;
@@ -91,8 +104,20 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Sy
     options.fetch ??
     (typeof globalThis.fetch === "function" ? globalThis.fetch.bind(globalThis) : undefined);
   const probe = options.probeRefusals ?? doFetch !== undefined;
+  // Rule 4. It never polls: the session closes a once-connection when it is done.
+  const once =
+    doFetch !== undefined && (options.syncOnceOverHttp ?? true)
+      ? createHttpTransport({
+          url: httpBase,
+          ...(options.token === undefined ? {} : { token: options.token }),
+          fetch: doFetch,
+          pollMs: 2 ** 31 - 1,
+          scheduler,
+        })
+      : undefined;
   return {
-    connect(stream: string, listener: ConnectionListener): Connection {
+    connect(stream: string, listener: ConnectionListener, how?: ConnectOptions): Connection {
+      if (how?.once && once) return once.connect(stream, listener);
       let socket: SocketLike | undefined;
       let closed = false;
       let opened = false;

@@ -52,6 +52,30 @@ describe("DexieEventStore on fake-indexeddb", () => {
     await store.close();
   });
 
+  it("inserts confirmed events idempotently, and refuses whole a batch past the head that repeats a stored id", async () => {
+    const store = fresh();
+    const confirmed = sampleEvents("s", 4).map((event, index) => ({
+      ...event,
+      position: index + 1,
+      recordedAt: 10 + index,
+    }));
+    await store.insertConfirmed("s", confirmed.slice(0, 2));
+    // Again with two more: the stored two are recognised by id, the new two stored.
+    await store.insertConfirmed("s", confirmed);
+    expect((await store.readStream("s")).map((event) => event.id)).toEqual(
+      confirmed.map((event) => event.id),
+    );
+    // Position 5 under the id stored at 1 (no node sends it): nothing of the batch is stored.
+    const [next] = sampleEvents("s", 1);
+    const repeated = { ...confirmed[0]!, position: 6, recordedAt: 20 };
+    const error = await store
+      .insertConfirmed("s", [{ ...next!, position: 5, recordedAt: 19 }, repeated])
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "protocol", details: { stream: "s", head: 4 } });
+    expect(await store.head("s")).toBe(4);
+    await store.close();
+  });
+
   it("keeps the stream head and the log tail in meta, and falls back without them", async () => {
     const store = fresh();
     await store.append("s", sampleEvents("s", 3));

@@ -260,12 +260,12 @@ export class DexieEventStore implements EventStore {
     this.#assertOpen();
     validateBatch(stream, events);
     return this.transaction(async () => {
-      const ids = events.map((event) => event.id);
-      const [{ head: storedHead, tail }, matches] = await allRequests([
-        this.position(stream),
-        rowsWithIds(this.db, stream, ids),
-      ]);
+      const { head: storedHead, tail } = await this.position(stream);
       const head = Math.max(storedHead, floor);
+      // Only an event at or below the head can be stored already: a catch-up past the head
+      // looks nothing up (an id stored lower down is refused by the rows' key, below).
+      const below = events.filter((event) => event.position <= head).map((event) => event.id);
+      const matches = await rowsWithIds(this.db, stream, below);
       const stored = new Set(matches.map((row) => row.id));
       const fresh = events.filter((event) => !stored.has(event.id));
       fresh.forEach((event, index) => {
@@ -277,7 +277,17 @@ export class DexieEventStore implements EventStore {
           );
         }
       });
-      const projections = fresh.length > 0 ? await this.#insert(stream, fresh, tail) : [];
+      const projections =
+        fresh.length > 0
+          ? await this.#insert(stream, fresh, tail).catch((error: unknown) => {
+              if (!isKeyConflict(error)) throw error;
+              throw new ChronicleError(
+                "protocol",
+                `${stream}: a confirmed event after position ${head} has the id of an event stored at or below it`,
+                { details: { stream, head } },
+              );
+            })
+          : [];
       const results = events.map((event) => ({
         id: event.id,
         position: event.position,

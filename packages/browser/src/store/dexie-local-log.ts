@@ -194,10 +194,14 @@ export class DexieLocalLog implements LocalLog {
   async applyConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.store.transaction(async () => {
-      const head = await this.confirmedHead(stream);
+      // The head and the floor read together, once (the head is the higher of the two).
+      const [stored, floor] = await Promise.all([
+        this.store.head(stream),
+        this.confirmedFloor(stream),
+      ]);
+      const head = Math.max(stored, floor);
       const fresh = events.filter((event) => event.position > head);
-      if (fresh.length > 0)
-        await this.tables.insertConfirmed(stream, fresh, await this.confirmedFloor(stream));
+      if (fresh.length > 0) await this.tables.insertConfirmed(stream, fresh, floor);
     }, `apply confirmed events to ${stream}`);
   }
 

@@ -151,6 +151,10 @@ describe("the sync engine's LocalLog in the worker", () => {
     expect(pending.map((entry) => entry.event.data)).toEqual([{ id: "a", title: "A" }]);
     expect(head).toBe(0);
     expect(transactions).toBe(1);
+    // The pending list and the commands too (what a push is built from).
+    const [, commands] = await Promise.all([viewed.readPending(S), viewed.readCommands(S)]);
+    expect(commands).toHaveLength(1);
+    expect(transactions).toBe(2);
     counting = false;
     // Acknowledged: the reads asked for once that write was awaited see it.
     await viewed.applyConfirmed(S, [{ ...pending[0]!.event, position: 1, recordedAt: Date.now() }]);

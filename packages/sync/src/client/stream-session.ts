@@ -86,7 +86,7 @@ export class StreamSession {
   // writes either, and it writes neither before the welcome, which reads them from here.
   #hello: { head: number; meta: StreamSyncMeta } | undefined;
   // Rule 12: the floor once it is 0 stays 0 for this session (only a new device's first hello
-  // raises it, before any page), so the back-fill stops asking.
+  // raises it, before any page), so the back-fill and acks stop asking.
   #floorZero = false;
   #requests = 0;
   #status: SyncStatus = { state: "offline", pending: 0, confirmedHead: 0 };
@@ -426,7 +426,7 @@ export class StreamSession {
         // They are our own copies, stamped by the node: no id conflict to look for.
         await this.#applyIncoming(confirmed, 0, false);
         // Rule 12: confirmed below the floor, where this device holds no events yet.
-        const floor = await this.#engine.local.confirmedFloor(this.stream);
+        const floor = await this.#floor();
         const below = confirmed.filter((event) => event.position <= floor).map((e) => e.id);
         if (below.length > 0) {
           await this.#engine.local.dropPending(this.stream, below);
@@ -611,7 +611,11 @@ export class StreamSession {
       this.#send({ t: "pull", req, after: head, limit: this.#engine.limits.maxPullLimit });
       return this.#refreshStatus();
     }
-    const pending = await local.readPending(this.stream);
+    // Asked for together: a log that keeps them (the browser's) reads them in one transaction.
+    const [pending, commands] = await Promise.all([
+      local.readPending(this.stream),
+      local.readCommands(this.stream),
+    ]);
     if (pending.length === 0) {
       await this.#backfillStep();
       await this.#refreshStatus();
@@ -620,7 +624,6 @@ export class StreamSession {
       return;
     }
     const first = pending[0]!;
-    const commands = await local.readCommands(this.stream);
     const command = first.commandId ? commands.find((c) => c.id === first.commandId) : undefined;
     let entries: PendingEvent[];
     let expected: number | undefined;
@@ -654,16 +657,20 @@ export class StreamSession {
     await this.#refreshStatus();
   }
 
+  // The stream's floor, read until it is 0 (see #floorZero).
+  async #floor(): Promise<number> {
+    if (this.#floorZero) return 0;
+    const floor = await this.#engine.local.confirmedFloor(this.stream);
+    this.#floorZero = floor === 0;
+    return floor;
+  }
+
   // Rule 12: asks for the next page below the floor, when back-filling and none is in flight.
   async #backfillStep(): Promise<void> {
     if (this.#backfill) return;
     if (this.#engine.backfill !== "background" && !this.#backfillWanted) return;
-    if (this.#floorZero) return this.#backfilled();
-    const floor = await this.#engine.local.confirmedFloor(this.stream);
-    if (floor === 0) {
-      this.#floorZero = true;
-      return this.#backfilled();
-    }
+    const floor = await this.#floor();
+    if (floor === 0) return this.#backfilled();
     const page = this.#engine.limits.maxPullLimit;
     // A page cut short by the frame size is kept and continued until it reaches the floor.
     const after = this.#backfillPage.at(-1)?.position ?? Math.max(0, floor - page);

@@ -64,8 +64,17 @@ export class DexieLocalLog implements LocalLog {
   }
 
   async confirmedHead(stream: string): Promise<number> {
-    const [head, floor] = await Promise.all([this.store.head(stream), this.confirmedFloor(stream)]);
-    return Math.max(head, floor);
+    return (await this.#headAndFloor(stream)).head;
+  }
+
+  // The confirmed head (the stored head, or the floor of a log started after one) and the floor,
+  // read together.
+  async #headAndFloor(stream: string): Promise<{ head: number; floor: number }> {
+    const [stored, floor] = await Promise.all([
+      this.store.head(stream),
+      this.confirmedFloor(stream),
+    ]);
+    return { head: Math.max(stored, floor), floor };
   }
 
   async confirmedFloor(stream: string): Promise<number> {
@@ -194,12 +203,7 @@ export class DexieLocalLog implements LocalLog {
   async applyConfirmed(stream: string, events: readonly ConfirmedEvent[]): Promise<void> {
     if (events.length === 0) return;
     await this.store.transaction(async () => {
-      // The head and the floor read together, once (the head is the higher of the two).
-      const [stored, floor] = await Promise.all([
-        this.store.head(stream),
-        this.confirmedFloor(stream),
-      ]);
-      const head = Math.max(stored, floor);
+      const { head, floor } = await this.#headAndFloor(stream);
       const fresh = events.filter((event) => event.position > head);
       if (fresh.length > 0) await this.tables.insertConfirmed(stream, fresh, floor);
     }, `apply confirmed events to ${stream}`);

@@ -135,15 +135,16 @@ export function createHttpTransport(options: HttpTransportOptions): SyncTranspor
             deliver({ t: "welcome", epoch: welcomed, head: welcomedHead });
             // Rule 1: the catch-up, from the start when the cursor points into another log.
             const sameLog = frame.epoch === undefined || frame.epoch === welcomed;
-            const after = sameLog ? frame.after : 0;
-            let page = sameLog ? first.frame : (await pull(0, 1000)).frame;
-            while (after < welcomedHead && !closed) {
-              if (page.t === "error") return fail(ChronicleError.fromJSON(page));
-              if (page.t !== "events") break;
-              deliver(page);
-              const last = page.events.at(-1)?.position;
-              if (!page.more || last === undefined) break;
-              page = (await pull(last, 1000)).frame;
+            if ((sameLog ? frame.after : 0) < welcomedHead) {
+              let page = sameLog ? first.frame : (await pull(0, 1000)).frame;
+              while (!closed) {
+                if (page.t === "error") return fail(ChronicleError.fromJSON(page));
+                if (page.t !== "events") break;
+                deliver(page);
+                const last = page.events.at(-1)?.position;
+                if (!page.more || last === undefined) break;
+                page = (await pull(last, 1000)).frame;
+              }
             }
             schedulePoll();
             return;

@@ -377,11 +377,15 @@ describe("sync engine against the in-memory node", () => {
       return node;
     };
 
+    const newDevice = (transport: SyncTransport) => {
+      const local = new MemoryLocalLog();
+      return { local, engine: createSyncEngine({ local, transport, device: "new" }) };
+    };
+
     it("a new device takes the pages the node sends after its welcome, without pulling them again", async () => {
       const node = await seeded();
-      const local = new MemoryLocalLog();
       const { sent, transport } = recording(createLoopbackTransport(node), () => false);
-      const engine = createSyncEngine({ local, transport, device: "new" });
+      const { local, engine } = newDevice(transport);
       await engine.syncOnce(STREAM);
       expect(await local.readConfirmed(STREAM)).toEqual(node.log(STREAM));
       expect(sent).toEqual(["hello"]);
@@ -391,7 +395,6 @@ describe("sync engine against the in-memory node", () => {
 
     it("a page of the catch-up lost on the way is pulled: the device still ends with the node's log", async () => {
       const node = await seeded();
-      const local = new MemoryLocalLog();
       let lost = 0;
       const { sent, transport } = recording(createLoopbackTransport(node), (frame) => {
         // The second page of the catch-up (events 3-4) never arrives.
@@ -400,7 +403,7 @@ describe("sync engine against the in-memory node", () => {
         lost++;
         return true;
       });
-      const engine = createSyncEngine({ local, transport, device: "new" });
+      const { local, engine } = newDevice(transport);
       await engine.syncOnce(STREAM);
       expect(lost).toBe(1);
       expect(sent).toContain("pull");
@@ -436,9 +439,8 @@ describe("sync engine against the in-memory node", () => {
 
     it("a device that is up to date waits for no catch-up: syncOnce ends after the welcome", async () => {
       const node = await seeded();
-      const local = new MemoryLocalLog();
       const { sent, transport } = recording(createLoopbackTransport(node), () => false);
-      const engine = createSyncEngine({ local, transport, device: "new" });
+      const { local, engine } = newDevice(transport);
       await engine.syncOnce(STREAM);
       await engine.syncOnce(STREAM);
       expect(sent).toEqual(["hello", "hello"]);

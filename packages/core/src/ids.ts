@@ -52,19 +52,25 @@ export function uuidv7(now: number = Date.now()): string {
 const pool = new Uint8Array(4096);
 let poolAt = pool.length;
 
-function randomBytes16(): Uint8Array {
-  if (poolAt + 16 > pool.length) {
+function drawRandom(count: number): number {
+  if (poolAt + count > pool.length) {
     crypto.getRandomValues(pool);
     poolAt = 0;
   }
-  poolAt += 16;
-  return pool.slice(poolAt - 16, poolAt);
+  poolAt += count;
+  return poolAt - count;
 }
 
-// Start below half the range so a burst within one millisecond rarely overflows.
+function randomBytes16(): Uint8Array {
+  const at = drawRandom(16);
+  return pool.slice(at, at + 16);
+}
+
+// Start below half the range so a burst within one millisecond rarely overflows. From the pool
+// too: a command's first id in a new millisecond otherwise paid a getRandomValues call of its own.
 function randomCounterStart(): number {
-  const [a = 0, b = 0] = crypto.getRandomValues(new Uint8Array(2));
-  return ((a << 8) | b) & 0x7ff;
+  const at = drawRandom(2);
+  return ((pool[at]! << 8) | pool[at + 1]!) & 0x7ff;
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
